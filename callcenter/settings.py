@@ -1,0 +1,189 @@
+"""Settings: command line, then environment, then the TOML config file, then defaults.
+
+Every bad value raises :class:`SettingsError` naming the setting; the CLI prints it as one
+line and exits 2. This module must stay cheap to import: ``callcenter --help`` uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+APP_NAME = "callcenter"
+LANGUAGES = ("zh_CN", "en")
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message names it."""
+
+
+def _dirs() -> Any:
+    from platformdirs import PlatformDirs
+
+    return PlatformDirs(APP_NAME, appauthor=False)
+
+
+def config_dir() -> Path:
+    override = os.environ.get("CALLCENTER_CONFIG_DIR")
+    return Path(override) if override else Path(_dirs().user_config_dir)
+
+
+def data_dir() -> Path:
+    override = os.environ.get("CALLCENTER_DATA_DIR")
+    return Path(override) if override else Path(_dirs().user_data_dir)
+
+
+def state_dir() -> Path:
+    override = os.environ.get("CALLCENTER_STATE_DIR")
+    return Path(override) if override else Path(_dirs().user_state_dir)
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'callcenter.sqlite3'}"
+
+
+def log_file() -> Path:
+    return state_dir() / "callcenter.log"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=default_database_url)
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh_CN"
+    policy: str = "roadside"
+    at_risk_minutes: int = 10
+    sweep_seconds: int = 15
+    renotify_minutes: int = 5
+    average_speed_kmh: float = 40.0
+    depot_lat: float = 22.5431  # Shenzhen Futian depot of the demo
+    depot_lon: float = 114.0579
+    bell: bool = True
+    user: str = ""
+    config_path: Path | None = None
+
+    @property
+    def is_default_database(self) -> bool:
+        return self.database_url == default_database_url()
+
+    @property
+    def tz(self) -> Any:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.timezone)
+
+
+_KEYS: dict[str, type] = {
+    "database_url": str,
+    "timezone": str,
+    "language": str,
+    "policy": str,
+    "at_risk_minutes": int,
+    "sweep_seconds": int,
+    "renotify_minutes": int,
+    "average_speed_kmh": float,
+    "depot_lat": float,
+    "depot_lon": float,
+    "bell": bool,
+}
+
+_ENV = {
+    "CALLCENTER_DATABASE_URL": "database_url",
+    "CALLCENTER_TIMEZONE": "timezone",
+    "CALLCENTER_LANG": "language",
+    "CALLCENTER_POLICY": "policy",
+}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    expected = _KEYS[name]
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            return value.lower() in ("1", "true", "yes", "on")
+        raise SettingsError(f"{source}: setting '{name}' must be true or false, not {value!r}")
+    if expected is float and isinstance(value, int | float | str) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if expected is int and isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    if expected is str and isinstance(value, str):
+        return value
+    raise SettingsError(
+        f"{source}: setting '{name}' must be {expected.__name__}, not {value!r}"
+    )
+
+
+def _validate(s: Settings) -> Settings:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"setting 'timezone': unknown time zone {s.timezone!r} (e.g. Asia/Shanghai)"
+        ) from None
+    if s.language not in LANGUAGES:
+        raise SettingsError(
+            f"setting 'language': {s.language!r} is not one of {', '.join(LANGUAGES)}"
+        )
+    if not s.database_url.startswith(("sqlite", "postgresql")):
+        raise SettingsError(
+            f"setting 'database_url': {s.database_url!r} is neither sqlite:/// "
+            "nor postgresql+psycopg://"
+        )
+    for name, low, high in (
+        ("at_risk_minutes", 1, 240),
+        ("sweep_seconds", 1, 3600),
+        ("renotify_minutes", 1, 240),
+        ("average_speed_kmh", 5, 200),
+    ):
+        value = getattr(s, name)
+        if not low <= value <= high:
+            raise SettingsError(f"setting '{name}': {value} is outside {low}–{high}")
+    return s
+
+
+def load(cli: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from (highest first) ``cli``, ``environ``, the config file, defaults."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = Path(environ.get("CALLCENTER_CONFIG", "")) if environ.get("CALLCENTER_CONFIG") else (
+        config_dir() / "config.toml"
+    )
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+        for key, value in data.items():
+            if key not in _KEYS:
+                raise SettingsError(f"{path}: unknown setting '{key}'")
+            values[key] = _coerce(key, value, str(path))
+    for var, key in _ENV.items():
+        if environ.get(var):
+            values[key] = _coerce(key, environ[var], var)
+    for key, value in (cli or {}).items():
+        if value is not None:
+            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+    user = environ.get("CALLCENTER_USER") or _os_user()
+    settings = replace(Settings(), **values, user=user, config_path=path)
+    return _validate(settings)
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a bare container
+        return "operator"

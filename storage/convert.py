@@ -1,0 +1,59 @@
+"""Conversion between rows and domain dataclasses, at the repository edge."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from enum import Enum
+from functools import cache
+from typing import Any, TypeVar
+
+from sqlalchemy import inspect
+
+from callcenter.domain import model
+
+T = TypeVar("T")
+
+
+@cache
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls, vars(model))
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _enum_of(tp: Any) -> type[Enum] | None:
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return tp
+    return None
+
+
+@cache
+def _columns(row_cls: type) -> frozenset[str]:
+    return frozenset(c.key for c in inspect(row_cls).column_attrs)
+
+
+def to_domain(cls: type[T], row: Any) -> T:
+    """Build a ``cls`` dataclass from the same-named attributes of ``row``."""
+    columns = _columns(type(row))
+    values: dict[str, Any] = {}
+    for name, tp in _field_types(cls).items():
+        if name not in columns:
+            continue
+        value = getattr(row, name)
+        enum_cls = _enum_of(tp)
+        if enum_cls is not None and value is not None:
+            value = enum_cls(value)
+        values[name] = value
+    return cls(**values)
+
+
+def to_row(obj: Any, row: Any, *, skip: tuple[str, ...] = ("id", "version")) -> None:
+    """Copy the fields of ``obj`` onto the same-named columns of ``row``."""
+    columns = _columns(type(row))
+    for f in dataclasses.fields(obj):
+        if f.name in skip or f.name not in columns:
+            continue
+        value = getattr(obj, f.name)
+        if isinstance(value, Enum):
+            value = value.value
+        setattr(row, f.name, value)

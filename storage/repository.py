@@ -1,0 +1,391 @@
+"""Repositories: the ports of ``callcenter.ports`` on a SQLAlchemy session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from callcenter.domain import (
+    Alert,
+    AlertKind,
+    Assignment,
+    Case,
+    CaseEvent,
+    Crew,
+    Customer,
+    Staff,
+    Vehicle,
+)
+from callcenter.errors import ConcurrencyConflict
+from callcenter.i18n import _
+from storage.convert import to_domain, to_row
+from storage.tables import (
+    AlertRow,
+    AssignmentRow,
+    CaseEventRow,
+    CaseRow,
+    CrewRow,
+    CustomerRow,
+    StaffRow,
+    VehicleRow,
+)
+
+Touch = Callable[[str, int], None]
+
+
+def _check_version(row: Any, expected: int, who: str = "", when: Any = None) -> None:
+    if row.version != expected:
+        raise ConcurrencyConflict(
+            _("This record was changed by someone else; reload it and try again."),
+            changed_by=who,
+            changed_at=when,
+        )
+
+
+class SqlCaseRepository:
+    def __init__(self, session: Session, touch: Touch) -> None:
+        self.session = session
+        self.touch = touch
+
+    def add(self, case: Case) -> Case:
+        row = CaseRow()
+        to_row(case, row)
+        row.is_open = case.status.is_open
+        row.version = 1
+        self.session.add(row)
+        self.session.flush()
+        case.id, case.version = row.id, row.version
+        self.touch("case", row.id)
+        return case
+
+    def get(self, case_id: int) -> Case | None:
+        row = self.session.get(CaseRow, case_id)
+        return to_domain(Case, row) if row else None
+
+    def get_by_number(self, number: str) -> Case | None:
+        row = self.session.scalar(select(CaseRow).where(CaseRow.number == number))
+        return to_domain(Case, row) if row else None
+
+    def save(self, case: Case) -> Case:
+        row = self.session.get(CaseRow, case.id, with_for_update=True)
+        if row is None:
+            raise ConcurrencyConflict(_("This case no longer exists."))
+        _check_version(row, case.version, row.updated_by, row.updated_at)
+        to_row(case, row)
+        row.is_open = case.status.is_open
+        row.version = case.version + 1
+        self.session.flush()
+        case.version = row.version
+        self.touch("case", row.id)
+        return case
+
+    def list_open(self) -> list[Case]:
+        rows = self.session.scalars(
+            select(CaseRow).where(CaseRow.is_open.is_(True)).order_by(CaseRow.id)
+        )
+        return [to_domain(Case, r) for r in rows]
+
+    def list_by_ids(self, ids: Iterable[int]) -> list[Case]:
+        ids = list(ids)
+        if not ids:
+            return []
+        rows = self.session.scalars(select(CaseRow).where(CaseRow.id.in_(ids)))
+        return [to_domain(Case, r) for r in rows]
+
+    def recent_for(self, *, phone: str | None, plate: str | None, limit: int = 5) -> list[Case]:
+        conditions = []
+        if phone:
+            conditions.append(CaseRow.phone == phone)
+        if plate:
+            conditions.append(CaseRow.plate == plate)
+        if not conditions:
+            return []
+        rows = self.session.scalars(
+            select(CaseRow)
+            .where(or_(*conditions))
+            .order_by(CaseRow.received_at.desc())
+            .limit(limit)
+        )
+        return [to_domain(Case, r) for r in rows]
+
+    def search(self, text: str, limit: int = 50) -> list[Case]:
+        like = f"%{text.strip()}%"
+        rows = self.session.scalars(
+            select(CaseRow)
+            .where(
+                or_(
+                    CaseRow.number.like(like),
+                    CaseRow.plate.like(like),
+                    CaseRow.phone.like(like),
+                    CaseRow.caller_name.like(like),
+                    CaseRow.address.like(like),
+                )
+            )
+            .order_by(CaseRow.received_at.desc())
+            .limit(limit)
+        )
+        return [to_domain(Case, r) for r in rows]
+
+    def next_number(self, day: str) -> str:
+        last = self.session.scalar(
+            select(func.max(CaseRow.number)).where(CaseRow.number.like(f"{day}-%"))
+        )
+        seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+        return f"{day}-{seq:04d}"
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(CaseRow)) or 0
+
+
+class SqlCrewRepository:
+    def __init__(self, session: Session, touch: Touch) -> None:
+        self.session = session
+        self.touch = touch
+
+    def add(self, crew: Crew) -> Crew:
+        row = CrewRow()
+        to_row(crew, row)
+        row.version = 1
+        self.session.add(row)
+        self.session.flush()
+        crew.id, crew.version = row.id, row.version
+        self.touch("crew", row.id)
+        return crew
+
+    def get(self, crew_id: int) -> Crew | None:
+        row = self.session.get(CrewRow, crew_id)
+        return to_domain(Crew, row) if row else None
+
+    def save(self, crew: Crew) -> Crew:
+        row = self.session.get(CrewRow, crew.id, with_for_update=True)
+        if row is None:
+            raise ConcurrencyConflict(_("This crew no longer exists."))
+        _check_version(row, crew.version)
+        to_row(crew, row)
+        row.version = crew.version + 1
+        self.session.flush()
+        crew.version = row.version
+        self.touch("crew", row.id)
+        return crew
+
+    def list(self) -> list[Crew]:
+        rows = self.session.scalars(select(CrewRow).order_by(CrewRow.code))
+        return [to_domain(Crew, r) for r in rows]
+
+
+class SqlCustomerRepository:
+    def __init__(self, session: Session, touch: Touch) -> None:
+        self.session = session
+        self.touch = touch
+
+    def _load(self, row: CustomerRow) -> Customer:
+        customer = to_domain(Customer, row)
+        vehicles = self.session.scalars(
+            select(VehicleRow).where(VehicleRow.customer_id == row.id).order_by(VehicleRow.id)
+        )
+        customer.vehicles = [to_domain(Vehicle, v) for v in vehicles]
+        return customer
+
+    def add(self, customer: Customer) -> Customer:
+        row = CustomerRow()
+        to_row(customer, row)
+        row.version = 1
+        self.session.add(row)
+        self.session.flush()
+        customer.id, customer.version = row.id, row.version
+        for vehicle in customer.vehicles:
+            vehicle.customer_id = row.id
+            self.add_vehicle(vehicle)
+        self.touch("customer", row.id)
+        return customer
+
+    def get(self, customer_id: int) -> Customer | None:
+        row = self.session.get(CustomerRow, customer_id)
+        return self._load(row) if row else None
+
+    def save(self, customer: Customer) -> Customer:
+        row = self.session.get(CustomerRow, customer.id, with_for_update=True)
+        if row is None:
+            raise ConcurrencyConflict(_("This customer no longer exists."))
+        _check_version(row, customer.version)
+        to_row(customer, row)
+        row.version = customer.version + 1
+        self.session.flush()
+        customer.version = row.version
+        self.touch("customer", row.id)
+        return customer
+
+    def find_by_phone(self, phone: str) -> Customer | None:
+        row = self.session.scalar(
+            select(CustomerRow).where(CustomerRow.phone == phone).order_by(CustomerRow.id)
+        )
+        return self._load(row) if row else None
+
+    def find_by_plate(self, plate: str) -> tuple[Customer, Vehicle] | None:
+        vrow = self.session.scalar(select(VehicleRow).where(VehicleRow.plate == plate))
+        if vrow is None:
+            return None
+        customer = self.get(vrow.customer_id)
+        assert customer is not None
+        return customer, to_domain(Vehicle, vrow)
+
+    def add_vehicle(self, vehicle: Vehicle) -> Vehicle:
+        row = VehicleRow()
+        to_row(vehicle, row, skip=("id",))
+        self.session.add(row)
+        self.session.flush()
+        vehicle.id = row.id
+        return vehicle
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(CustomerRow)) or 0
+
+
+class SqlAssignmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, assignment: Assignment) -> Assignment:
+        row = AssignmentRow()
+        to_row(assignment, row, skip=("id",))
+        self.session.add(row)
+        self.session.flush()
+        assignment.id = row.id
+        return assignment
+
+    def current_for_case(self, case_id: int) -> Assignment | None:
+        row = self.session.scalar(
+            select(AssignmentRow).where(
+                and_(AssignmentRow.case_id == case_id, AssignmentRow.released_at.is_(None))
+            )
+        )
+        return to_domain(Assignment, row) if row else None
+
+    def release(self, case_id: int, at: datetime) -> None:
+        for row in self.session.scalars(
+            select(AssignmentRow).where(
+                and_(AssignmentRow.case_id == case_id, AssignmentRow.released_at.is_(None))
+            )
+        ):
+            row.released_at = at
+        self.session.flush()
+
+
+class SqlEventLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, event: CaseEvent) -> CaseEvent:
+        row = CaseEventRow()
+        to_row(event, row, skip=("id",))
+        self.session.add(row)
+        self.session.flush()
+        event.id = row.id
+        return event
+
+    def for_case(self, case_id: int) -> list[CaseEvent]:
+        rows = self.session.scalars(
+            select(CaseEventRow)
+            .where(CaseEventRow.case_id == case_id)
+            .order_by(CaseEventRow.at, CaseEventRow.id)
+        )
+        return [to_domain(CaseEvent, r) for r in rows]
+
+
+class SqlAlertRepository:
+    def __init__(self, session: Session, touch: Touch) -> None:
+        self.session = session
+        self.touch = touch
+
+    def add_if_absent(self, alert: Alert) -> Alert | None:
+        if self.exists(alert.case_id, alert.kind, alert.deadline):
+            return None
+        row = AlertRow()
+        to_row(alert, row)
+        row.version = 1
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None  # another session raised it first: the unique key decides
+        alert.id, alert.version = row.id, row.version
+        self.touch("alert", row.id)
+        return alert
+
+    def get(self, alert_id: int) -> Alert | None:
+        row = self.session.get(AlertRow, alert_id)
+        return to_domain(Alert, row) if row else None
+
+    def save(self, alert: Alert) -> Alert:
+        row = self.session.get(AlertRow, alert.id, with_for_update=True)
+        if row is None:
+            raise ConcurrencyConflict(_("This alert no longer exists."))
+        _check_version(row, alert.version, row.claimed_by or "", row.claimed_at)
+        to_row(alert, row)
+        row.version = alert.version + 1
+        self.session.flush()
+        alert.version = row.version
+        self.touch("alert", row.id)
+        return alert
+
+    def open_alerts(self) -> list[Alert]:
+        rows = self.session.scalars(
+            select(AlertRow).where(AlertRow.resolved_at.is_(None)).order_by(AlertRow.raised_at)
+        )
+        return [to_domain(Alert, r) for r in rows]
+
+    def for_case(self, case_id: int) -> list[Alert]:
+        rows = self.session.scalars(
+            select(AlertRow).where(AlertRow.case_id == case_id).order_by(AlertRow.raised_at)
+        )
+        return [to_domain(Alert, r) for r in rows]
+
+    def exists(self, case_id: int, kind: AlertKind, deadline: datetime) -> bool:
+        return (
+            self.session.scalar(
+                select(AlertRow.id).where(
+                    AlertRow.case_id == case_id,
+                    AlertRow.kind == kind.value,
+                    AlertRow.deadline == deadline,
+                )
+            )
+            is not None
+        )
+
+
+class SqlStaffRepository:
+    def __init__(self, session: Session, touch: Touch) -> None:
+        self.session = session
+        self.touch = touch
+
+    def add(self, staff: Staff) -> Staff:
+        row = StaffRow()
+        to_row(staff, row)
+        self.session.add(row)
+        self.session.flush()
+        staff.id = row.id
+        self.touch("staff", row.id)
+        return staff
+
+    def get(self, username: str) -> Staff | None:
+        row = self.session.scalar(select(StaffRow).where(StaffRow.username == username))
+        return to_domain(Staff, row) if row else None
+
+    def save(self, staff: Staff) -> Staff:
+        row = self.session.scalar(select(StaffRow).where(StaffRow.username == staff.username))
+        if row is None:
+            raise ConcurrencyConflict(_("This staff member no longer exists."))
+        to_row(staff, row)
+        self.session.flush()
+        self.touch("staff", row.id)
+        return staff
+
+    def list(self) -> list[Staff]:
+        rows = self.session.scalars(select(StaffRow).order_by(StaffRow.username))
+        return [to_domain(Staff, r) for r in rows]

@@ -1,0 +1,209 @@
+"""Typed declarative rows. Converted to and from domain dataclasses in ``repository``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import TZDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: TZDateTime()}
+
+
+class StaffRow(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("role IN ('operator', 'supervisor', 'admin')", name="role"),
+    )
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    phone_ext: Mapped[str] = mapped_column(String(10), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    category: Mapped[str] = mapped_column(String(16), default="general")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class VehicleRow(Base):
+    __tablename__ = "vehicles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(16), unique=True)
+    model: Mapped[str] = mapped_column(String(100), default="")
+    vehicle_type: Mapped[str] = mapped_column(String(16), default="car")
+
+
+class CrewRow(Base):
+    __tablename__ = "crews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    vehicle_plate: Mapped[str] = mapped_column(String(16))
+    vehicle_kind: Mapped[str] = mapped_column(String(32), default="")
+    status: Mapped[str] = mapped_column(String(16), default="available")
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    position_at: Mapped[datetime | None]
+    # No foreign key: cases already point at crews; the unique key keeps a crew on one case.
+    current_case_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    policy: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    caller_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    phone_ext: Mapped[str] = mapped_column(String(10), default="")
+    plate: Mapped[str] = mapped_column(String(16), index=True)
+    vehicle_model: Mapped[str] = mapped_column(String(100), default="")
+    vehicle_type: Mapped[str] = mapped_column(String(16), default="car")
+    address: Mapped[str] = mapped_column(String(300))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    distance_km: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    fault_description: Mapped[str] = mapped_column(Text)
+    fault_category: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[str] = mapped_column(String(16))
+    fee_quote: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    fee_agreed: Mapped[bool] = mapped_column(Boolean, default=False)
+    fee_agreed_at: Mapped[datetime | None]
+    agreed_arrival_at: Mapped[datetime | None]
+    promised_arrival_at: Mapped[datetime | None]
+    original_promised_at: Mapped[datetime | None]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    dispatched_at: Mapped[datetime | None]
+    en_route_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    reported_back_at: Mapped[datetime | None]
+    feedback_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    owner_notified_at: Mapped[datetime | None]
+    crew_id: Mapped[int | None] = mapped_column(ForeignKey("crews.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (
+        CheckConstraint("distance_km >= 0 AND distance_km <= 1000", name="distance_range"),
+        CheckConstraint("fee_quote >= 0", name="fee_positive"),
+        Index("ix_cases_open_promised", "is_open", "promised_arrival_at"),
+    )
+
+
+class AssignmentRow(Base):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    crew_id: Mapped[int] = mapped_column(ForeignKey("crews.id"), index=True)
+    assigned_at: Mapped[datetime]
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    released_at: Mapped[datetime | None]
+
+
+class CaseEventRow(Base):
+    """Append-only: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    deadline: Mapped[datetime]
+    raised_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    snooze_until: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (UniqueConstraint("case_id", "kind", "deadline"),)
+
+
+class ChangeRow(Base):
+    """The change feed: one row per committed change, read by other sessions."""
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
