@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from callcenter.domain import Change
 from storage.tables import ChangeRow
+from storage.uow import translate_db_error
 
 
 class PollingChangeFeed:
@@ -48,9 +49,9 @@ class PollingChangeFeed:
                 .order_by(ChangeRow.id)
             ).all()
             conn.rollback()
-        except Exception:
+        except Exception as exc:
             self.close()
-            raise
+            raise translate_db_error(exc) from exc
         if rows:
             self._last = rows[-1][0]
         return [Change(seq=r[0], entity=r[1], entity_id=r[2]) for r in rows]

@@ -1,0 +1,195 @@
+"""The composition root: the one place that knows the domain, storage and screens.
+
+The CLI and the tests build everything through here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, inspect
+
+from callcenter import sla
+from callcenter.clock import Clock, SystemClock
+from callcenter.domain import Role
+from callcenter.errors import DatabaseUnavailable, SchemaOutOfDate
+from callcenter.i18n import _, set_language
+from callcenter.services import Services
+from callcenter.settings import Settings
+from storage.engine import is_sqlite, make_engine
+from storage.feed import PollingChangeFeed
+from storage.uow import SqlUnitOfWorkFactory, translate_db_error
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic config for ``url`` that works installed or from a checkout."""
+    from alembic.config import Config
+
+    import storage
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logging"] = False
+    return cfg
+
+
+def head_revision(url: str) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    uow: SqlUnitOfWorkFactory
+    policy: sla.Policy
+    services: Services
+    first_start: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    def change_feed(self) -> PollingChangeFeed:
+        return PollingChangeFeed(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # the driver's own errors, whatever they are
+        translated = translate_db_error(exc)
+        if isinstance(translated, DatabaseUnavailable):
+            raise translated from exc
+        raise DatabaseUnavailable(
+            _("The database cannot be reached: {error}").format(error=exc)
+        ) from exc
+
+
+def prepare_database(settings: Settings, engine: Engine) -> bool:
+    """Bring the schema to head where allowed; True when the database was new.
+
+    The embedded SQLite database upgrades itself. PostgreSQL is upgraded only by
+    ``callcenter db upgrade``; an out-of-date schema refuses to start.
+    """
+    check_connection(engine)
+    new = not inspect(engine).has_table("cases")
+    head = head_revision(settings.database_url)
+    current = current_revision(engine)
+    if current == head:
+        return False
+    if is_sqlite(settings.database_url):
+        log.info("upgrading %s from %s to %s", settings.database_url, current, head)
+        upgrade(settings.database_url)
+        return new
+    raise SchemaOutOfDate(
+        _("The database schema is at {current}, the application needs {head}: "
+          "run 'callcenter db upgrade'.").format(current=current or "empty", head=head)
+    )
+
+
+def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    prepare: bool = True,
+    read_only: bool = False,
+) -> Container:
+    """Everything a session needs, built from ``settings``."""
+    set_language(settings.language)
+    if is_sqlite(settings.database_url):
+        path = settings.database_url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url)
+    clock = clock or SystemClock()
+    first = prepare_database(settings, engine) if prepare else False
+    uow = SqlUnitOfWorkFactory(engine, clock)
+    policy = sla.load_policy(settings.policy, settings.config_path.parent if settings.config_path else None)
+    services = Services(
+        uow,
+        clock,
+        tz=settings.tz,
+        policy=policy,
+        actor=settings.user,
+        speed_kmh=settings.average_speed_kmh,
+        depot=(settings.depot_lat, settings.depot_lon),
+        read_only=read_only,
+    )
+    container = Container(settings, engine, clock, uow, policy, services, first_start=first)
+    if first and not read_only:
+        services.ensure_staff(settings.user, settings.user, Role.ADMIN)
+        if settings.is_default_database:
+            load_demo(container)
+            container.notices.append(_("A new database was filled with demo data."))
+    return container
+
+
+def load_demo(container: Container, seed: int = 7, reset: bool = False) -> Any:
+    from callcenter import demo
+
+    if reset:
+        reset_data(container.engine)
+    return demo.generate(
+        container.uow,
+        now=container.clock.now(),
+        tz=container.settings.tz,
+        seed=seed,
+        policy_name=container.policy.name,
+        depot=(container.settings.depot_lat, container.settings.depot_lon),
+    )
+
+
+def reset_data(engine: Engine) -> None:
+    """Delete every row (keeping staff and the schema); for ``callcenter demo --reset``."""
+    from sqlalchemy import delete
+
+    from storage.tables import Base
+
+    keep = {"staff", "alembic_version"}
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        from storage.tables import CrewRow
+
+        conn.execute(CrewRow.__table__.update().values(current_case_id=None))
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name not in keep:
+                conn.execute(delete(table))
+
+
+def make_app(container: Container, **kwargs: Any) -> Any:
+    from screens.app import CallCenterApp
+
+    return CallCenterApp(container.services, container.change_feed, container.settings,
+                         notices=container.notices, **kwargs)

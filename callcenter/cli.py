@@ -1,0 +1,138 @@
+"""The ``callcenter`` command. Keep imports lazy: ``--help`` must not load Textual or SQLAlchemy."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from callcenter import __version__, settings as settings_mod
+
+EXIT_BAD_SETTING = 2
+EXIT_DATABASE = 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    log_path = settings_mod.log_file()
+    parser = argparse.ArgumentParser(
+        prog="callcenter",
+        description="24-hour roadside-rescue call centre: intake, dispatch, live SLA board.",
+        epilog=(
+            f"Configuration file: {settings_mod.config_dir() / 'config.toml'}\n"
+            f"Default database:   {settings_mod.default_database_url()}\n"
+            f"Log file:           {log_path}\n"
+            "Environment: CALLCENTER_DATABASE_URL, CALLCENTER_LANG, CALLCENTER_TIMEZONE, "
+            "CALLCENTER_POLICY."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"callcenter {__version__}")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (sqlite:///… or postgresql+psycopg://…)")
+    parser.add_argument("--lang", choices=settings_mod.LANGUAGES, help="interface language (default zh_CN)")
+    parser.add_argument("--timezone", help="the centre's time zone (default Asia/Shanghai)")
+    parser.add_argument("--policy", help="SLA policy name (default roadside)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("run", help="open the application (the default)")
+    db = sub.add_parser("db", help="database schema: upgrade, current, downgrade REV")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="upgrade the schema to the newest revision")
+    db_sub.add_parser("current", help="print the schema revision")
+    down = db_sub.add_parser("downgrade", help="downgrade the schema to REV (e.g. base)")
+    down.add_argument("revision")
+
+    demo = sub.add_parser("demo", help="fill the database with realistic demo data")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--reset", action="store_true", help="delete existing cases, crews, customers first")
+    return parser
+
+
+def _setup_logging() -> None:
+    path = settings_mod.log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"callcenter: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_mod.load(
+            {
+                "database_url": args.database_url,
+                "language": args.lang,
+                "timezone": args.timezone,
+                "policy": args.policy,
+            }
+        )
+    except settings_mod.SettingsError as exc:
+        return _fail(str(exc), EXIT_BAD_SETTING)
+    _setup_logging()
+    from callcenter.errors import CallCenterError, DatabaseUnavailable, SchemaOutOfDate
+
+    try:
+        return _dispatch(args, settings)
+    except (DatabaseUnavailable, SchemaOutOfDate) as exc:
+        logging.getLogger(__name__).error("%s", exc)
+        return _fail(str(exc), EXIT_DATABASE)
+    except CallCenterError as exc:
+        logging.getLogger(__name__).error("%s", exc)
+        return _fail(str(exc), EXIT_BAD_SETTING)
+
+
+def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
+    from callcenter import bootstrap
+
+    if args.command == "db":
+        return _db(args, settings)
+    if args.command == "demo":
+        container = bootstrap.build(settings)
+        if container.first_start and settings.is_default_database:
+            print(f"demo data loaded into {settings.database_url}")
+            return 0
+        summary = bootstrap.load_demo(container, seed=args.seed, reset=args.reset)
+        print(f"demo data loaded into {settings.database_url}: {summary}")
+        return 0
+    container = bootstrap.build(settings)
+    app = bootstrap.make_app(container)
+    try:
+        app.run()
+    finally:
+        container.close()
+    return app.return_code or 0
+
+
+def _db(args: Any, settings: settings_mod.Settings) -> int:
+    from callcenter import bootstrap
+    from storage.engine import make_engine
+
+    url = settings.database_url
+    engine = make_engine(url)
+    try:
+        bootstrap.check_connection(engine)
+        if args.db_command == "upgrade":
+            bootstrap.upgrade(url)
+        elif args.db_command == "downgrade":
+            bootstrap.downgrade(url, args.revision)
+        current = bootstrap.current_revision(engine)
+        head = bootstrap.head_revision(url)
+        state = "up to date" if current == head else f"head is {head}"
+        print(f"{current or 'empty'} ({state})")
+    finally:
+        engine.dispose()
+    return 0

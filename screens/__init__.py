@@ -1,0 +1,1 @@
+"""Textual screens and widgets. Screens call services; they never touch SQLAlchemy."""
