@@ -219,6 +219,7 @@ class Services:
             distance_km=distance,
             agreed_arrival_at=agreed,
             priority=priority,
+            tz=self.tz,
         )
 
     def check_intake(self, intake: Intake, received_at: datetime) -> CheckedIntake:
@@ -269,6 +270,7 @@ class Services:
                     distance_km=distance,
                     agreed_arrival_at=agreed,
                     priority=intake.priority,
+                    tz=self.tz,
                 )
             )
         if len(intake.notes) > 2000:

@@ -48,9 +48,10 @@ def _check_version(row: Any, expected: int, who: str = "", when: Any = None) -> 
 
 
 class SqlCaseRepository:
-    def __init__(self, session: Session, touch: Touch) -> None:
+    def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
         self.session = session
         self.touch = touch
+        self.lock = lock  # a writing unit of work locks what it reads (PostgreSQL)
 
     def add(self, case: Case) -> Case:
         row = CaseRow()
@@ -64,7 +65,9 @@ class SqlCaseRepository:
         return case
 
     def get(self, case_id: int) -> Case | None:
-        row = self.session.get(CaseRow, case_id)
+        row = self.session.get(
+            CaseRow, case_id, with_for_update=self.lock, populate_existing=self.lock
+        )
         return to_domain(Case, row) if row else None
 
     def get_by_number(self, number: str) -> Case | None:
@@ -72,7 +75,9 @@ class SqlCaseRepository:
         return to_domain(Case, row) if row else None
 
     def save(self, case: Case) -> Case:
-        row = self.session.get(CaseRow, case.id, with_for_update=True)
+        row = self.session.get(
+            CaseRow, case.id, with_for_update=True, populate_existing=True
+        )
         if row is None:
             raise ConcurrencyConflict(_("This case no longer exists."))
         _check_version(row, case.version, row.updated_by, row.updated_at)
@@ -143,9 +148,10 @@ class SqlCaseRepository:
 
 
 class SqlCrewRepository:
-    def __init__(self, session: Session, touch: Touch) -> None:
+    def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
         self.session = session
         self.touch = touch
+        self.lock = lock  # a writing unit of work locks what it reads (PostgreSQL)
 
     def add(self, crew: Crew) -> Crew:
         row = CrewRow()
@@ -158,11 +164,15 @@ class SqlCrewRepository:
         return crew
 
     def get(self, crew_id: int) -> Crew | None:
-        row = self.session.get(CrewRow, crew_id)
+        row = self.session.get(
+            CrewRow, crew_id, with_for_update=self.lock, populate_existing=self.lock
+        )
         return to_domain(Crew, row) if row else None
 
     def save(self, crew: Crew) -> Crew:
-        row = self.session.get(CrewRow, crew.id, with_for_update=True)
+        row = self.session.get(
+            CrewRow, crew.id, with_for_update=True, populate_existing=True
+        )
         if row is None:
             raise ConcurrencyConflict(_("This crew no longer exists."))
         _check_version(row, crew.version)
@@ -179,9 +189,10 @@ class SqlCrewRepository:
 
 
 class SqlCustomerRepository:
-    def __init__(self, session: Session, touch: Touch) -> None:
+    def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
         self.session = session
         self.touch = touch
+        self.lock = lock  # a writing unit of work locks what it reads (PostgreSQL)
 
     def _load(self, row: CustomerRow) -> Customer:
         customer = to_domain(Customer, row)
@@ -209,7 +220,9 @@ class SqlCustomerRepository:
         return self._load(row) if row else None
 
     def save(self, customer: Customer) -> Customer:
-        row = self.session.get(CustomerRow, customer.id, with_for_update=True)
+        row = self.session.get(
+            CustomerRow, customer.id, with_for_update=True, populate_existing=True
+        )
         if row is None:
             raise ConcurrencyConflict(_("This customer no longer exists."))
         _check_version(row, customer.version)
@@ -298,9 +311,10 @@ class SqlEventLog:
 
 
 class SqlAlertRepository:
-    def __init__(self, session: Session, touch: Touch) -> None:
+    def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
         self.session = session
         self.touch = touch
+        self.lock = lock  # a writing unit of work locks what it reads (PostgreSQL)
 
     def add_if_absent(self, alert: Alert) -> Alert | None:
         if self.exists(alert.case_id, alert.kind, alert.deadline):
@@ -319,11 +333,15 @@ class SqlAlertRepository:
         return alert
 
     def get(self, alert_id: int) -> Alert | None:
-        row = self.session.get(AlertRow, alert_id)
+        row = self.session.get(
+            AlertRow, alert_id, with_for_update=self.lock, populate_existing=self.lock
+        )
         return to_domain(Alert, row) if row else None
 
     def save(self, alert: Alert) -> Alert:
-        row = self.session.get(AlertRow, alert.id, with_for_update=True)
+        row = self.session.get(
+            AlertRow, alert.id, with_for_update=True, populate_existing=True
+        )
         if row is None:
             raise ConcurrencyConflict(_("This alert no longer exists."))
         _check_version(row, alert.version, row.claimed_by or "", row.claimed_at)
@@ -360,9 +378,10 @@ class SqlAlertRepository:
 
 
 class SqlStaffRepository:
-    def __init__(self, session: Session, touch: Touch) -> None:
+    def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
         self.session = session
         self.touch = touch
+        self.lock = lock  # a writing unit of work locks what it reads (PostgreSQL)
 
     def add(self, staff: Staff) -> Staff:
         row = StaffRow()

@@ -42,8 +42,9 @@ def translate_db_error(exc: BaseException) -> BaseException:
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, lock: bool = False) -> None:
         self._sessions = sessions
+        self._lock = lock
         self._clock = clock
         self._changes: list[tuple[str, int]] = []
 
@@ -53,12 +54,12 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._sessions()
         self._changes = []
-        self.cases = SqlCaseRepository(self.session, self._touch)
-        self.crews = SqlCrewRepository(self.session, self._touch)
+        self.cases = SqlCaseRepository(self.session, self._touch, self._lock)
+        self.crews = SqlCrewRepository(self.session, self._touch, self._lock)
         self.customers = SqlCustomerRepository(self.session, self._touch)
         self.assignments = SqlAssignmentRepository(self.session)
         self.events = SqlEventLog(self.session)
-        self.alerts = SqlAlertRepository(self.session, self._touch)
+        self.alerts = SqlAlertRepository(self.session, self._touch, self._lock)
         self.staff = SqlStaffRepository(self.session, self._touch)
         return self
 
@@ -105,4 +106,6 @@ class SqlUnitOfWorkFactory:
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._write if write else self._read, self._clock)
+        # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the rows read.
+        lock = write and self.engine.dialect.name != "sqlite"
+        return SqlUnitOfWork(self._write if write else self._read, self._clock, lock)
