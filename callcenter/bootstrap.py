@@ -20,6 +20,8 @@ from callcenter.i18n import _, set_language
 from callcenter.services import Services
 from callcenter.settings import Settings
 from storage.engine import is_sqlite, make_engine
+
+__all__ = ["Container", "build", "make_app", "make_engine"]
 from storage.feed import PollingChangeFeed
 from storage.uow import SqlUnitOfWorkFactory, translate_db_error
 

@@ -119,10 +119,9 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
 
 def _db(args: Any, settings: settings_mod.Settings) -> int:
     from callcenter import bootstrap
-    from storage.engine import make_engine
 
     url = settings.database_url
-    engine = make_engine(url)
+    engine = bootstrap.make_engine(url)
     try:
         bootstrap.check_connection(engine)
         if args.db_command == "upgrade":
