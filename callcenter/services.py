@@ -598,6 +598,10 @@ class Services:
     def crews(self) -> list[Crew]:
         return self._read(lambda uow: uow.crews.list())
 
+    def current_assignment(self, case_id: int) -> Assignment | None:
+        """Who dispatched the crew now on ``case_id``, and when (None if no crew is on it)."""
+        return self._read(lambda uow: uow.assignments.current_for_case(case_id))
+
     def search(self, text: str) -> list[Case]:
         return self._read(lambda uow: uow.cases.search(text))
 
