@@ -1,0 +1,1096 @@
+"""Demo data: a believable night at a Shenzhen roadside-rescue call centre.
+
+:func:`generate` fills an empty database through the repositories: operators, rescue crews,
+a customer archive with vehicles, about 90 days of closed rescues with full timelines, and a
+live board of open cases in every state (some on track, some at risk, some late) at ``now``.
+
+Everything comes from ``random.Random(seed)`` and ``now``: the same seed and instant give the
+same data, to the second. Nothing here reads the real clock or the global random generator.
+The names, places and faults are data (Simplified Chinese), not interface text.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callcenter import sla
+from callcenter.domain import (
+    Assignment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Crew,
+    CrewStatus,
+    Customer,
+    CustomerCategory,
+    FaultCategory,
+    Priority,
+    RescuePlan,
+    Role,
+    Staff,
+    Vehicle,
+    VehicleType,
+)
+from callcenter.errors import CallCenterError
+from callcenter.i18n import _
+from callcenter.ports import UnitOfWork, UnitOfWorkFactory
+
+HISTORY_DAYS = 90
+CUSTOMERS = 50
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What :func:`generate` wrote."""
+
+    staff: int
+    crews: int
+    customers: int
+    vehicles: int
+    open_cases: int
+    open_by_status: dict[str, int]
+    closed_cases: int
+    cancelled_cases: int
+    events: int
+    assignments: int
+    history_since: datetime | None
+
+    def __str__(self) -> str:
+        statuses = ", ".join(f"{k} {v}" for k, v in self.open_by_status.items())
+        return (
+            f"{self.crews} crews, {self.customers} customers ({self.vehicles} vehicles), "
+            f"{self.open_cases} open cases ({statuses}), {self.closed_cases} closed and "
+            f"{self.cancelled_cases} cancelled cases, {self.events} events"
+        )
+
+
+def generate(
+    uow_factory: UnitOfWorkFactory,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    seed: int = 7,
+    policy_name: str = "roadside",
+    depot: tuple[float, float] = (22.5431, 114.0579),
+) -> DemoSummary:
+    """Fill an empty database with demo data as it would look at ``now``.
+
+    Raises :class:`CallCenterError` if the database already holds cases, crews or customers
+    (reset it first; staff accounts are kept and reused).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    plan = _Planner(
+        random.Random(seed), now.astimezone(UTC), tz, sla.load_policy(policy_name), depot
+    )
+    plan.build()
+    return _write(uow_factory, plan)
+
+
+# --------------------------------------------------------------------------------------------
+# Data: people, places, vehicles, faults
+
+# fmt: off
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶蒋杜苏魏"
+    "程吕丁沈任姚卢钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江薛尹段雷黎史龙陶贺顾毛郝龚邵"
+)
+_GIVEN = (
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛",
+    "明", "超", "秀英", "华", "建华", "志强", "俊", "海燕", "小红", "婷", "雪梅", "辉", "鹏",
+    "浩然", "宇航", "晨", "欣怡", "子轩", "梓涵", "国庆", "建国", "文斌", "丽华", "晓东",
+    "振宇", "嘉豪", "淑贞", "美玲", "家乐", "伟强", "少华", "永康", "志明", "锦荣", "慧敏",
+)
+_MOBILE_PREFIXES = (
+    "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156", "158", "159",
+    "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "199",
+)
+_PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on Chinese plates
+_OTHER_REGIONS = ("粤S", "粤L", "湘A", "湘L", "赣A", "赣B", "桂A", "桂K")
+
+
+@dataclass(frozen=True)
+class _District:
+    name: str
+    km: tuple[float, float]  # road distance from the depot (Futian)
+    bearing: tuple[float, float]  # degrees clockwise from north; may wrap past 360
+    roads: tuple[str, ...]
+    places: tuple[str, ...]
+    estates: tuple[str, ...]
+    highways: tuple[str, ...] = ()
+
+
+_DISTRICTS = (
+    _District(
+        "福田", (1, 7), (-90, 90),
+        ("深南大道", "福华三路", "彩田路", "新洲路", "滨河大道", "红荔路", "益田路", "皇岗路",
+         "北环大道", "香蜜湖路", "金田路", "福强路"),
+        ("会展中心", "购物公园", "市民中心", "车公庙地铁站", "华强北", "香蜜湖"),
+        ("莲花北村", "景田小区", "天健世纪花园", "彩田村", "皇岗花园", "香蜜湖1号"),
+    ),
+    _District(
+        "罗湖", (6, 12), (75, 100),
+        ("人民南路", "东门中路", "解放路", "宝安南路", "布心路", "深南东路", "爱国路", "太宁路",
+         "文锦中路", "笋岗路"),
+        ("万象城", "东门步行街", "罗湖火车站", "国贸大厦", "翠竹公园"),
+        ("翠竹苑", "百仕达花园", "东湖丽苑", "金城华庭", "鹿丹村"),
+    ),
+    _District(
+        "南山", (8, 20), (250, 285),
+        ("南海大道", "科苑路", "后海大道", "沙河西路", "深湾一路", "滨海大道", "南山大道",
+         "留仙大道", "月亮湾大道", "侨香路"),
+        ("海岸城", "深圳湾公园", "科技园", "欢乐谷", "南山书城", "蛇口港"),
+        ("蔚蓝海岸", "桃源村", "南油小区", "海月花园", "前海时代", "华侨城锦绣花园"),
+        ("南坪快速路", "沙河西路快速段"),
+    ),
+    _District(
+        "龙华", (12, 24), (340, 375),
+        ("民治大道", "梅龙大道", "人民路", "龙华大道", "东环一路", "布龙路", "观澜大道",
+         "龙观大道", "和平路"),
+        ("深圳北站", "红山6979", "观澜湖", "龙华汽车站"),
+        ("水榭春天", "锦绣江南", "万科城", "中航天逸", "龙华新城"),
+        ("梅观高速", "南光高速"),
+    ),
+    _District(
+        "龙岗", (12, 35), (30, 60),
+        ("龙岗大道", "深惠路", "龙翔大道", "吉华路", "五和大道", "坂雪岗大道", "龙城大道",
+         "布澜路", "黄阁路"),
+        ("大运中心", "龙岗万达广场", "布吉街道办", "坂田华为基地", "横岗大厦"),
+        ("中海怡翠山庄", "大运城邦", "星河时代", "万科四季花城", "龙珠花园"),
+        ("水官高速", "机荷高速", "深汕高速"),
+    ),
+    _District(
+        "宝安", (18, 35), (280, 315),
+        ("宝安大道", "新安六路", "创业一路", "广深公路", "西乡大道", "航城大道", "新沙路",
+         "福永大道", "宝源路"),
+        ("宝安国际机场T3航站楼", "宝安中心区", "西乡立交", "福永码头", "沙井大街"),
+        ("碧海花园", "新安湖花园", "海滨广场", "宝城37区", "西城上筑"),
+        ("广深沿江高速", "机荷高速", "沈海高速广深段"),
+    ),
+    _District(
+        "盐田", (18, 26), (78, 98),
+        ("盐田路", "深盐路", "海景二路", "东海道", "盐梅路", "沙盐路", "北山道"),
+        ("大梅沙海滨公园", "盐田港", "沙头角口岸", "小梅沙"),
+        ("东海岸花园", "海港城", "金港湾"),
+        ("盐坝高速", "盐排高速"),
+    ),
+    _District(
+        "光明", (26, 35), (320, 340),
+        ("光明大道", "华夏路", "公常路", "东长路", "光侨路", "观光路", "松白路"),
+        ("光明农场大观园", "光明新城公园", "公明广场"),
+        ("光明城", "公明上村", "汇宾广场花园"),
+        ("南光高速", "龙大高速"),
+    ),
+    _District(
+        "坪山", (30, 35), (58, 70),
+        ("坪山大道", "深汕路", "东纵路", "金牛路", "锦龙大道", "丹梓大道"),
+        ("坪山高铁站", "坪山中心公园", "坑梓老街"),
+        ("六和城", "坪山花园", "聚龙山花园"),
+        ("深汕高速", "坪盐通道"),
+    ),
+)
+_DIRECTIONS = ("往市区方向", "往机场方向", "往东莞方向", "往惠州方向", "出城方向")
+
+
+@dataclass(frozen=True)
+class _Model:
+    name: str
+    kind: VehicleType
+    energy: str = ""  # "D" battery-electric, "F" plug-in hybrid (green 8-character plate)
+
+
+_PRIVATE_MODELS = (
+    _Model("丰田卡罗拉", VehicleType.CAR),
+    _Model("大众帕萨特", VehicleType.CAR),
+    _Model("本田雅阁", VehicleType.CAR),
+    _Model("吉利星瑞", VehicleType.CAR),
+    _Model("日产轩逸", VehicleType.CAR),
+    _Model("大众朗逸", VehicleType.CAR),
+    _Model("别克英朗", VehicleType.CAR),
+    _Model("奥迪A4L", VehicleType.CAR),
+    _Model("宝马3系", VehicleType.CAR),
+    _Model("长安CS75", VehicleType.SUV),
+    _Model("本田CR-V", VehicleType.SUV),
+    _Model("哈弗H6", VehicleType.SUV),
+    _Model("大众途观L", VehicleType.SUV),
+    _Model("五菱宏光", VehicleType.VAN),
+    _Model("别克GL8", VehicleType.VAN),
+    _Model("比亚迪汉", VehicleType.NEW_ENERGY, "D"),
+    _Model("特斯拉Model 3", VehicleType.NEW_ENERGY, "D"),
+    _Model("比亚迪秦PLUS DM-i", VehicleType.NEW_ENERGY, "F"),
+    _Model("广汽埃安S", VehicleType.NEW_ENERGY, "D"),
+    _Model("小鹏P7", VehicleType.NEW_ENERGY, "D"),
+    _Model("比亚迪宋PLUS DM-i", VehicleType.NEW_ENERGY, "F"),
+    _Model("理想L7", VehicleType.NEW_ENERGY, "F"),
+)
+_NEW_PRODUCT_MODELS = (
+    _Model("比亚迪汉", VehicleType.NEW_ENERGY, "D"),
+    _Model("比亚迪海豹", VehicleType.NEW_ENERGY, "D"),
+    _Model("问界M7", VehicleType.NEW_ENERGY, "F"),
+    _Model("吉利星瑞", VehicleType.CAR),
+    _Model("长安CS75", VehicleType.SUV),
+)
+_FLEETS: tuple[tuple[str, tuple[_Model, ...]], ...] = (
+    ("深圳市鹏程物流有限公司", (_Model("福田欧马可", VehicleType.TRUCK),
+                              _Model("江淮骏铃", VehicleType.TRUCK))),
+    ("深圳市安达出租汽车有限公司", (_Model("比亚迪e6", VehicleType.NEW_ENERGY, "D"),
+                                  _Model("比亚迪秦PLUS EV", VehicleType.NEW_ENERGY, "D"))),
+    ("顺捷快运(深圳)有限公司", (_Model("五十铃KV100", VehicleType.TRUCK),
+                              _Model("长安睿行M80", VehicleType.VAN))),
+    ("深圳市南粤建设工程有限公司", (_Model("江淮骏铃", VehicleType.TRUCK),
+                                  _Model("五菱宏光", VehicleType.VAN))),
+    ("深圳市大鹏旅游客运有限公司", (_Model("宇通ZK6120", VehicleType.BUS),
+                                  _Model("别克GL8", VehicleType.VAN))),
+    ("深圳市前海供应链管理有限公司", (_Model("福田欧马可", VehicleType.TRUCK),
+                                    _Model("五十铃KV100", VehicleType.TRUCK))),
+    ("深圳市鹏城出租车服务有限公司", (_Model("比亚迪e6", VehicleType.NEW_ENERGY, "D"),
+                                    _Model("丰田卡罗拉", VehicleType.CAR))),
+    ("深圳市绿源环保科技有限公司", (_Model("五菱宏光", VehicleType.VAN),
+                                  _Model("长安睿行M80", VehicleType.VAN))),
+)
+_SPECIAL_NOTES = (
+    "VIP客户，优先派车",
+    "老年车主，听力不好，请放慢语速",
+    "残障人士车主，需协助上下车",
+    "长期合作车主，熟悉救援流程",
+    "孕妇车主，优先安排",
+    "车主要求到场前电话联系",
+)
+
+
+@dataclass(frozen=True)
+class _Fault:
+    text: str
+    category: FaultCategory
+    plan: RescuePlan
+    priority: Priority = Priority.GENERAL
+    fits: str = "any"  # "any", "fuel" (has a fuel tank), "ev" (battery-electric / hybrid)
+
+
+_FAULTS = (
+    _Fault("车辆无法启动，打火没反应，仪表灯很暗", FaultCategory.ELECTRICAL, RescuePlan.BATTERY),
+    _Fault("电瓶亏电，停了两天车打不着火", FaultCategory.ELECTRICAL, RescuePlan.BATTERY),
+    _Fault("忘关大灯一整晚，电瓶亏电无法启动", FaultCategory.ELECTRICAL, RescuePlan.BATTERY),
+    _Fault("左前轮爆胎，车上有备胎但不会换", FaultCategory.TYRE, RescuePlan.TYRE),
+    _Fault("右后轮爆胎，车停在应急车道", FaultCategory.TYRE, RescuePlan.TYRE, Priority.SEVERE),
+    _Fault("轮胎被钉子扎破漏气，胎压报警", FaultCategory.TYRE, RescuePlan.TYRE),
+    _Fault("钥匙锁车内，车主在车旁等候", FaultCategory.LOCKOUT, RescuePlan.LOCKOUT),
+    _Fault("钥匙锁车内，车内有小孩，天气炎热", FaultCategory.LOCKOUT, RescuePlan.LOCKOUT,
+           Priority.URGENT),
+    _Fault("燃油耗尽，车辆熄火停在路边", FaultCategory.FUEL, RescuePlan.FUEL, fits="fuel"),
+    _Fault("油表报警后继续行驶，现已没油熄火", FaultCategory.FUEL, RescuePlan.FUEL, fits="fuel"),
+    _Fault("发动机异响冒烟，已熄火不敢再启动", FaultCategory.ENGINE, RescuePlan.TOWING,
+           Priority.SEVERE, fits="fuel"),
+    _Fault("水温过高开锅，仪表水温报警", FaultCategory.ENGINE, RescuePlan.ONSITE_REPAIR,
+           fits="fuel"),
+    _Fault("车辆无法启动，启动机咔咔响", FaultCategory.ENGINE, RescuePlan.ONSITE_REPAIR,
+           fits="fuel"),
+    _Fault("变速箱故障，挂不上挡，仪表故障灯亮", FaultCategory.TRANSMISSION, RescuePlan.TOWING),
+    _Fault("行驶中顿挫后无法前进，疑似变速箱故障", FaultCategory.TRANSMISSION,
+           RescuePlan.TOWING, Priority.SEVERE),
+    _Fault("追尾事故，车头受损无法行驶，已报交警", FaultCategory.ACCIDENT, RescuePlan.TOWING,
+           Priority.URGENT),
+    _Fault("被后车追尾，车尾受损，交警要求拖离现场", FaultCategory.ACCIDENT, RescuePlan.TOWING,
+           Priority.SEVERE),
+    _Fault("刹车踏板变软，刹车异响，不敢继续行驶", FaultCategory.BRAKES, RescuePlan.TOWING,
+           Priority.SEVERE),
+    _Fault("动力电池电量耗尽，无法行驶", FaultCategory.ELECTRICAL, RescuePlan.TOWING, fits="ev"),
+    _Fault("仪表提示高压系统故障，车辆无法上电", FaultCategory.ELECTRICAL, RescuePlan.TOWING,
+           Priority.SEVERE, fits="ev"),
+)
+# The default tariff (towing within 24 h is free, seed 000); fuel adds the fuel itself.
+_TARIFF = {
+    RescuePlan.TOWING: Decimal("0"),
+    RescuePlan.ONSITE_REPAIR: Decimal("200"),
+    RescuePlan.BATTERY: Decimal("150"),
+    RescuePlan.TYRE: Decimal("100"),
+    RescuePlan.FUEL: Decimal("80"),
+    RescuePlan.LOCKOUT: Decimal("200"),
+    RescuePlan.OTHER: Decimal("100"),
+}
+_FUEL_PRICE = Decimal("7.90")  # yuan per litre of 92 petrol
+_WORK_MINUTES = {
+    RescuePlan.TOWING: (30, 80),
+    RescuePlan.ONSITE_REPAIR: (25, 70),
+    RescuePlan.BATTERY: (8, 20),
+    RescuePlan.TYRE: (15, 35),
+    RescuePlan.FUEL: (8, 15),
+    RescuePlan.LOCKOUT: (8, 30),
+    RescuePlan.OTHER: (15, 40),
+}
+_CANCEL_REASONS = (
+    "车主自行启动成功，取消救援",
+    "车主已联系保险公司救援",
+    "车主朋友送来汽油，无需救援",
+    "车主已自行叫拖车",
+    "车辆已恢复正常，车主继续行驶",
+)
+_DELAY_NOTES = (
+    "途中遇交通堵塞，已致电车主告知晚到",
+    "前方交通事故封路绕行，已通知车主",
+    "道路施工绕行，已电话告知车主预计到达时间",
+    "交通管制，已通知车主",
+)
+
+_DAY_OPERATORS = ("zhangli", "wangfang", "liuyang")
+_NIGHT_OPERATORS = ("night1", "night2")
+_STAFF = (
+    ("zhangli", "张丽", Role.OPERATOR),
+    ("wangfang", "王芳", Role.OPERATOR),
+    ("liuyang", "刘洋", Role.OPERATOR),
+    ("night1", "陈静", Role.OPERATOR),
+    ("night2", "赵磊", Role.OPERATOR),
+    ("chenjun", "陈军", Role.SUPERVISOR),
+)
+_CREW_KINDS = ("拖车", "服务车", "清障车", "服务车", "拖车", "服务车", "服务车", "清障车",
+               "服务车", "拖车", "服务车", "服务车")
+_TOW_KINDS = frozenset({"拖车", "清障车"})
+
+# The open cases on the board at ``now``: (status, distance band, timing). Timing: "new" just
+# received; "unagreed" fee not yet agreed; "waiting" not dispatched for too long; "fresh" just
+# dispatched; "ok" / "risk" / "late" where the arrival promise stands at ``now``; "met" /
+# "missed" whether the crew arrived in time.
+_OPEN_CASES = (
+    (CaseStatus.RECEIVED, "near", "new"),
+    (CaseStatus.RECEIVED, "mid", "new"),
+    (CaseStatus.RECEIVED, "far", "new"),
+    (CaseStatus.RECEIVED, "near", "unagreed"),
+    (CaseStatus.RECEIVED, "near", "waiting"),
+    (CaseStatus.DISPATCHED, "near", "fresh"),
+    (CaseStatus.DISPATCHED, "mid", "fresh"),
+    (CaseStatus.EN_ROUTE, "near", "risk"),
+    (CaseStatus.EN_ROUTE, "mid", "risk"),
+    (CaseStatus.EN_ROUTE, "near", "late"),
+    (CaseStatus.EN_ROUTE, "mid", "late"),
+    (CaseStatus.EN_ROUTE, "far", "ok"),
+    (CaseStatus.ON_SCENE, "near", "met"),
+    (CaseStatus.ON_SCENE, "mid", "missed"),
+    (CaseStatus.COMPLETED, "near", "met"),
+    (CaseStatus.REPORTED_BACK, "near", "met"),
+    (CaseStatus.REPORTED_BACK, "mid", "met"),
+    (CaseStatus.REPORTED_BACK, "far", "met"),
+    (CaseStatus.REPORTED_BACK, "near", "missed"),
+)
+_HOLDS_CREW = (
+    CaseStatus.DISPATCHED,
+    CaseStatus.EN_ROUTE,
+    CaseStatus.ON_SCENE,
+    CaseStatus.COMPLETED,
+)
+_CREW_STATUS = {
+    CaseStatus.DISPATCHED: CrewStatus.DISPATCHED,
+    CaseStatus.EN_ROUTE: CrewStatus.EN_ROUTE,
+    CaseStatus.ON_SCENE: CrewStatus.ON_SCENE,
+    CaseStatus.COMPLETED: CrewStatus.RETURNING,
+}
+_FAR_DATE = datetime.max.replace(tzinfo=UTC)
+_LONG_AGO = datetime.min.replace(tzinfo=UTC)
+# fmt: on
+
+
+# --------------------------------------------------------------------------------------------
+# Planning: everything is decided in memory first, then written
+
+
+@dataclass
+class _Planned:
+    case: Case
+    customer: int  # index into the planned customers
+    vehicle: int  # index into that customer's vehicles
+    crew: int | None = None  # index into the planned crews
+    events: list[tuple[datetime, str, str, dict[str, Any]]] = field(default_factory=list)
+
+
+class _Planner:
+    def __init__(
+        self,
+        rng: random.Random,
+        now: datetime,
+        tz: tzinfo,
+        policy: sla.Policy,
+        depot: tuple[float, float],
+    ) -> None:
+        self.rng = rng
+        self.now = now
+        self.tz = tz
+        self.policy = policy
+        self.depot = depot
+        self.phones: set[str] = set()
+        self.plates: set[str] = set()
+        self.names: set[str] = set()
+        self.customers: list[Customer] = []
+        self.crews: list[Crew] = []
+        self.history: list[_Planned] = []
+        self.open: list[_Planned] = []
+        self.crew_free_at: list[datetime] = []
+        self.vehicle_free_at: dict[tuple[int, int], datetime] = {}
+
+    def build(self) -> None:
+        self._make_crews()
+        self._make_customers()
+        self._make_history()
+        self._make_open()
+        self._number()
+        self._place_crews()
+
+    # -- small random helpers --------------------------------------------------------------
+    def _minutes(self, low: float, high: float) -> timedelta:
+        return timedelta(seconds=self.rng.randint(int(low * 60), int(high * 60)))
+
+    def _name(self) -> str:
+        for _attempt in range(100):
+            name = self.rng.choice(_SURNAMES) + self.rng.choice(_GIVEN)
+            if name not in self.names:
+                self.names.add(name)
+                return name
+        raise RuntimeError("ran out of demo names")
+
+    def _mobile(self) -> str:
+        while True:
+            number = f"+86{self.rng.choice(_MOBILE_PREFIXES)}{self.rng.randint(0, 99_999_999):08d}"
+            if number not in self.phones:
+                self.phones.add(number)
+                return number
+
+    def _plate(self, energy: str = "", region: str | None = None) -> str:
+        rng = self.rng
+        while True:
+            if region is None:
+                roll = rng.random()
+                prefix = "粤B" if roll < 0.86 else rng.choice(_OTHER_REGIONS)
+            else:
+                prefix = region
+            if energy:
+                second = rng.choice(_PLATE_LETTERS + "0123456789")
+                plate = f"{prefix}{energy}{second}{rng.randint(0, 9999):04d}"
+            else:
+                chars = [str(rng.randint(0, 9)) for _i in range(5)]
+                letters = rng.choices((0, 1, 2), weights=(40, 45, 15))[0]
+                for pos in rng.sample(range(5), letters):
+                    chars[pos] = rng.choice(_PLATE_LETTERS)
+                plate = prefix + "".join(chars)
+            if plate not in self.plates:
+                self.plates.add(plate)
+                return plate
+
+    def _district(self, km: float) -> _District:
+        fitting = [d for d in _DISTRICTS if d.km[0] <= km <= d.km[1]]
+        return self.rng.choice(fitting)
+
+    def _point(self, district: _District, km: float) -> tuple[float, float]:
+        bearing = math.radians(self.rng.uniform(*district.bearing) % 360)
+        straight = km / self.rng.uniform(1.2, 1.4)  # roads are longer than the crow flies
+        return self._offset(self.depot, bearing, straight)
+
+    @staticmethod
+    def _offset(origin: tuple[float, float], bearing: float, km: float) -> tuple[float, float]:
+        lat, lon = origin
+        dlat = km * math.cos(bearing) / 111.0
+        dlon = km * math.sin(bearing) / (111.0 * math.cos(math.radians(lat)))
+        return round(lat + dlat, 5), round(lon + dlon, 5)
+
+    def _distance(self, band: str) -> Decimal:
+        low, high = {"near": (1.0, 10.0), "mid": (10.1, 20.0), "far": (20.5, 35.0)}[band]
+        return Decimal(str(round(self.rng.uniform(low, high), 1)))
+
+    def _band(self) -> str:
+        return self.rng.choices(("near", "mid", "far"), weights=(55, 33, 12))[0]
+
+    def _roadside(self, district: _District, band: str) -> str:
+        rng = self.rng
+        if district.highways and rng.random() < {"near": 0.0, "mid": 0.15, "far": 0.45}[band]:
+            where = f"K{rng.randint(2, 68)}+{rng.randrange(0, 1000, 100):03d}"
+            return f"{rng.choice(district.highways)}({rng.choice(_DIRECTIONS)}){where}应急车道"
+        style = rng.random()
+        if style < 0.45:
+            return f"{district.name}区{rng.choice(district.roads)}{rng.randint(1, 399)}号附近"
+        if style < 0.75:
+            a, b = rng.sample(district.roads, 2)
+            return f"{district.name}区{a}与{b}交叉口"
+        return f"{district.name}区{rng.choice(district.places)}停车场"
+
+    def _operator(self, instant: datetime) -> str:
+        hour = instant.astimezone(self.tz).hour
+        return self.rng.choice(_DAY_OPERATORS if 8 <= hour < 20 else _NIGHT_OPERATORS)
+
+    def _is_night(self, instant: datetime) -> bool:
+        hour = instant.astimezone(self.tz).hour
+        return hour >= 19 or hour < 6
+
+    # -- crews and customers ---------------------------------------------------------------
+    def _make_crews(self) -> None:
+        for kind in _CREW_KINDS:
+            self._add_crew(kind)
+
+    def _add_crew(self, kind: str) -> None:
+        self.crews.append(
+            Crew(
+                code=f"救援{len(self.crews) + 1}组",
+                name=self._name(),
+                phone=self._mobile(),
+                vehicle_plate=self._plate(region="粤B"),
+                vehicle_kind=kind,
+                status=CrewStatus.AVAILABLE,
+                lat=self.depot[0],
+                lon=self.depot[1],
+            )
+        )
+        self.crew_free_at.append(_LONG_AGO)
+
+    def _make_customers(self) -> None:
+        rng = self.rng
+        categories = (
+            [CustomerCategory.GROUP] * len(_FLEETS)
+            + [CustomerCategory.SPECIAL] * 6
+            + [CustomerCategory.NEW_PRODUCT] * 6
+        )
+        categories += [CustomerCategory.GENERAL] * (CUSTOMERS - len(categories))
+        rng.shuffle(categories)
+        fleets = iter(_FLEETS)
+        for category in categories:
+            district = rng.choice(_DISTRICTS)
+            road = rng.choice(district.roads)
+            since = self.now - self._minutes(60 * 24 * 95, 60 * 24 * 1200)
+            notes = ""
+            if category is CustomerCategory.GROUP:
+                name, models = next(fleets)
+                contact = self._name()
+                notes = f"车队联系人：{contact}"
+                place = rng.choice(("物流园A区", "大厦8楼", "停车场办公室", "产业园3栋"))
+                address = f"深圳市{district.name}区{road}{rng.randint(1, 399)}号{place}"
+                picks = [rng.choice(models) for _i in range(2)]
+            else:
+                name = self._name()
+                estate = rng.choice(district.estates)
+                room = f"{rng.randint(1, 32)}{rng.randint(1, 8):02d}"
+                address = (
+                    f"深圳市{district.name}区{road}{rng.randint(1, 399)}号"
+                    f"{estate}{rng.randint(1, 12)}栋{room}"
+                )
+                count = 2 if rng.random() < 0.3 else 1
+                pool = (
+                    _NEW_PRODUCT_MODELS
+                    if category is CustomerCategory.NEW_PRODUCT
+                    else _PRIVATE_MODELS
+                )
+                picks = [rng.choice(pool) for _i in range(count)]
+                if category is CustomerCategory.SPECIAL:
+                    notes = rng.choice(_SPECIAL_NOTES)
+                elif category is CustomerCategory.NEW_PRODUCT:
+                    since = self.now - self._minutes(60 * 24 * 20, 60 * 24 * 80)
+                    bought = since.astimezone(self.tz)
+                    notes = f"{bought.year}年{bought.month}月购新车，首保期内"
+            vehicles = [
+                Vehicle(plate=self._plate(m.energy), model=m.name, vehicle_type=m.kind)
+                for m in picks
+            ]
+            self.customers.append(
+                Customer(
+                    name=name,
+                    phone=self._mobile(),
+                    address=address,
+                    category=category,
+                    notes=notes,
+                    created_at=since,
+                    vehicles=vehicles,
+                )
+            )
+
+    def _caller(self, customer: Customer) -> str:
+        if customer.category is CustomerCategory.GROUP:
+            return customer.notes.split("：", 1)[1]
+        return customer.name
+
+    def _pick_vehicle(self, at: datetime, taken: set[int] | None = None) -> tuple[int, int]:
+        rng = self.rng
+        weights = [4 if c.category is CustomerCategory.GROUP else 1 for c in self.customers]
+        for _attempt in range(200):
+            ci = rng.choices(range(len(self.customers)), weights=weights)[0]
+            customer = self.customers[ci]
+            if taken is not None and ci in taken:
+                continue
+            assert customer.created_at is not None
+            if customer.created_at > at:
+                continue
+            vi = rng.randrange(len(customer.vehicles))
+            if self.vehicle_free_at.get((ci, vi), _LONG_AGO) > at:
+                continue
+            return ci, vi
+        raise RuntimeError("no demo vehicle free")
+
+    def _fault(self, vehicle: Vehicle, plans: Sequence[RescuePlan] | None = None) -> _Fault:
+        electric = vehicle.vehicle_type is VehicleType.NEW_ENERGY
+        pure_ev = electric and vehicle.plate[2:3] == "D"
+        options = [
+            f
+            for f in _FAULTS
+            if (f.fits == "any" or (f.fits == "ev") == electric)
+            and not (f.fits == "fuel" and pure_ev)
+            and (plans is None or f.plan in plans)
+        ]
+        return self.rng.choice(options)
+
+    def _fee(self, plan: RescuePlan) -> tuple[Decimal, str]:
+        fee = _TARIFF[plan]
+        if plan is RescuePlan.FUEL:
+            litres = self.rng.choice((5, 10))
+            return fee + _FUEL_PRICE * litres, f"送油{litres}升92号汽油，油费按实收取"
+        return fee, ""
+
+    # -- one case --------------------------------------------------------------------------
+    def _new_case(
+        self,
+        ci: int,
+        vi: int,
+        received: datetime,
+        band: str,
+        fault: _Fault | None = None,
+    ) -> Case:
+        customer = self.customers[ci]
+        vehicle = customer.vehicles[vi]
+        fault = fault or self._fault(vehicle)
+        km = self._distance(band)
+        district = self._district(float(km))
+        lat, lon = self._point(district, float(km))
+        address = self._roadside(district, band)
+        fee, note = self._fee(fault.plan)
+        priority = fault.priority
+        if priority is Priority.GENERAL and "应急车道" in address:
+            priority = Priority.SEVERE
+        return Case(
+            received_at=received,
+            caller_name=self._caller(customer),
+            phone=customer.phone,
+            plate=vehicle.plate,
+            address=address,
+            distance_km=km,
+            fault_description=fault.text,
+            policy=self.policy.name,
+            vehicle_model=vehicle.model,
+            vehicle_type=vehicle.vehicle_type,
+            lat=lat,
+            lon=lon,
+            fault_category=fault.category,
+            priority=priority,
+            plan=fault.plan,
+            fee_quote=fee,
+            notes=note,
+        )
+
+    def _needs_agreed(self, case: Case) -> bool:
+        return sla.requires_agreed_time(self.policy, case.distance_km, case.priority)
+
+    def _arrival_span(self, case: Case) -> timedelta | None:
+        """How long after the call the policy promises the crew (bands without agreement)."""
+        due = sla.arrival_deadline(
+            self.policy,
+            received_at=self.now,
+            distance_km=case.distance_km,
+            priority=case.priority,
+            tz=self.tz,
+        )
+        return None if due is None else due - self.now
+
+    def _agreed_after(self, received: datetime, km: Decimal) -> datetime:
+        """An arrival time a dispatcher would agree with the owner for a long drive."""
+        drive = 8 + float(km) / 40 * 60 + self.rng.randint(10, 30)
+        return _ceil5(received + timedelta(minutes=drive))
+
+    def _promise(self, case: Case) -> None:
+        promised = sla.arrival_deadline(
+            self.policy,
+            received_at=case.received_at,
+            distance_km=case.distance_km,
+            agreed_arrival_at=case.agreed_arrival_at,
+            priority=case.priority,
+            tz=self.tz,
+        )
+        case.promised_arrival_at = case.original_promised_at = promised
+
+    def _stamps_to_dispatch(self, case: Case, agreed: bool = True) -> None:
+        received = case.received_at
+        if agreed:
+            case.fee_agreed = True
+            case.fee_agreed_at = received + self._minutes(0.5, 2.5)
+        case.dispatched_at = (case.fee_agreed_at or received) + self._minutes(1, 5.5)
+        case.en_route_at = case.dispatched_at + self._minutes(1, 4)
+
+    def _arrival(self, case: Case, late: bool) -> datetime:
+        """When the crew arrives: in time, or late, but never faster than the roads allow."""
+        assert case.en_route_at is not None
+        drive = round(float(case.distance_km) / 55 * 3600) + 120  # 55 km/h, then park
+        earliest = case.en_route_at + timedelta(seconds=drive)
+        due = case.promised_arrival_at
+        if due is None:
+            return earliest + self._minutes(0, 20)
+        if late:
+            return max(due + self._minutes(3, 30), earliest)
+        latest = due - timedelta(minutes=1)
+        if latest <= earliest:
+            return earliest
+        span = int((latest - earliest).total_seconds())
+        return earliest + timedelta(seconds=self.rng.randint(span // 3, span))
+
+    def _finish(self, case: Case, arrived: datetime) -> None:
+        case.arrived_at = arrived
+        case.completed_at = arrived + self._minutes(*_WORK_MINUTES[case.plan])
+        case.reported_back_at = case.completed_at + self._minutes(15, 50)
+
+    def _timeline(self, planned: _Planned) -> None:
+        case = planned.case
+        events: list[tuple[datetime, str, str, dict[str, Any]]] = []
+        promised = case.promised_arrival_at.isoformat() if case.promised_arrival_at else None
+        events.append(
+            (case.received_at, self._operator(case.received_at), "received", {"promised": promised})
+        )
+        if case.fee_agreed_at:
+            events.append(
+                (case.fee_agreed_at, events[0][1], "fee_agreed", {"fee": str(case.fee_quote)})
+            )
+        steps: list[tuple[datetime | None, str, dict[str, Any]]] = [
+            (case.dispatched_at, "dispatched", {}),
+            (case.en_route_at, "en_route", {}),
+            (case.arrived_at, "arrived", {}),
+            (case.completed_at, "completed", {}),
+            (case.reported_back_at, "reported_back", {}),
+            (case.closed_at, "closed", {}),
+            (case.cancelled_at, "cancelled", {"reason": case.cancel_reason}),
+        ]
+        for at, kind, details in steps:
+            if at is None:
+                continue
+            if kind == "arrived":
+                details = {
+                    "checklist": {
+                        "hazard_lights": True,
+                        "warning_sign": True,
+                        "night_lights": self._is_night(at),
+                    }
+                }
+            events.append((at, self._operator(at), kind, details))
+        events.sort(key=lambda e: e[0])
+        planned.events = events
+        case.created_by = events[0][1]
+        case.updated_at, case.updated_by = events[-1][0], events[-1][1]
+
+    def _assign_crew(self, case: Case, until: datetime) -> int:
+        """A free crew able to do the job (towing needs a tow truck), busy until ``until``.
+
+        When every suitable crew is out, the centre has one more crew on call.
+        """
+        assert case.dispatched_at is not None
+        towing = case.plan is RescuePlan.TOWING
+        free = [
+            i
+            for i, crew in enumerate(self.crews)
+            if self.crew_free_at[i] <= case.dispatched_at
+            and (crew.vehicle_kind in _TOW_KINDS) == towing
+        ]
+        if free:
+            chosen = self.rng.choice(free)
+        else:
+            chosen = len(self.crews)
+            self._add_crew("拖车" if towing else "服务车")
+        self.crew_free_at[chosen] = until
+        return chosen
+
+    # -- closed history --------------------------------------------------------------------
+    def _make_history(self) -> None:
+        rng = self.rng
+        today = self.now.astimezone(self.tz).date()
+        hours = list(range(24))
+        weights = [2, 1, 1, 1, 1, 2, 3, 6, 8, 6, 5, 5, 5, 5, 5, 5, 6, 8, 9, 7, 5, 4, 3, 3]
+        latest = self.now - timedelta(hours=6)
+        for back in range(HISTORY_DAYS, -1, -1):
+            day = today - timedelta(days=back)
+            calls = []
+            for _i in range(rng.randint(3, 6)):
+                hour = rng.choices(hours, weights=weights)[0]
+                local = datetime.combine(day, time(hour, rng.randint(0, 59), rng.randint(0, 59)))
+                calls.append(local.replace(tzinfo=self.tz).astimezone(UTC))
+            for received in sorted(calls):
+                if received <= latest:
+                    self.history.append(self._closed_case(received))
+
+    def _closed_case(self, received: datetime) -> _Planned:
+        rng = self.rng
+        ci, vi = self._pick_vehicle(received)
+        case = self._new_case(ci, vi, received, self._band())
+        if self._needs_agreed(case):
+            case.agreed_arrival_at = self._agreed_after(received, case.distance_km)
+        self._promise(case)
+        planned = _Planned(case, ci, vi)
+        if rng.random() < 0.03:
+            self._cancelled(planned)
+        else:
+            self._stamps_to_dispatch(case)
+            self._finish(case, self._arrival(case, late=rng.random() < 0.10))
+            assert case.reported_back_at is not None and case.arrived_at is not None
+            due = case.promised_arrival_at
+            if due is not None and case.arrived_at > due and rng.random() < 0.8:
+                case.owner_notified_at = due - self._minutes(3, 10)
+                case.notes = rng.choice(_DELAY_NOTES)
+            case.feedback_at = case.reported_back_at + self._feedback_delay(case.reported_back_at)
+            case.closed_at = case.feedback_at + self._minutes(1, 10)
+            case.status = CaseStatus.CLOSED
+            planned.crew = self._assign_crew(case, case.reported_back_at)
+        self.vehicle_free_at[ci, vi] = case.closed_at or case.cancelled_at or received
+        self._timeline(planned)
+        return planned
+
+    def _feedback_delay(self, reported_back: datetime) -> timedelta:
+        """The call-back to the owner: soon in the day, next morning at night; within 24 h."""
+        local = reported_back.astimezone(self.tz)
+        if 9 <= local.hour < 20:
+            delay = self._minutes(20, 180)
+        else:
+            morning = datetime.combine(local.date(), time(9), tzinfo=self.tz)
+            if local.hour >= 20:
+                morning += timedelta(days=1)
+            delay = morning.astimezone(UTC) - reported_back + self._minutes(0, 120)
+        ceiling = self.now - timedelta(minutes=15) - reported_back
+        return min(delay, max(ceiling, timedelta(minutes=5)))
+
+    def _cancelled(self, planned: _Planned) -> None:
+        rng = self.rng
+        case = planned.case
+        case.status = CaseStatus.CANCELLED
+        case.cancel_reason = rng.choice(_CANCEL_REASONS)
+        if rng.random() < 0.5:  # cancelled before a crew was sent
+            if case.fee_quote > 0 and rng.random() < 0.4:
+                case.cancel_reason = "车主不接受收费标准，取消救援"
+            else:
+                case.fee_agreed = True
+                case.fee_agreed_at = case.received_at + self._minutes(0.5, 2.5)
+            case.cancelled_at = case.received_at + self._minutes(3, 8)
+            return
+        self._stamps_to_dispatch(case)
+        assert case.en_route_at is not None
+        case.cancelled_at = case.en_route_at + self._minutes(2, 15)
+        planned.crew = self._assign_crew(case, case.cancelled_at)
+
+    # -- the open board --------------------------------------------------------------------
+    def _make_open(self) -> None:
+        taken: set[int] = set()
+        drafts = []
+        for status, band, timing in _OPEN_CASES:
+            ci, vi = self._pick_vehicle(self.now - timedelta(hours=4), taken)
+            taken.add(ci)
+            fault = self._fault(self.customers[ci].vehicles[vi])
+            case = self._new_case(ci, vi, self.now, band, fault)
+            self._open_times(case, status, timing)
+            drafts.append(_Planned(case, ci, vi))
+        for planned in sorted(drafts, key=lambda p: p.case.dispatched_at or _FAR_DATE):
+            case = planned.case
+            if case.dispatched_at is not None:
+                until = case.reported_back_at if case.reported_back_at else _FAR_DATE
+                planned.crew = self._assign_crew(case, until)
+            self._timeline(planned)
+        self.open = sorted(drafts, key=lambda p: p.case.received_at)
+
+    def _open_times(self, case: Case, status: CaseStatus, timing: str) -> None:
+        """Set the stamps of an open case so that it stands as ``timing`` says at ``now``."""
+        now = self.now
+        case.status = status
+        agreed = self._needs_agreed(case)
+        if status is CaseStatus.RECEIVED:
+            ago = {"new": (1, 4), "unagreed": (1, 3), "waiting": (9, 15)}[timing]
+            case.received_at = now - self._minutes(*ago)
+            if agreed:
+                case.agreed_arrival_at = self._agreed_after(case.received_at, case.distance_km)
+            if timing != "unagreed":
+                case.fee_agreed = True
+                waited = int((now - case.received_at).total_seconds())
+                case.fee_agreed_at = case.received_at + timedelta(
+                    seconds=self.rng.randint(10, min(150, waited - 10))
+                )
+            self._promise(case)
+            return
+        if status is CaseStatus.DISPATCHED:
+            dispatched = now - self._minutes(1, 3)
+            case.received_at = dispatched - self._minutes(3, 8)
+            if agreed:
+                case.agreed_arrival_at = self._agreed_after(case.received_at, case.distance_km)
+            self._promise(case)
+            self._stamps_to_dispatch(case)
+            case.dispatched_at, case.en_route_at = dispatched, None
+            return
+        if status is CaseStatus.EN_ROUTE:
+            left = {"risk": (3, 8), "late": (-25, -6), "ok": (15, 35)}[timing]
+            due = now + self._minutes(*left)
+            if agreed:  # a round time that still leaves the intended minutes
+                if timing == "risk":
+                    due = _ceil5(now + timedelta(minutes=3))
+                else:
+                    due = _floor5(due) if timing == "late" else _ceil5(due)
+                case.agreed_arrival_at = due
+                case.received_at = due - self._minutes(80, 110)
+            else:
+                span = self._arrival_span(case) or timedelta(minutes=40)
+                case.received_at = due - span
+            self._promise(case)
+            self._stamps_to_dispatch(case)
+            return
+        # The crew arrived: work back from the latest stamp to the call.
+        if status is CaseStatus.ON_SCENE:  # at work, not for longer than the job takes
+            arrived = now - self._minutes(2, _WORK_MINUTES[case.plan][1] * 0.8)
+        else:
+            if status is CaseStatus.COMPLETED:
+                completed = now - self._minutes(3, 15)
+            else:
+                reported = now - self._minutes(5, 35)
+                completed = reported - self._minutes(15, 40)
+                case.reported_back_at = reported
+            case.completed_at = completed
+            arrived = completed - self._minutes(*_WORK_MINUTES[case.plan])
+        case.arrived_at = arrived
+        met = timing == "met"
+        due = arrived + (self._minutes(2, 15) if met else -self._minutes(4, 20))
+        if agreed:
+            due = _ceil5(due) if met else _floor5(due)
+            case.agreed_arrival_at = due
+            case.received_at = due - self._minutes(70, 90)
+        else:
+            span = self._arrival_span(case) or timedelta(minutes=40)
+            case.received_at = due - span
+        self._promise(case)
+        self._stamps_to_dispatch(case)
+
+    # -- case numbers and crew positions ---------------------------------------------------
+    def _number(self) -> None:
+        per_day: Counter[str] = Counter()
+        for planned in [*self.history, *self.open]:
+            day = planned.case.received_at.astimezone(self.tz).strftime("%Y%m%d")
+            per_day[day] += 1
+            planned.case.number = f"{day}-{per_day[day]:04d}"
+
+    def _place_crews(self) -> None:
+        """Where each crew is at ``now``, with the status its open case implies."""
+        rng = self.rng
+        holding = {p.crew: p for p in self.open if p.case.status in _HOLDS_CREW}
+        idle = [i for i in range(len(self.crews)) if i not in holding]
+        off_duty = idle[-1] if len(idle) > 1 else None
+        for i, crew in enumerate(self.crews):
+            crew.position_at = self.now - self._minutes(0.5, 6)
+            planned = holding.get(i)
+            if planned is None:
+                if i == off_duty:
+                    crew.status = CrewStatus.OFF_DUTY
+                    crew.lat, crew.lon = self.depot
+                    crew.position_at = self.now - self._minutes(60, 240)
+                else:
+                    crew.status = CrewStatus.AVAILABLE
+                    km = rng.uniform(1, 30)
+                    crew.lat, crew.lon = self._point(self._district(km), km)
+                continue
+            case = planned.case
+            assert case.lat is not None and case.lon is not None
+            crew.status = _CREW_STATUS[case.status]
+            start_km = rng.uniform(1, 12)
+            start = self._point(self._district(start_km), start_km)
+            share = {
+                CaseStatus.DISPATCHED: rng.uniform(0.0, 0.15),
+                CaseStatus.EN_ROUTE: rng.uniform(0.35, 0.85),
+                CaseStatus.ON_SCENE: 1.0,
+                CaseStatus.COMPLETED: 0.97,
+            }[case.status]
+            crew.lat = round(start[0] + (case.lat - start[0]) * share, 5)
+            crew.lon = round(start[1] + (case.lon - start[1]) * share, 5)
+
+
+def _ceil5(instant: datetime) -> datetime:
+    """``instant`` rounded up to whole five minutes (agreed times are round numbers)."""
+    return datetime.fromtimestamp(math.ceil(instant.timestamp() / 300) * 300, UTC)
+
+
+def _floor5(instant: datetime) -> datetime:
+    """``instant`` rounded down to whole five minutes."""
+    return datetime.fromtimestamp(math.floor(instant.timestamp() / 300) * 300, UTC)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
+    staff_added = 0
+    with uow_factory(write=True) as uow:
+        if uow.cases.count() or uow.customers.count() or uow.crews.list():
+            raise CallCenterError(_("The demo data needs an empty database: reset it first."))
+        for username, display_name, role in _STAFF:
+            if uow.staff.get(username) is None:
+                uow.staff.add(Staff(username, display_name, role))
+                staff_added += 1
+        placed = [(c.status, c.lat, c.lon, c.position_at) for c in plan.crews]
+        since = plan.now - timedelta(days=HISTORY_DAYS + 1)
+        for crew in plan.crews:
+            crew.status, crew.lat, crew.lon, crew.position_at = (
+                CrewStatus.AVAILABLE,
+                plan.depot[0],
+                plan.depot[1],
+                since,
+            )
+            uow.crews.add(crew)
+        for customer in plan.customers:
+            uow.customers.add(customer)
+        uow.commit()
+
+    counts: Counter[str] = Counter()
+    with uow_factory(write=True) as uow:
+        for planned in plan.history:
+            _write_case(uow, plan, planned, counts)
+        uow.commit()
+
+    with uow_factory(write=True) as uow:
+        for planned in plan.open:
+            _write_case(uow, plan, planned, counts)
+        by_case = {p.crew: p.case.id for p in plan.open if p.case.status in _HOLDS_CREW}
+        for i, (crew, (status, lat, lon, at)) in enumerate(zip(plan.crews, placed, strict=True)):
+            crew.status, crew.lat, crew.lon, crew.position_at = status, lat, lon, at
+            crew.current_case_id = by_case.get(i)
+            uow.crews.save(crew)
+        uow.commit()
+
+    history = [p.case for p in plan.history]
+    open_by_status = Counter(p.case.status.value for p in plan.open)
+    return DemoSummary(
+        staff=staff_added,
+        crews=len(plan.crews),
+        customers=len(plan.customers),
+        vehicles=sum(len(c.vehicles) for c in plan.customers),
+        open_cases=len(plan.open),
+        open_by_status={s.value: open_by_status[s.value] for s in CaseStatus if s.is_open},
+        closed_cases=sum(1 for c in history if c.status is CaseStatus.CLOSED),
+        cancelled_cases=sum(1 for c in history if c.status is CaseStatus.CANCELLED),
+        events=counts["events"],
+        assignments=counts["assignments"],
+        history_since=min((c.received_at for c in history), default=None),
+    )
+
+
+def _write_case(uow: UnitOfWork, plan: _Planner, planned: _Planned, counts: Counter[str]) -> None:
+    case = planned.case
+    customer = plan.customers[planned.customer]
+    case.customer_id = customer.id
+    case.vehicle_id = customer.vehicles[planned.vehicle].id
+    crew = plan.crews[planned.crew] if planned.crew is not None else None
+    case.crew_id = crew.id if crew else None
+    uow.cases.add(case)
+    assert case.id is not None
+    for at, actor, kind, details in planned.events:
+        if kind == "dispatched" and crew is not None:
+            details = {"crew": crew.code, "crew_id": crew.id}
+            assert crew.id is not None and case.dispatched_at is not None
+            released = case.reported_back_at or case.cancelled_at
+            uow.assignments.add(Assignment(case.id, crew.id, case.dispatched_at, actor, released))
+            counts["assignments"] += 1
+        uow.events.append(CaseEvent(case.id, at, actor, kind, details))
+        counts["events"] += 1
