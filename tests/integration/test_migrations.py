@@ -41,9 +41,11 @@ def _counts(engine) -> dict[str, int]:
         }
 
 
-def test_migrations_keep_every_row_of_a_full_database(database_url: str) -> None:
+def test_migrations_keep_every_row_of_a_full_database(migrated_url: str) -> None:
     """Step the newest revisions down and up again over demo data, foreign keys on."""
     from callcenter.settings import Settings
+
+    database_url = migrated_url
 
     container = bootstrap.build(
         Settings(database_url=database_url, language="en", user="tester"),
