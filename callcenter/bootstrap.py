@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
 
 
+def display_url(url: str) -> str:
+    """``url`` without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def alembic_config(url: str) -> Any:
     """An Alembic config for ``url`` that works installed or from a checkout."""
     from alembic.config import Config

@@ -103,10 +103,10 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
     if args.command == "demo":
         container = bootstrap.build(settings)
         if container.first_start and settings.is_default_database:
-            print(f"demo data loaded into {settings.database_url}")
+            print(f"demo data loaded into {bootstrap.display_url(settings.database_url)}")
             return 0
         summary = bootstrap.load_demo(container, seed=args.seed, reset=args.reset)
-        print(f"demo data loaded into {settings.database_url}: {summary}")
+        print(f"demo data loaded into {bootstrap.display_url(settings.database_url)}: {summary}")
         return 0
     container = bootstrap.build(settings)
     app = bootstrap.make_app(container)
