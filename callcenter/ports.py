@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import NamedTuple, Protocol, Self
 
 from callcenter.domain import (
     Alert,
@@ -21,6 +21,40 @@ from callcenter.domain import (
 )
 
 
+class CaseClockView(NamedTuple):
+    """What the SLA sweep reads of each open case, 10,000 at a time.
+
+    Instants are integer microseconds since 1970-01-01 UTC (``None`` when the event has not
+    happened): exact, and far cheaper to read and compare than datetimes. The fields after
+    ``plan`` are named after :class:`callcenter.sla.ClockEvent` values.
+    """
+
+    id: int
+    policy: str
+    priority: str
+    plan: str
+    received: int
+    dispatched: int | None
+    arrived: int | None
+    completed: int | None
+    feedback: int | None
+    promised: int | None  # the current promised arrival
+
+
+class AlertKey(NamedTuple):
+    """An alert's identity (its unique key) and how far it got, as the sweep reads it.
+
+    ``deadline`` is in microseconds since 1970-01-01 UTC, like :class:`CaseClockView`.
+    """
+
+    id: int
+    case_id: int
+    kind: str
+    deadline: int
+    resolved: bool
+    outcome: str
+
+
 class CaseRepository(Protocol):
     def add(self, case: Case) -> Case: ...
     def get(self, case_id: int) -> Case | None: ...
@@ -34,6 +68,13 @@ class CaseRepository(Protocol):
     def search(self, text: str, limit: int = 50) -> list[Case]: ...
     def next_number(self, day: str) -> str: ...
     def count(self) -> int: ...
+    def open_clock_view(self, ids: Iterable[int] | None = None) -> list[CaseClockView]:
+        """Every open case (or those of ``ids`` still open), only the columns the SLA clocks
+        need, in one query."""
+        ...
+    def numbers(self, ids: Iterable[int]) -> dict[int, str]:
+        """Case numbers by id."""
+        ...
 
 
 class CrewRepository(Protocol):
@@ -62,6 +103,9 @@ class AssignmentRepository(Protocol):
 class EventLog(Protocol):
     def append(self, event: CaseEvent) -> CaseEvent: ...
     def for_case(self, case_id: int) -> list[CaseEvent]: ...
+    def append_many(self, events: Sequence[CaseEvent]) -> None:
+        """Append many events at once (ids are not read back)."""
+        ...
 
 
 class AlertRepository(Protocol):
@@ -73,6 +117,25 @@ class AlertRepository(Protocol):
     def open_alerts(self) -> list[Alert]: ...
     def for_case(self, case_id: int) -> list[Alert]: ...
     def exists(self, case_id: int, kind: AlertKind, deadline: datetime) -> bool: ...
+    def insert_new(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Insert each alert unless its (case, kind, deadline) exists (ON CONFLICT DO NOTHING);
+        return those this call inserted, with their ids. Safe against concurrent sweepers."""
+        ...
+    def keys_of_open_cases(self, case_ids: Iterable[int] | None = None) -> list[AlertKey]:
+        """The key and outcome of every alert (resolved or not) of every open case (or of
+        those of ``case_ids``)."""
+        ...
+    def keys_by_ids(self, alert_ids: Iterable[int]) -> list[AlertKey]: ...
+    def unresolved_of_open_cases(self, kinds: Iterable[AlertKind]) -> list[Alert]:
+        """Unresolved alerts of these kinds whose case is still open, oldest first."""
+        ...
+    def for_cases(self, case_ids: Iterable[int], kinds: Iterable[AlertKind]) -> list[Alert]: ...
+    def resolve_unclaimed(
+        self, alert_ids: Iterable[int], *, at: datetime, by: str, outcome: str
+    ) -> list[int]:
+        """Resolve those of these alerts that are neither resolved nor claimed (nor locked by
+        another writer); return the ids this call resolved."""
+        ...
 
 
 class StaffRepository(Protocol):
@@ -113,5 +176,11 @@ class ChangeFeed(Protocol):
 
     def poll(self) -> Sequence[Change]:
         """Changes committed since the last poll (cheap when there are none)."""
+        ...
+    def wait(self, timeout: float) -> Sequence[Change]:
+        """Block up to ``timeout`` seconds until there are changes; return them (maybe none).
+
+        Raises ``DatabaseUnavailable`` while the database is away; a later call reconnects.
+        """
         ...
     def close(self) -> None: ...

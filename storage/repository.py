@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +35,7 @@ from callcenter.domain import (
 )
 from callcenter.errors import ConcurrencyConflict
 from callcenter.i18n import _
+from callcenter.ports import AlertKey, CaseClockView
 from storage.convert import to_domain, to_row
 from storage.tables import (
     AlertRow,
@@ -145,6 +158,72 @@ class SqlCaseRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(CaseRow)) or 0
+
+    def open_clock_view(self, ids: Iterable[int] | None = None) -> list[CaseClockView]:
+        micros = _micros_of(self.session)
+        query = select(
+            CaseRow.id,
+            CaseRow.policy,
+            CaseRow.priority,
+            CaseRow.plan,
+            micros(CaseRow.received_at),
+            micros(CaseRow.dispatched_at),
+            micros(CaseRow.arrived_at),
+            micros(CaseRow.completed_at),
+            micros(CaseRow.feedback_at),
+            micros(CaseRow.promised_arrival_at),
+        ).where(CaseRow.is_open.is_(True))
+        views: list[CaseClockView] = []
+        for chunk in _chunks(ids):
+            stmt = query if chunk is None else query.where(CaseRow.id.in_(chunk))
+            views.extend(map(CaseClockView._make, self.session.execute(stmt)))
+        return views
+
+    def numbers(self, ids: Iterable[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for chunk in _chunks(ids):
+            if chunk is not None:
+                rows = self.session.execute(
+                    select(CaseRow.id, CaseRow.number).where(CaseRow.id.in_(chunk))
+                )
+                found.update({case_id: number for case_id, number in rows})
+        return found
+
+
+def _chunks(ids: Iterable[int] | None, size: int = 5000) -> Iterable[list[int] | None]:
+    """``[None]`` for "no filter", else the sorted ids in chunks small enough for ``IN``."""
+    if ids is None:
+        yield None
+        return
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), size):
+        yield wanted[start : start + size]
+
+
+def _micros_of(session: Session) -> Callable[[Any], Any]:
+    """A SQL expression for a datetime column as integer microseconds since the epoch, UTC.
+
+    Computed by the database, so the sweep reads plain integers: no datetime objects are
+    built for 10,000 rows. Exact: SQLite stores ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC);
+    PostgreSQL's epoch is a double, exact to well under a microsecond for this century.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+
+        def sqlite_micros(column: Any) -> Any:
+            # Whole seconds from the first 19 characters only: given the fraction, SQLite
+            # rounds to the millisecond first (12.9996 s would count as 13).
+            whole = func.substr(column, literal_column("1"), literal_column("19"))
+            seconds = cast(func.strftime(literal_column("'%s'"), whole), Integer)
+            fraction = cast(func.substr(column, literal_column("21"), literal_column("6")), Integer)
+            return type_coerce(seconds * literal_column("1000000") + fraction, Integer)
+
+        return sqlite_micros
+
+    def pg_micros(column: Any) -> Any:
+        epoch = func.date_part(literal_column("'epoch'"), column)
+        return cast(func.round(epoch * literal_column("1000000")), BigInteger)
+
+    return pg_micros
 
 
 class SqlCrewRepository:
@@ -309,6 +388,23 @@ class SqlEventLog:
         )
         return [to_domain(CaseEvent, r) for r in rows]
 
+    def append_many(self, events: Sequence[CaseEvent]) -> None:
+        if not events:
+            return
+        self.session.execute(
+            insert(CaseEventRow),
+            [
+                {
+                    "case_id": e.case_id,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "kind": e.kind,
+                    "details": e.details,
+                }
+                for e in events
+            ],
+        )
+
 
 class SqlAlertRepository:
     def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
@@ -375,6 +471,138 @@ class SqlAlertRepository:
             )
             is not None
         )
+
+    def insert_new(self, alerts: Sequence[Alert]) -> list[Alert]:
+        if not alerts:
+            return []
+        table: Any = AlertRow.__table__
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            base: Any = pg_insert(table)
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            base = sqlite_insert(table)
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            raise NotImplementedError(dialect)
+        stmt = base.on_conflict_do_nothing(
+            index_elements=["case_id", "kind", "deadline"]
+        ).returning(table.c.id, table.c.case_id, table.c.kind, table.c.deadline)
+        by_key = {(a.case_id, a.kind.value, a.deadline): a for a in alerts}
+        params = [
+            {
+                "case_id": a.case_id,
+                "kind": a.kind.value,
+                "deadline": a.deadline,
+                "raised_at": a.raised_at,
+                "claimed_by": a.claimed_by,
+                "claimed_at": a.claimed_at,
+                "resolved_at": a.resolved_at,
+                "resolved_by": a.resolved_by,
+                "snooze_until": a.snooze_until,
+                "outcome": a.outcome,
+                "version": 1,
+            }
+            for a in by_key.values()
+        ]
+        inserted: list[Alert] = []
+        for row_id, case_id, kind, deadline in self.session.execute(stmt, params):
+            alert = by_key[(case_id, kind, deadline)]
+            alert.id, alert.version = row_id, 1
+            self.touch("alert", row_id)
+            inserted.append(alert)
+        return inserted
+
+    def keys_of_open_cases(self, case_ids: Iterable[int] | None = None) -> list[AlertKey]:
+        query = (
+            self._keys()
+            .join(CaseRow, CaseRow.id == AlertRow.case_id)
+            .where(CaseRow.is_open.is_(True))
+        )
+        keys: list[AlertKey] = []
+        for chunk in _chunks(case_ids):
+            stmt = query if chunk is None else query.where(AlertRow.case_id.in_(chunk))
+            keys.extend(map(AlertKey._make, self.session.execute(stmt)))
+        return keys
+
+    def keys_by_ids(self, alert_ids: Iterable[int]) -> list[AlertKey]:
+        keys: list[AlertKey] = []
+        for chunk in _chunks(alert_ids):
+            if chunk is not None:
+                stmt = self._keys().where(AlertRow.id.in_(chunk))
+                keys.extend(map(AlertKey._make, self.session.execute(stmt)))
+        return keys
+
+    def _keys(self) -> Any:
+        return select(
+            AlertRow.id,
+            AlertRow.case_id,
+            AlertRow.kind,
+            _micros_of(self.session)(AlertRow.deadline),
+            AlertRow.resolved_at.is_not(None),
+            AlertRow.outcome,
+        )
+
+    def unresolved_of_open_cases(self, kinds: Iterable[AlertKind]) -> list[Alert]:
+        rows = self.session.scalars(
+            select(AlertRow)
+            .join(CaseRow, CaseRow.id == AlertRow.case_id)
+            .where(
+                CaseRow.is_open.is_(True),
+                AlertRow.resolved_at.is_(None),
+                AlertRow.kind.in_([k.value for k in kinds]),
+            )
+            .order_by(AlertRow.raised_at, AlertRow.id)
+        )
+        return [to_domain(Alert, r) for r in rows]
+
+    def resolve_unclaimed(
+        self, alert_ids: Iterable[int], *, at: datetime, by: str, outcome: str
+    ) -> list[int]:
+        ids = sorted(set(alert_ids))
+        if not ids:
+            return []
+        free = AlertRow.resolved_at.is_(None), AlertRow.claimed_by.is_(None)
+        # PostgreSQL: skip rows an operator holds right now; the next sweep gets them.
+        lockable = (
+            select(AlertRow.id)
+            .where(AlertRow.id.in_(ids), *free)
+            .order_by(AlertRow.id)
+            .with_for_update(skip_locked=True)
+        )
+        done = list(
+            self.session.scalars(
+                update(AlertRow)
+                .where(AlertRow.id.in_(lockable), *free)
+                .values(
+                    resolved_at=at,
+                    resolved_by=by,
+                    outcome=outcome,
+                    version=AlertRow.version + 1,
+                )
+                .returning(AlertRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        for alert_id in done:
+            self.touch("alert", alert_id)
+        return done
+
+    def for_cases(self, case_ids: Iterable[int], kinds: Iterable[AlertKind]) -> list[Alert]:
+        ids = list(case_ids)
+        if not ids:
+            return []
+        rows = self.session.scalars(
+            select(AlertRow)
+            .where(
+                AlertRow.case_id.in_(ids),
+                AlertRow.kind.in_([k.value for k in kinds]),
+            )
+            .order_by(AlertRow.raised_at, AlertRow.id)
+        )
+        return [to_domain(Alert, r) for r in rows]
 
 
 class SqlStaffRepository:
