@@ -36,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("run", help="open the application (the default)")
+    watch = sub.add_parser(
+        "watch",
+        help="sweep the SLA clocks headless and print the alerts raised (a server's watcher)",
+    )
+    watch.add_argument("--once", action="store_true", help="one sweep, print what it raised, exit")
+    watch.add_argument(
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between sweeps (default: the sweep_seconds setting, 15)",
+    )
     db = sub.add_parser("db", help="database schema: upgrade, current, downgrade REV")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="upgrade the schema to the newest revision")
@@ -100,6 +111,8 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
 
     if args.command == "db":
         return _db(args, settings)
+    if args.command == "watch":
+        return _watch(args, settings)
     if args.command == "demo":
         container = bootstrap.build(settings)
         if container.first_start and settings.is_default_database:
@@ -134,4 +147,53 @@ def _db(args: Any, settings: settings_mod.Settings) -> int:
         print(f"{current or 'empty'} ({state})")
     finally:
         engine.dispose()
+    return 0
+
+def _watch(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter watch [--once] [--interval SECONDS]``: one line per alert raised."""
+    import asyncio
+
+    from callcenter import bootstrap, scheduler, watch
+    from callcenter.i18n import _
+
+    interval = settings.sweep_seconds if args.interval is None else args.interval
+    if interval <= 0:
+        return _fail(_("--interval must be a positive number of seconds"), EXIT_BAD_SETTING)
+    container = bootstrap.build(settings)
+    log = logging.getLogger("callcenter.watch")
+
+    def show(result: watch.SweepResult) -> None:
+        for raised in result.raised:
+            print(watch.describe(raised, settings.tz), flush=True)
+        for problem in result.problems:
+            print(f"callcenter watch: {problem}", file=sys.stderr, flush=True)
+
+    def failed(exc: BaseException) -> None:
+        print(f"callcenter watch: {exc}", file=sys.stderr, flush=True)
+
+    try:
+        if args.once:
+            result = watch.sweeper_for(container, incremental=False)()
+            show(result)
+            log.info("one sweep: %d open cases, %d alerts raised", result.open_cases,
+                     len(result.raised))
+            return 0
+        sweeper = watch.sweeper_for(container)
+        print(
+            _("Watching the SLA clocks every {seconds} s; Ctrl+C stops.").format(
+                seconds=f"{interval:g}"
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+        try:
+            asyncio.run(
+                scheduler.run_until_stopped(
+                    sweeper, interval_seconds=interval, on_result=show, on_error=failed
+                )
+            )
+        finally:
+            sweeper.close()
+    finally:
+        container.close()
     return 0

@@ -52,6 +52,7 @@ from callcenter import sla
 from callcenter.clock import Clock
 from callcenter.domain import Alert, AlertKind, Case, CaseEvent, Priority, RescuePlan
 from callcenter.errors import CallCenterError, ValidationError
+from callcenter.i18n import _
 from callcenter.ports import AlertKey, CaseClockView, ChangeFeed, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -341,7 +342,7 @@ class RaisedAlert:
 @dataclass(frozen=True)
 class SweepResult:
     at: datetime  # the instant swept (the injected clock)
-    raised: tuple[RaisedAlert, ...] = ()  # inserted by this sweep, in case/clock order
+    raised: tuple[RaisedAlert, ...] = ()  # inserted by this sweep, by deadline
     open_cases: int = 0
     due: int = 0  # alerts due at ``at``, raised now or before
     closed: int = 0  # stale alerts this sweep resolved (clock stopped, promise extended)
@@ -583,7 +584,9 @@ class Sweeper:
             if a.id is not None
         )
         self._remember(self._keys[i]._replace(resolved=True, outcome=o) for i, o in closed)
-        return [RaisedAlert(a, numbers.get(a.case_id, "?")) for a in inserted], len(closed)
+        raised = [RaisedAlert(a, numbers.get(a.case_id, "?")) for a in inserted]
+        raised.sort(key=lambda r: (r.alert.deadline, r.alert.case_id, _KIND_ORDER[r.kind]))
+        return raised, len(closed)
 
 
 def sweep(
@@ -642,10 +645,15 @@ class _Parts(Protocol):
     def change_feed(self) -> ChangeFeed: ...
 
 
-def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
-    """The sweeper of a :class:`callcenter.bootstrap.Container`, configured from its settings
-    and reading what changed through the container's change feed. Call it to sweep; close it
-    when done."""
+def sweeper_for(
+    container: _Parts, *, actor: str = SYSTEM_ACTOR, incremental: bool = True
+) -> Sweeper:
+    """The sweeper of a :class:`callcenter.bootstrap.Container`, configured from its settings.
+
+    ``incremental``: between full reads it follows the container's change feed (the
+    application, ``callcenter watch``); else every sweep reads everything (``--once``).
+    Call it to sweep; close it when done.
+    """
     settings = container.settings
     config_dir = settings.config_path.parent if settings.config_path else None
     return Sweeper(
@@ -655,11 +663,23 @@ def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
         at_risk=timedelta(minutes=settings.at_risk_minutes),
         policies=policy_lookup(config_dir),
         actor=actor,
-        feed=container.change_feed,
+        feed=container.change_feed if incremental else None,
     )
 
 
+def describe(raised: RaisedAlert, tz: tzinfo) -> str:
+    """One line for a raised alert: case number, kind, deadline in the centre's time zone."""
+    deadline = raised.alert.deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    line = f"{raised.case_number}  {raised.kind.label}  {deadline}"
+    if raised.alert.outcome == OUTCOME_MISSED:
+        line += "  " + _("(over before it was seen)")
+    elif raised.alert.outcome == OUTCOME_ALREADY_TOLD:
+        line += "  " + _("(owner already told)")
+    return line
+
+
 _ARRIVAL_VALUES = frozenset(k.value for k in ARRIVAL_ALERTS)
+_KIND_ORDER = {kind: i for i, kind in enumerate(AlertKind)}
 
 
 def _new_alert(due: _Due, now: datetime, actor: str, told: set[tuple[int, int]]) -> Alert:
@@ -722,6 +742,7 @@ __all__ = [
     "SweepResult",
     "Sweeper",
     "clock_view",
+    "describe",
     "due_alerts",
     "from_micros",
     "policy_lookup",
