@@ -47,6 +47,11 @@ async def run_sweep(
     """The job: one sweep in a thread; its result or its error to the callbacks."""
     try:
         result = await asyncio.to_thread(sweep)
+    except asyncio.CancelledError:
+        # The scheduler is shutting down (the application exits): not an error. The
+        # sweep's thread finishes its transaction on its own.
+        log.info("SLA sweep cancelled: the scheduler is shutting down")
+        return
     except Exception as exc:
         log.exception("SLA sweep failed")
         on_error(exc)
@@ -74,6 +79,11 @@ def make_scheduler(
     """
     if interval_seconds <= 0:
         raise ValueError("interval_seconds must be positive")
+    # APScheduler logs every run at INFO: 5,760 lines a day at 15 s. Keep its warnings.
+    for name in ("apscheduler.executors", "apscheduler.scheduler"):
+        quiet = logging.getLogger(name)
+        if quiet.level == logging.NOTSET:
+            quiet.setLevel(logging.WARNING)
     scheduler = AsyncIOScheduler(
         timezone=UTC,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -94,6 +104,8 @@ def make_scheduler(
     def listen(event: JobEvent) -> None:
         if event.code == EVENT_JOB_ERROR and isinstance(event, JobExecutionEvent):
             # Only reaches here if the job itself failed outside run_sweep's own handling.
+            if isinstance(event.exception, asyncio.CancelledError):
+                return
             log.error("SLA sweep job crashed: %r", event.exception)
             if event.exception is not None:
                 on_error(event.exception)

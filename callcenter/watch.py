@@ -241,8 +241,12 @@ def _scan(
     now: int,
     out: list[_Due],
     unpromised: list[CaseClockView],
+    horizons: dict[int, int] | None = None,
 ) -> None:
     """Append to ``out`` the alerts due for ``cases`` at ``now``: the hot loop of the sweep.
+
+    With ``horizons``, also note for each case the next instant at which, the case staying
+    as it is, another alert could fall due (absent: none ever will).
 
     Kept flat on purpose (no call per clock, no enum in sight): it runs 10,000 times a sweep.
     """
@@ -257,11 +261,13 @@ def _scan(
             continue
         row: tuple[Any, ...] = case  # indexed by position: typed loosely, read fast
         case_id = row[0]
+        horizon = _NEVER
         for check in book.checks(case.priority, case.plan):
             if check.arrival:
                 deadline = row[_PROMISED]
                 if deadline is None:
                     unpromised.append(case)
+                    horizon = now + 1  # judged apart, every time
                     continue
             elif check.fixed is not None:
                 started = row[check.start]
@@ -279,10 +285,21 @@ def _scan(
                         add((case_id, _AT_RISK, deadline, True))
                     add((case_id, check.overdue, deadline, True))
                 continue
-            if check.window and now >= deadline - check.window:
-                add((case_id, _AT_RISK, deadline, False))
+            window = check.window
+            if window:
+                if now >= deadline - window:
+                    add((case_id, _AT_RISK, deadline, False))
+                elif deadline - window < horizon:
+                    horizon = deadline - window
             if now > deadline:
                 add((case_id, check.overdue, deadline, False))
+            elif deadline + 1 < horizon:
+                horizon = deadline + 1
+        if horizons is not None and horizon != _NEVER:
+            horizons[case_id] = horizon
+
+
+_NEVER = 1 << 62
 
 
 def _judge(
@@ -375,15 +392,16 @@ def policy_lookup(config_dir: Path | None = None) -> PolicyLookup:
 
 
 class Sweeper:
-    """Sweeps again and again, reading only what changed since the last sweep.
+    """Sweeps again and again, doing only the work of what changed or came due.
 
     The first sweep (and every ``resync_every``-th after it, and any sweep after an error)
     reads every open case and the keys of their alerts, as :func:`sweep` does. In between,
     the change feed (``feed``: the ``ChangeFeed`` port, one per sweeper) says which cases and
-    alerts other sessions changed; only those are read again, and the rules run over the
-    whole set in memory. The cache only finds candidates: before anything is written, the
-    candidate cases are read again from the database and judged afresh, and the unique key
-    has the last word. Without ``feed`` every sweep reads everything.
+    alerts other sessions changed, and only those are read again; the rules judge again only
+    the cases that changed or reached their *horizon* (the next instant at which anything can
+    fall due for them), the others keep what was judged. Before anything is written, the
+    cases with new alerts are read again from the database and judged afresh, and the unique
+    key has the last word. Without ``feed`` every sweep reads and judges everything.
 
     Not thread-safe: one sweep at a time (the scheduler runs it with ``max_instances=1``).
     """
@@ -414,8 +432,14 @@ class Sweeper:
         self._keys: dict[int, AlertKey] = {}  # every alert of the open cases, by alert id
         self._known: set[tuple[int, str, int]] = set()  # their (case, kind, deadline)
         self._unresolved: dict[int, AlertKey] = {}
+        self._told: set[tuple[int, int]] = set()  # (case, deadline) the owner was told of
         self._books: dict[str, RuleBook | None] = {}
         self._policy_errors: dict[str, str] = {}
+        #: case id -> (the view judged, valid until (µs), the alerts then due)
+        self._memo: dict[int, tuple[CaseClockView, int, list[_Due]]] = {}
+        self._due_count = 0
+        self._pending: list[_Due] = []  # due, not known, not inserted by us (someone's?)
+        self._dirty: set[int] = set()  # cases whose view or alerts changed this sweep
 
     # -- the sweep -------------------------------------------------------------------------
     def __call__(self) -> SweepResult:
@@ -439,35 +463,39 @@ class Sweeper:
             or self._sweeps_since_full is None
             or self._sweeps_since_full + 1 >= self._resync_every
         )
+        self._dirty = set()
         with self.uow(write=False) as uow:
             if full:
                 self._read_everything(uow)
             else:
                 self._read_changes(uow)
             read = time.perf_counter()
-            due = self._due(uow, self._views.values(), now_us)
+            judged = self._judge(uow, now_us)
         known = self._known
-        new = [d for d in due if d[:3] not in known]
-        stale = _stale(self._unresolved.values(), self._views)
-        if (new or stale) and not full:
-            # The cache found candidates; the database, read again, decides.
-            ids = {d[0] for d in new} | {k.case_id for k in self._stale_keys(stale)}
+        new = [d for d in judged + self._pending if d[:3] not in known]
+        if new and not full:
+            # The cache found candidates; the cases, read again, decide (the unique key then
+            # has the last word).
+            ids = {d[0] for d in new}
             with self.uow(write=False) as uow:
                 self._refresh_cases(uow, ids)
-                fresh = [self._views[i] for i in ids if i in self._views]
-                due_again = self._due(uow, fresh, now_us)
-            new = [d for d in due_again if d[:3] not in known]
-            candidates = {i: self._views[i] for i in ids if i in self._views}
-            stale = _stale((k for k in self._unresolved.values() if k.case_id in ids), candidates)
+                judged = self._judge(uow, now_us)
+            new = [d for d in judged if d[:3] not in known]
+        unresolved: Iterable[AlertKey] = self._unresolved.values()
+        if not full:  # only a change (of a case, or of its alerts) makes an alert stale
+            dirty = self._dirty
+            unresolved = [k for k in unresolved if k.case_id in dirty]
+        stale = _stale(unresolved, self._views)
         computed = time.perf_counter()
         raised, closed = self._write(new, stale, now) if new or stale else ([], 0)
+        self._pending = [d for d in new if d[:3] not in known]
         done = time.perf_counter()
         self._sweeps_since_full = 0 if full else (self._sweeps_since_full or 0) + 1
         return SweepResult(
             at=now,
             raised=tuple(raised),
             open_cases=len(self._views),
-            due=len(due),
+            due=self._due_count,
             closed=closed,
             problems=tuple(self._policy_errors.values()),
             duration=done - started,
@@ -484,10 +512,13 @@ class Sweeper:
             else:
                 self._feed.poll()  # what it reports is in the full read below
         self._books = {}
+        self._memo = {}
+        self._pending = []
         self._views = {v.id: v for v in uow.cases.open_clock_view()}
         self._keys = {}
         self._known = set()
         self._unresolved = {}
+        self._told = set()
         self._remember(uow.alerts.keys_of_open_cases())
 
     def _read_changes(self, uow: UnitOfWork) -> None:
@@ -500,25 +531,27 @@ class Sweeper:
             elif change.entity == "alert":
                 alerts.add(change.entity_id)
         if cases:
-            self._refresh_cases(uow, cases, keys=False)
+            self._refresh_cases(uow, cases)
         if alerts:
             self._remember(uow.alerts.keys_by_ids(alerts))
 
-    def _refresh_cases(self, uow: UnitOfWork, ids: set[int], *, keys: bool = True) -> None:
+    def _refresh_cases(self, uow: UnitOfWork, ids: set[int]) -> None:
         for case_id in ids:
             self._views.pop(case_id, None)
         self._views.update((v.id, v) for v in uow.cases.open_clock_view(ids))
-        if keys:
-            self._remember(uow.alerts.keys_of_open_cases(ids))
+        self._dirty |= ids
 
     def _remember(self, keys: Iterable[AlertKey]) -> None:
         for key in keys:
             self._keys[key.id] = key
             self._known.add((key.case_id, key.kind, key.deadline))
+            self._dirty.add(key.case_id)
             if key.resolved:
                 self._unresolved.pop(key.id, None)
             else:
                 self._unresolved[key.id] = key
+            if key.outcome == OUTCOME_OWNER_TOLD and key.kind in _ARRIVAL_VALUES:
+                self._told.add((key.case_id, key.deadline))
 
     # -- judging ---------------------------------------------------------------------------
     def _book(self, name: str) -> RuleBook | None:
@@ -538,28 +571,41 @@ class Sweeper:
         self._books[name] = book
         return book
 
-    def _due(self, uow: UnitOfWork, views: Iterable[CaseClockView], now: int) -> list[_Due]:
-        due: list[_Due] = []
-        unpromised: list[CaseClockView] = []
-        _scan(self._book, views, now, due, unpromised)
-        if unpromised:  # no promised arrival (rare): the SLA engine works it out
-            _scan_unpromised(uow, self._books, unpromised, now, self.tz, due)
-        return due
-
-    def _stale_keys(self, stale: dict[str, list[int]]) -> list[AlertKey]:
-        return [self._keys[i] for ids in stale.values() for i in ids]
+    def _judge(self, uow: UnitOfWork, now: int) -> list[_Due]:
+        """Judge again the cases that changed or reached their horizon; return what is due
+        for them (the others' alerts due were judged before: see the memo)."""
+        memo = self._memo
+        again = []
+        count = 0
+        for case in self._views.values():
+            seen = memo.get(case.id)
+            if seen is not None and seen[0] is case and now < seen[1]:
+                count += len(seen[2])
+            else:
+                again.append(case)
+        for case_id in [i for i in memo if i not in self._views]:
+            del memo[case_id]  # closed, or gone
+        judged: list[_Due] = []
+        if again:
+            unpromised: list[CaseClockView] = []
+            horizons: dict[int, int] = {}
+            _scan(self._book, again, now, judged, unpromised, horizons)
+            if unpromised:  # no promised arrival (rare): the SLA engine works it out
+                _scan_unpromised(uow, self._books, unpromised, now, self.tz, judged)
+            by_case: dict[int, list[_Due]] = {}
+            for item in judged:
+                by_case.setdefault(item[0], []).append(item)
+            for case in again:
+                memo[case.id] = (case, horizons.get(case.id, _NEVER), by_case.get(case.id, []))
+        self._due_count = count + len(judged)
+        return judged
 
     # -- writing ---------------------------------------------------------------------------
     def _write(
         self, new: list[_Due], stale: dict[str, list[int]], now: datetime
     ) -> tuple[list[RaisedAlert], int]:
-        told = {
-            (k.case_id, k.deadline)
-            for k in self._keys.values()
-            if k.outcome == OUTCOME_OWNER_TOLD and k.kind in _ARRIVAL_VALUES
-        }
         alerts = sorted(
-            (_new_alert(d, now, self.actor, told) for d in new),
+            (_new_alert(d, now, self.actor, self._told) for d in new),
             key=lambda a: (a.case_id, a.kind.value, a.deadline),
         )
         closed: list[tuple[int, str]] = []

@@ -108,7 +108,7 @@ def test_a_simulated_day_swept_every_15_s_raises_each_alert_exactly_once(
 def test_a_sweeper_stopped_for_hours_raises_the_missed_alerts_on_resume(
     container: bootstrap.Container, clock: ManualClock
 ) -> None:
-    day = sim.plan_day(FIXED_NOW - timedelta(days=2), calls=30, seed=9)
+    day = sim.plan_day(FIXED_NOW - timedelta(days=2), calls=24, hours=14, seed=9)
     pause_from = day.start + timedelta(hours=6)
     pause_to = day.start + timedelta(hours=11)  # 5 h: 1,200 sweeps missed
     day.pause = (pause_from, pause_to)
@@ -368,6 +368,26 @@ async def test_a_slow_sweep_is_never_run_twice_at_once() -> None:
     scheduler.shutdown(sched)
     await asyncio.sleep(0.35)
     assert not overlap and 1 <= len(done) <= 3
+
+
+async def test_shutting_down_in_the_middle_of_a_sweep_is_not_an_error() -> None:
+    import time
+
+    errors: list[BaseException] = []
+    results: list[object] = []
+
+    def sweep() -> str:
+        time.sleep(0.3)
+        return "swept"
+
+    sched = scheduler.make_scheduler(
+        sweep, interval_seconds=10, on_result=results.append, on_error=errors.append
+    )
+    sched.start()
+    await asyncio.sleep(0.1)  # the sweep at start is running in its thread
+    scheduler.shutdown(sched)
+    await asyncio.sleep(0.4)
+    assert errors == [] and results == [] and not sched.running
 
 
 async def test_run_until_stopped_stops_on_request() -> None:
