@@ -2,7 +2,15 @@
 
 The rules (:class:`RuleBook`, :func:`due_alerts`) are pure: from a case's clock columns, its
 policy and the instant they say which alerts are due. The sweep (:func:`sweep`) reads every
-open case in one lean query, applies the rules in Python and inserts what is new.
+open case in one lean query (instants as integer microseconds, see
+:class:`~callcenter.ports.CaseClockView`), applies the rules in Python and inserts what is
+new. The application and ``callcenter watch`` keep a :class:`Sweeper`, which follows the
+change feed between full reads and judges again only the cases that changed or came due;
+:func:`callcenter.scheduler.make_scheduler` runs it on an interval.
+
+For the UI: ``sweeper = watch.sweeper_for(container)`` (close it on exit); each
+:class:`SweepResult` lists the alerts raised (``result.prompts``: those that ask an operator
+to phone an owner, one bell each); :func:`describe` makes one line of an alert.
 
 Which alert for which clock (deadlines from :mod:`callcenter.sla`):
 
