@@ -164,9 +164,8 @@ def test_catching_up_after_a_pause_raises_every_deadline_that_passed(
         minutes=5
     )
     assert deadlines[(en_route.id, AlertKind.ARRIVAL_LATE)] == en_route.promised_arrival_at
-    assert [r.case_number for r in result.raised if r.alert.case_id == waiting.id][0] == (
-        waiting.number
-    )
+    numbers = {r.case_number for r in result.raised if r.alert.case_id == waiting.id}
+    assert numbers == {waiting.number}
     again = watch.sweep(
         container.uow,
         clock,

@@ -38,7 +38,7 @@ def test_five_processes_sweeping_at_once_raise_each_alert_exactly_once(
     """A day of calls, then 5 processes sweep the same database at the same instants."""
     day = sim.plan_day(FIXED_NOW - timedelta(days=2))
     sim.play(container.services, clock, day)  # every event, no sweep yet
-    steps, step = 40, timedelta(seconds=15)
+    steps, step = 20, timedelta(seconds=15)
     watched = sim.Day(day.end, day.end + steps * step - step, step, day.calls)
     expected = sim.expected_alerts(watched)
     assert len(expected) > 30
