@@ -1,0 +1,464 @@
+"""One case in full: every field, the crew, the SLA clocks and the timeline, with the keys of
+its lifecycle (dispatch → en route → on scene → completed → reported back → closed; cancel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from callcenter import sla
+from callcenter.domain import Case, CaseEvent, CaseStatus, Crew
+from callcenter.errors import CallCenterError, NotFound
+from callcenter.i18n import N_, _
+from callcenter.validation import format_phone
+from screens.actions import error_text, fee_text, km_text, run_action
+from screens.dispatch import DispatchScreen, margin_text
+from screens.format import countdown, local_time
+from screens.i18n_bindings import translate_bindings
+from screens.messages import DataChanged
+
+if TYPE_CHECKING:
+    from screens.app import CallCenterApp
+
+DATE_TIME = "%Y-%m-%d %H:%M"
+SHORT = "%m-%d %H:%M"
+DASH = "—"
+
+EVENT_LABELS: dict[str, str] = {
+    "received": N_("Call received"),
+    "fee_agreed": N_("Owner agreed to the fee"),
+    "dispatched": N_("Crew dispatched"),
+    "en_route": N_("Crew en route"),
+    "arrived": N_("Arrived on scene"),
+    "completed": N_("Rescue completed"),
+    "reported_back": N_("Crew reported back"),
+    "feedback": N_("Feedback call"),
+    "closed": N_("Case closed"),
+    "cancelled": N_("Cancelled"),
+    "delay_notified": N_("Owner told of a delay"),
+    "promise_extended": N_("Promise extended"),
+    "reassigned": N_("Crew reassigned"),
+    "service_record": N_("Service record"),
+}
+
+CHECKLIST_ITEMS: dict[str, str] = {
+    "hazard_lights": N_("hazard lights"),
+    "warning_sign": N_("warning sign 50–100 m behind"),
+    "night_lights": N_("position and rear lights"),
+}
+
+STATE_STYLES: dict[sla.ClockState, str] = {
+    sla.ClockState.PENDING: "dim",
+    sla.ClockState.ON_TRACK: "green",
+    sla.ClockState.AT_RISK: "bold yellow",
+    sla.ClockState.LATE: "bold red",
+    sla.ClockState.MET: "green",
+    sla.ClockState.MISSED: "bold red",
+}
+STATE_MARKERS: dict[sla.ClockState, str] = {
+    sla.ClockState.PENDING: "  ",
+    sla.ClockState.ON_TRACK: "  ",
+    sla.ClockState.AT_RISK: "! ",
+    sla.ClockState.LATE: "!!",
+    sla.ClockState.MET: "✓ ",
+    sla.ClockState.MISSED: "✗ ",
+}
+
+
+def when(instant: datetime | None, tz: tzinfo, fmt: str = SHORT) -> str:
+    return DASH if instant is None else local_time(instant, tz, fmt)  # type: ignore[arg-type]
+
+
+def stamp(instant: datetime | None, now: datetime, tz: tzinfo) -> str:
+    """``HH:MM`` on the centre's current day, ``MM-DD HH:MM`` on any other."""
+    if instant is None:
+        return DASH
+    same_day = instant.astimezone(tz).date() == now.astimezone(tz).date()
+    return local_time(instant, tz, "%H:%M" if same_day else SHORT)  # type: ignore[arg-type]
+
+
+def grid() -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1, overflow="fold")
+    return table
+
+
+def case_fields(case: Case) -> Table:
+    """Who called, about what, where, and the fee — all caller text as plain data."""
+    table = grid()
+    vehicle = " · ".join(p for p in (case.vehicle_model, case.vehicle_type.label) if p)
+    coords = DASH if case.lat is None or case.lon is None else f"{case.lat:.5f}, {case.lon:.5f}"
+    if case.fee_agreed:
+        fee = Text(fee_text(case.fee_quote) + " · ")
+        fee.append(_("agreed by the owner"), style="green")
+    else:
+        fee = Text(fee_text(case.fee_quote) + " · ")
+        fee.append(_("not yet agreed by the owner"), style="bold red")
+    rows: list[tuple[str, Text | str]] = [
+        (_("Case No."), case.number),
+        (_("Status"), case.status.label),
+        (_("Priority"), case.priority.label),
+        (_("Caller"), case.caller_name),
+        (_("Phone"), format_phone(case.phone, case.phone_ext)),
+        (_("Plate"), case.plate),
+        (_("Vehicle"), vehicle or DASH),
+        (_("Location"), case.address),
+        (_("Coordinates"), coords),
+        (_("Distance"), _("{km} km from the depot").format(km=km_text(case.distance_km))),
+        (_("Fault"), case.fault_description),
+        (_("Fault category"), case.fault_category.label),
+        (_("Rescue plan"), case.plan.label),
+        (_("Fee"), fee),
+    ]
+    if case.cancel_reason:
+        rows.append((_("Cancel reason"), case.cancel_reason))
+    rows.append((_("Notes"), case.notes or DASH))
+    for label, value in rows:
+        table.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+    return table
+
+
+def case_times(case: Case, now: datetime, tz: tzinfo, names: dict[str, str] | None = None) -> Group:
+    """Every instant of the case in the centre's zone; a step not yet taken shows a dash."""
+    table = grid()
+
+    def at(instant: datetime | None) -> str:
+        return stamp(instant, now, tz)
+
+    rows: list[tuple[str, str]] = [
+        (_("Received"), when(case.received_at, tz, DATE_TIME)),
+        (_("Promised arrival"), at(case.promised_arrival_at)),
+    ]
+    if case.original_promised_at and case.original_promised_at != case.promised_arrival_at:
+        rows.append((_("Original promise"), at(case.original_promised_at)))
+    if case.agreed_arrival_at:
+        rows.append((_("Agreed arrival"), at(case.agreed_arrival_at)))
+    if case.fee_agreed_at:
+        rows.append((_("Fee agreed"), at(case.fee_agreed_at)))
+    if case.owner_notified_at:
+        rows.append((_("Owner told of delay"), at(case.owner_notified_at)))
+    rows += [
+        (_("Dispatched"), at(case.dispatched_at)),
+        (_("En route"), at(case.en_route_at)),
+        (_("On scene"), at(case.arrived_at)),
+        (_("Completed"), at(case.completed_at)),
+        (_("Reported back"), at(case.reported_back_at)),
+        (_("Feedback call"), at(case.feedback_at)),
+        (_("Closed"), at(case.closed_at)),
+    ]
+    if case.cancelled_at:
+        rows.append((_("Cancelled"), at(case.cancelled_at)))
+    for label, value in rows:
+        table.add_row(Text(label), Text(value))
+    footer = Text(
+        _("Taken by {who}; last changed by {changer} at {at}.").format(
+            who=_name(case.created_by, names),
+            changer=_name(case.updated_by, names),
+            at=at(case.updated_at),
+        ),
+        style="dim",
+    )
+    return Group(table, footer)
+
+
+def _name(username: str, names: dict[str, str] | None) -> str:
+    if not username:
+        return DASH
+    return (names or {}).get(username, username)
+
+
+def crew_fields(crew: Crew | None) -> Table | Text:
+    if crew is None:
+        return Text(_("No crew dispatched yet."), style="dim")
+    table = grid()
+    vehicle = " · ".join(p for p in (crew.vehicle_plate, crew.vehicle_kind) if p)
+    for label, value in (
+        (_("Crew"), crew.code),
+        (_("Leader"), crew.name),
+        (_("Phone"), format_phone(crew.phone)),
+        (_("Vehicle"), vehicle or DASH),
+        (_("Status"), crew.status.label),
+    ):
+        table.add_row(Text(label), Text(value))
+    return table
+
+
+def clock_lines(statuses: list[sla.ClockStatus], now: datetime, tz: tzinfo) -> Table | Text:
+    """Each SLA clock: its deadline, state (marker, colour and words) and time left or slack."""
+    if not statuses:
+        return Text(_("No SLA clock applies to this case."), style="dim")
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)  # marker
+    table.add_column(style="bold", no_wrap=True)  # kind
+    table.add_column(no_wrap=True)  # deadline
+    table.add_column(no_wrap=True)  # state
+    table.add_column(no_wrap=True)  # left / slack
+    for status in statuses:
+        style = STATE_STYLES[status.state]
+        if status.remaining is None:
+            rest = DASH
+        elif status.state.is_live:
+            left = status.remaining
+            rest = (
+                _("{time} left").format(time=countdown(left))
+                if left.total_seconds() >= 0
+                else _("{time} over").format(time=countdown(-left))
+            )
+        else:
+            rest = margin_text(status.remaining)[0]
+        table.add_row(
+            Text(STATE_MARKERS[status.state], style=style),
+            Text(status.kind.label),
+            Text(stamp(status.deadline, now, tz)),
+            Text(status.state.label, style=style),
+            Text(rest, style=style),
+        )
+    return table
+
+
+def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
+    """The details of one timeline event, in words."""
+    details = dict(event.details)
+    parts: list[str] = []
+    if event.kind == "received":
+        promised = details.pop("promised", None)
+        if promised:
+            parts.append(_("promised arrival {time}").format(time=_iso_local(promised, now, tz)))
+    elif event.kind == "fee_agreed" and "fee" in details:
+        parts.append(_("fee {fee}").format(fee=_fee(details.pop("fee"))))
+    elif event.kind == "dispatched" and "crew" in details:
+        parts.append(_("crew {crew}").format(crew=details.pop("crew")))
+        details.pop("crew_id", None)
+    elif event.kind == "arrived" and isinstance(details.get("checklist"), dict):
+        ticked = [_(CHECKLIST_ITEMS.get(k, k)) for k, v in details.pop("checklist").items() if v]
+        parts.append(_("safety check: {items}").format(items=_(", ").join(ticked) or DASH))
+    elif event.kind == "cancelled" and "reason" in details:
+        parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
+    for key, value in details.items():
+        parts.append(f"{key.replace('_', ' ')}: {_iso_local(value, now, tz)}")
+    return _("; ").join(parts)
+
+
+def _fee(value: Any) -> str:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return fee_text(Decimal(str(value)))
+    except InvalidOperation:
+        return str(value)
+
+
+def _iso_local(value: Any, now: datetime, tz: tzinfo) -> str:
+    """An ISO instant shown in the centre's zone; anything else as it is."""
+    if isinstance(value, str):
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if instant.tzinfo is not None:
+            return stamp(instant, now, tz)
+        return value
+    return str(value)
+
+
+def timeline_table(
+    events: list[CaseEvent], now: datetime, tz: tzinfo, names: dict[str, str] | None = None
+) -> Table | Text:
+    if not events:
+        return Text(_("No events yet."), style="dim")
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+    table.add_column(Text(_("When")), no_wrap=True)
+    table.add_column(Text(_("Who")), max_width=12, overflow="fold")
+    table.add_column(Text(_("What")), ratio=2, overflow="fold")
+    table.add_column(Text(_("Details")), ratio=3, overflow="fold")
+    for event in events:
+        label = EVENT_LABELS.get(event.kind)
+        table.add_row(
+            Text(stamp(event.at, now, tz)),
+            Text(_name(event.actor, names)),
+            Text(_(label) if label else event.kind.replace("_", " ")),
+            Text(event_details(event, now, tz)),
+        )
+    return table
+
+
+@dataclass
+class Loaded:
+    case: Case
+    events: list[CaseEvent]
+    crew: Crew | None
+    names: dict[str, str]  # username → display name
+
+
+class CaseDetailScreen(Screen[None]):
+    """A case in full, live: refreshed whenever any session changes it."""
+
+    CSS_PATH = "detail.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS = [
+        Binding("d", "dispatch", "Dispatch"),
+        Binding("r", "case('en_route')", "En route"),
+        Binding("a", "case('arrive')", "Arrived"),
+        Binding("c", "case('complete')", "Completed"),
+        Binding("b", "case('report_back')", "Reported back"),
+        Binding("l", "case('close')", "Close case"),
+        Binding("x", "case('cancel')", "Cancel case"),
+        Binding("f", "case('agree_fee')", "Fee agreed"),
+        Binding("escape", "back", "Go back"),
+    ]
+
+    def __init__(self, case_id: int) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.case_id = case_id
+        self.case: Case | None = None
+        self.crew: Crew | None = None
+        self.events: list[CaseEvent] = []
+
+    @property
+    def cc(self) -> CallCenterApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(_("Loading…")), id="detail-header")
+        with VerticalScroll(id="detail-scroll"), Horizontal(id="detail-columns"):
+            with Vertical(id="detail-left", classes="detail-column"):
+                yield Static(id="detail-case", classes="detail-box")
+                yield Static(id="detail-times", classes="detail-box")
+            with Vertical(id="detail-right", classes="detail-column"):
+                yield Static(id="detail-crew", classes="detail-box")
+                yield Static(id="detail-sla", classes="detail-box")
+                yield Static(id="detail-timeline", classes="detail-box")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {
+            "#detail-case": _("Case"),
+            "#detail-times": _("Times"),
+            "#detail-crew": _("Crew"),
+            "#detail-sla": _("SLA clocks"),
+            "#detail-timeline": _("Timeline"),
+        }
+        for selector, title in titles.items():
+            self.query_one(selector).border_title = title
+        self.query_one("#detail-scroll").focus()
+        self.load()
+        self.set_interval(1.0, self.show_clocks)
+
+    # -- loading ---------------------------------------------------------------------
+    def read(self) -> Loaded:
+        """Everything the screen shows, read in one go (runs in a thread)."""
+        services = self.cc.services
+        case = services.case(self.case_id)
+        events = services.timeline(self.case_id)
+        crew = None
+        if case.crew_id is not None:
+            crew = next((c for c in services.crews() if c.id == case.crew_id), None)
+        users = {e.actor for e in events} | {case.created_by, case.updated_by}
+        names = {u: services.display_name(u) for u in users if u}
+        return Loaded(case, events, crew, names)
+
+    @work(exclusive=True, group="case-detail-load", exit_on_error=False)
+    async def load(self) -> None:
+        try:
+            loaded = await asyncio.to_thread(self.read)
+        except NotFound as exc:
+            self.notify(str(exc), severity="error")
+            self.app.pop_screen()
+            return
+        except CallCenterError as exc:
+            self.notify(error_text(exc, self.cc.tz), severity="error")
+            return
+        self.show(loaded)
+
+    def show(self, loaded: Loaded) -> None:
+        self.case, self.events, self.crew = loaded.case, loaded.events, loaded.crew
+        case, tz = loaded.case, self.cc.tz
+        # The essentials first: on a small terminal the rest is a scroll away.
+        header = Text(no_wrap=True, overflow="ellipsis")
+        header.append(_("Case {number}").format(number=case.number), style="bold")
+        header.append("  ")
+        header.append(f" {case.status.label} ", style="reverse")
+        header.append("  ")
+        header.append(
+            _("Promised arrival {time}").format(time=when(case.promised_arrival_at, tz, "%H:%M"))
+        )
+        if loaded.crew is not None:
+            header.append("  ")
+            header.append(loaded.crew.code, style="bold")
+        for part in (case.plate, case.priority.label, case.caller_name):
+            header.append("  ")
+            header.append(part)
+        self.query_one("#detail-header", Static).update(header)
+        self.query_one("#detail-case", Static).update(case_fields(case))
+        now = self.cc.clock_now()
+        self.query_one("#detail-times", Static).update(case_times(case, now, tz, loaded.names))
+        self.query_one("#detail-crew", Static).update(crew_fields(loaded.crew))
+        self.query_one("#detail-timeline", Static).update(
+            timeline_table(loaded.events, now, tz, loaded.names)
+        )
+        self.set_class(not case.is_open, "-finished")
+        self.show_clocks()
+
+    def show_clocks(self) -> None:
+        if self.case is None:
+            return
+        now = self.cc.clock_now()
+        try:
+            statuses = sla.clocks(self.cc.services.policy, self.case, now, self.cc.tz)
+        except CallCenterError as exc:
+            self.query_one("#detail-sla", Static).update(Text(str(exc)))
+            return
+        self.query_one("#detail-sla", Static).update(clock_lines(statuses, now, self.cc.tz))
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        if any(c.id == self.case_id for c in message.cases) or (
+            self.case is not None
+            and self.case.crew_id is not None
+            and any(c.id == self.case.crew_id for c in message.crews)
+        ):
+            self.load()
+
+    # -- actions ---------------------------------------------------------------------
+    def action_dispatch(self) -> None:
+        case = self.case
+        if case is None:
+            return
+        if case.status is not CaseStatus.RECEIVED:
+            self.notify(
+                _("Case {number} is {status}; only a received case can be dispatched.").format(
+                    number=case.number, status=case.status.label
+                ),
+                severity="error",
+            )
+            return
+        self.app.push_screen(DispatchScreen(case), callback=self._dispatched)
+
+    def _dispatched(self, result: int | None) -> None:
+        self.load()
+
+    def action_case(self, action: str) -> None:
+        if self.case is not None:
+            self.perform(action, self.case)
+
+    @work(group="case-action", exit_on_error=False)
+    async def perform(self, action: str, case: Case) -> None:
+        await run_action(self, action, case)
+        self.load()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
