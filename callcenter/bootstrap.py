@@ -22,7 +22,8 @@ from callcenter.settings import Settings
 from storage.engine import is_sqlite, make_engine
 
 __all__ = ["Container", "build", "make_app", "make_engine"]
-from storage.feed import PollingChangeFeed
+from callcenter.ports import ChangeFeed
+from storage.feed import make_change_feed
 from storage.uow import SqlUnitOfWorkFactory, translate_db_error
 
 log = logging.getLogger(__name__)
@@ -85,8 +86,9 @@ class Container:
     first_start: bool = False
     notices: list[str] = field(default_factory=list)
 
-    def change_feed(self) -> PollingChangeFeed:
-        return PollingChangeFeed(self.engine)
+    def change_feed(self) -> ChangeFeed:
+        """LISTEN/NOTIFY on PostgreSQL, ``PRAGMA data_version`` polling on SQLite."""
+        return make_change_feed(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

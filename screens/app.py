@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from callcenter.clock import Clock
+from callcenter.domain import Change
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import _
 from callcenter.ports import ChangeFeed
@@ -22,9 +26,23 @@ from callcenter.settings import Settings
 from screens.board import BoardScreen
 from screens.help import HelpScreen
 from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged, DatabaseState
+from screens.messages import DatabaseState, DataChanged
 
 log = logging.getLogger(__name__)
+
+#: The longest the feed worker blocks in ``feed.wait`` before it looks whether to stop.
+FEED_WAIT_S = 0.5
+#: While the feed cannot even be opened: first and longest pause between attempts.
+FEED_RETRY_FIRST_S = 0.25
+FEED_RETRY_MAX_S = 5.0
+
+
+class FeedRead(Message):
+    """The feed worker read what other sessions changed; the app tells every screen."""
+
+    def __init__(self, changed: DataChanged) -> None:
+        super().__init__()
+        self.changed = changed
 
 
 class ActionsProvider(Provider):
@@ -62,7 +80,7 @@ class CallCenterApp(App[int]):
         settings: Settings,
         *,
         notices: Iterable[str] = (),
-        feed_interval: float = 0.25,
+        feed_interval: float | None = None,
     ) -> None:
         super().__init__()
         translate_bindings(self)
@@ -73,7 +91,9 @@ class CallCenterApp(App[int]):
         self.at_risk = timedelta(minutes=settings.at_risk_minutes)
         self._feed_factory = feed_factory
         self._feed: ChangeFeed | None = None
+        # None: the feed's own pace (PostgreSQL: at once; SQLite: every 0.1 s).
         self._feed_interval = feed_interval
+        self._feed_stop = threading.Event()
         self._notices = list(notices)
         self.db_error: str | None = None
         self.title = _("24-hour Rescue Call Centre")
@@ -86,43 +106,108 @@ class CallCenterApp(App[int]):
         self.push_screen(BoardScreen())
         for notice in self._notices:
             self.notify(notice)
-        self._feed = self._feed_factory()
-        self.set_interval(self._feed_interval, self.poll_feed)
+        self.screen_change_signal.subscribe(self, self.show_banner)
+        threading.Thread(target=self.follow_feed, name="change-feed", daemon=True).start()
 
     def on_unmount(self) -> None:
-        if self._feed is not None:
-            self._feed.close()
+        self._feed_stop.set()  # the feed thread closes the feed
 
-    @work(thread=True, exclusive=True, group="feed", exit_on_error=False)
-    def poll_feed(self) -> None:
-        """Read what other sessions committed; post the changed cases and crews."""
-        assert self._feed is not None
+    def follow_feed(self) -> None:
+        """Wait for what other sessions commit; post the changed cases and crews.
+
+        Runs in its own daemon thread as long as the app, not as a Textual worker: it never
+        finishes, and ``app.workers.wait_for_complete()`` must still return. While the
+        database is away it says so once (``DatabaseState(error)``), lets the feed back off
+        and reconnect, and says when the database is back (``DatabaseState(None)``); it never
+        ends on a database error.
+        """
+        stop = self._feed_stop
+        retry = FEED_RETRY_FIRST_S
+        down = False
         try:
-            changes = self._feed.poll()
-        except DatabaseUnavailable as exc:
-            self.post_message(DatabaseState(str(exc)))
-            return
-        if self.db_error is not None:
-            self.post_message(DatabaseState(None))
-        if not changes:
-            return
+            while not stop.is_set():
+                try:
+                    if self._feed is None:
+                        self._feed = self._feed_factory()
+                    if self._feed_interval is None:
+                        changes = self._feed.wait(FEED_WAIT_S)
+                    elif stop.wait(self._feed_interval):
+                        break
+                    else:
+                        changes = self._feed.poll()
+                    read = self._read_changed(changes) if changes else None
+                except DatabaseUnavailable as exc:
+                    if not down:
+                        self.post_message(DatabaseState(str(exc)))
+                        down = True
+                    if self._feed is None:  # not even opened: the feed has no backoff yet
+                        stop.wait(retry)
+                        retry = min(FEED_RETRY_MAX_S, retry * 2)
+                    continue
+                except Exception:  # a bug must not stop the live board for good
+                    log.exception("the change feed failed")
+                    stop.wait(FEED_RETRY_MAX_S)
+                    continue
+                retry = FEED_RETRY_FIRST_S
+                if down:
+                    down = False
+                    self.post_message(DatabaseState(None))
+                if read is not None:
+                    self.post_message(FeedRead(read))
+        finally:
+            feed, self._feed = self._feed, None
+            if feed is not None:
+                feed.close()
+
+    def _read_changed(self, changes: Sequence[Change]) -> DataChanged:
         case_ids = sorted({c.entity_id for c in changes if c.entity == "case"})
         cases = self.services.cases_by_ids(case_ids) if case_ids else []
         crews = self.services.crews() if any(c.entity == "crew" for c in changes) else []
-        self.call_from_thread(self._broadcast, DataChanged(cases, crews, changes))
+        return DataChanged(cases, crews, changes)
 
-    def _broadcast(self, message: DataChanged) -> None:
+    def on_feed_read(self, message: FeedRead) -> None:
+        changed = message.changed
         for screen in self.screen_stack:
-            screen.post_message(
-                DataChanged(message.cases, message.crews, message.changes)
-            )
+            screen.post_message(DataChanged(changed.cases, changed.crews, changed.changes))
 
     def on_database_state(self, message: DatabaseState) -> None:
-        if message.error and self.db_error is None:
-            self.notify(message.error, severity="error", timeout=10)
-        elif message.error is None and self.db_error is not None:
-            self.notify(_("The database is back."))
+        was_down = self.db_error is not None
         self.db_error = message.error
+        self.show_banner()
+        if message.error and not was_down:
+            self.notify(message.error, severity="error", timeout=10)
+        elif message.error is None and was_down:
+            self.notify(_("The database is back."))
+            self.reload_boards()
+
+    def show_banner(self, _screen: Screen[object] | None = None) -> None:
+        """The outage banner at the top of every full screen while the database is away.
+
+        Forms are left alone, so what is being typed stays; a modal shows the banner of the
+        screen below it.
+        """
+        for screen in self.screen_stack:
+            if isinstance(screen, ModalScreen) or not screen.is_mounted:
+                continue
+            banners = screen.query_children("#db-banner")
+            if self.db_error is None:
+                banners.remove()
+            elif not banners:
+                banner = Static(
+                    _("Database connection lost — retrying… Nothing you have typed is lost."),
+                    id="db-banner",
+                    markup=False,
+                )
+                screen.mount(banner)
+
+    def reload_boards(self) -> None:
+        """After an outage: re-read the open cases once, in case a change was missed."""
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen) and screen.is_mounted:
+                try:
+                    screen.load()
+                except DatabaseUnavailable as exc:  # gone again: the feed will say so
+                    log.warning("reloading the board failed: %s", exc)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

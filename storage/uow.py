@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, delete, func, insert, literal, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,6 +29,16 @@ from storage.repository import (
 )
 from storage.tables import ChangeRow
 
+#: PostgreSQL: the channel every commit with changes notifies (``storage.feed.PgChangeFeed``).
+#: The payload is ``"<schema> <lowest change id of the transaction>"``: one database may hold
+#: several schemas (the tests do), and a transaction that took its ids early but committed
+#: late tells the listeners where to read from.
+CHANGES_CHANNEL = "callcenter_changes"
+#: Rows of the ``changes`` table are kept this long, then pruned by a writer.
+KEEP_CHANGES = timedelta(days=1)
+#: Each process prunes at most this often (seconds), inside one of its write transactions.
+PRUNE_EVERY_S = 600.0
+
 
 def translate_db_error(exc: BaseException) -> BaseException:
     """Map driver errors to the domain's errors; others pass through unchanged."""
@@ -41,12 +55,53 @@ def translate_db_error(exc: BaseException) -> BaseException:
     return exc
 
 
+def prune_changes(session: Session, before: datetime) -> None:
+    """Delete change rows older than ``before``, always keeping the newest row.
+
+    Keeping the newest row matters on SQLite: without AUTOINCREMENT an empty table would hand
+    out ids again from 1, below every feed's last seen id.
+    """
+    newest = select(func.max(ChangeRow.id)).scalar_subquery()
+    session.execute(
+        delete(ChangeRow)
+        .where(ChangeRow.at < before, ChangeRow.id < newest)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class _PruneSchedule:
+    """True once every ``every`` seconds (per process, shared by all units of work)."""
+
+    def __init__(self, every: float) -> None:
+        self._every = every
+        self._next = time.monotonic() + every
+        self._lock = threading.Lock()
+
+    def __call__(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                return False
+            self._next = now + self._every
+            return True
+
+
 class SqlUnitOfWork:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, lock: bool = False) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        lock: bool = False,
+        *,
+        notify: bool = False,
+        prune_due: Callable[[], bool] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._lock = lock
         self._clock = clock
         self._changes: list[tuple[str, int]] = []
+        self._notify = notify
+        self._prune_due = prune_due
 
     def _touch(self, entity: str, entity_id: int) -> None:
         self._changes.append((entity, entity_id))
@@ -84,10 +139,16 @@ class SqlUnitOfWork:
         if self._changes:
             now = self._clock.now()
             unique = list(dict.fromkeys(self._changes))
-            self.session.execute(
-                insert(ChangeRow),
-                [{"entity": e, "entity_id": i, "at": now} for e, i in unique],
-            )
+            rows = [{"entity": e, "entity_id": i, "at": now} for e, i in unique]
+            if self._notify:
+                # Delivered to the listeners only if (and when) this transaction commits.
+                ids = self.session.scalars(insert(ChangeRow).returning(ChangeRow.id), rows).all()
+                payload = func.concat(func.current_schema(), " ", min(ids))
+                self.session.execute(select(func.pg_notify(literal(CHANGES_CHANNEL), payload)))
+            else:
+                self.session.execute(insert(ChangeRow), rows)
+            if self._prune_due is not None and self._prune_due():
+                prune_changes(self.session, now - KEEP_CHANGES)
             self._changes = []
         self.session.commit()
 
@@ -104,8 +165,16 @@ class SqlUnitOfWorkFactory:
         self._clock = clock
         self._write = sessionmaker(bind=writer(engine), expire_on_commit=False)
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        self._notify = engine.dialect.name == "postgresql"
+        self._prune_due = _PruneSchedule(PRUNE_EVERY_S)
 
     def __call__(self, *, write: bool = True) -> SqlUnitOfWork:
         # SQLite serialises writers with BEGIN IMMEDIATE; PostgreSQL locks the rows read.
         lock = write and self.engine.dialect.name != "sqlite"
-        return SqlUnitOfWork(self._write if write else self._read, self._clock, lock)
+        return SqlUnitOfWork(
+            self._write if write else self._read,
+            self._clock,
+            lock,
+            notify=self._notify,
+            prune_due=self._prune_due if write else None,
+        )
