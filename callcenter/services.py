@@ -598,6 +598,17 @@ class Services:
     def crews(self) -> list[Crew]:
         return self._read(lambda uow: uow.crews.list())
 
+    def arrivals_today(self) -> tuple[int, int]:
+        """(arrivals, of which on time) of the crews that arrived today, in the centre's zone.
+
+        On time: on scene no later than the promise in force (a force-majeure extension
+        counts, as agreed with the owner).
+        """
+        local = self.clock.now().astimezone(self.tz)
+        start = datetime.combine(local.date(), datetime.min.time(), self.tz)
+        end = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), self.tz)
+        return self._read(lambda uow: uow.cases.arrivals_between(start, end))
+
     def current_assignment(self, case_id: int) -> Assignment | None:
         """Who dispatched the crew now on ``case_id``, and when (None if no crew is on it)."""
         return self._read(lambda uow: uow.assignments.current_for_case(case_id))

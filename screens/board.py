@@ -1,193 +1,552 @@
-"""The home screen: every open case with its promised arrival counting down, and the crews."""
+"""The home screen: every open case with its promised arrival counting down, and the crews.
+
+The board is loaded once from the open cases (one query) in a worker, so the frame paints
+before the data arrives; after that only what the change feed reports is applied
+(``DataChanged``), and the countdown is redrawn by :class:`CaseBoard` itself.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
-from callcenter.domain import Case, CaseStatus, Crew, CrewStatus
-from callcenter.i18n import _
-from screens.format import countdown, local_time
+from callcenter.domain import Case, Crew, CrewStatus
+from callcenter.i18n import N_, _
+from screens.format import local_time
 from screens.i18n_bindings import translate_bindings
 from screens.messages import DataChanged
+from screens.widgets.case_board import CaseBoard, clean, fit
 
 if TYPE_CHECKING:
     from screens.app import CallCenterApp
 
-ARRIVAL_PENDING = (CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE)
+CREW_ORDER = {status: i for i, status in enumerate(CrewStatus)}
+
+# Actions that need a selected case, with the ``run_action`` name they map to.
+CASE_ACTIONS = {
+    "en_route": "en_route",
+    "arrived": "arrive",
+    "completed": "complete",
+    "reported_back": "report_back",
+    "cancel": "cancel",
+    "agree_fee": "agree_fee",
+}
+WRITE_ACTIONS = frozenset({"new_call", "dispatch", *CASE_ACTIONS})
 
 
-def time_left(case: Case, now: datetime) -> timedelta | None:
-    if case.status in ARRIVAL_PENDING and case.promised_arrival_at is not None:
-        return case.promised_arrival_at - now
-    return None
+@dataclass(frozen=True)
+class BoardCommand:
+    action: str
+    title: str  # msgid
+    help: str  # msgid
 
 
-def sla_class(left: timedelta | None, at_risk: timedelta) -> str:
-    if left is None:
-        return "met"
-    if left < timedelta(0):
-        return "late"
-    if left <= at_risk:
-        return "at-risk"
-    return "on-track"
+# Every board action, for the command palette (the keys are shown beside them).
+COMMANDS: tuple[BoardCommand, ...] = (
+    BoardCommand("new_call", N_("New call"), N_("Take a call: open the intake form")),
+    BoardCommand("open", N_("Open case"), N_("Show the selected case in full")),
+    BoardCommand("dispatch", N_("Dispatch a crew"), N_("Send a crew to the selected case")),
+    BoardCommand("en_route", N_("Crew en route"), N_("The crew of the selected case set off")),
+    BoardCommand("arrived", N_("Crew arrived"), N_("The crew is on scene (safety checklist)")),
+    BoardCommand("completed", N_("Rescue completed"), N_("The work on scene is done")),
+    BoardCommand("reported_back", N_("Crew reported back"), N_("The crew is back at the depot")),
+    BoardCommand("cancel", N_("Cancel case"), N_("Cancel the selected case, with a reason")),
+    BoardCommand("agree_fee", N_("Fee agreed"), N_("The owner agreed to the fee")),
+    BoardCommand("search", N_("Search cases"), N_("Find a case by number, plate, phone, name")),
+    BoardCommand("crews", N_("Show or hide the crews"), N_("The crews panel")),
+)
 
 
-MARKERS = {"late": "!!", "at-risk": "! ", "on-track": "  ", "met": "✓ "}
-STYLES = {"late": "bold reverse red", "at-risk": "bold yellow", "on-track": "", "met": "dim"}
+class BoardCommands(Provider):
+    """The board's actions in the command palette."""
+
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+        screen = self.screen
+        if not isinstance(screen, BoardScreen):
+            return
+        keys = screen.keys_by_action()
+        for command in COMMANDS:
+            if screen.check_action(command.action, ()) is False:
+                continue
+            title = _(command.title)
+            key = keys.get(command.action)
+            if key:
+                title = f"{title} ({key})"
+            yield title, _(command.help), screen.command_callback(command.action)
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+def legend() -> Text:
+    """What the markers and flags of the board mean."""
+    text = Text(no_wrap=False)
+    for mark, meaning in (
+        ("!!", _("late")),
+        ("! ", _("at risk")),
+        ("¥?", _("fee not agreed")),
+        ("☎", _("owner told of the delay")),
+        ("+", _("promise extended")),
+    ):
+        if text:
+            text.append("\n")
+        text.append(f"{mark:<3}", style="bold")
+        text.append(meaning)
+    return text
+
+
+def natural(text: str) -> tuple[object, ...]:
+    """A sort key that puts 救援2组 before 救援10组."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+class CrewPanel(VerticalScroll):
+    """The crews by status: available, dispatched, en route, on scene, returning, off duty."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "crew-panel--available",
+        "crew-panel--busy",
+        "crew-panel--off-duty",
+    }
+
+    _crews: list[Crew] = []
+    _numbers: dict[int, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(_("Crews"), classes="panel-title")
+        yield Static("", id="crew-list")
+        yield Static(legend(), id="board-legend")
+
+    def show(self, crews: Iterable[Crew], numbers: dict[int, str]) -> None:
+        """Each crew: code, status, the number of its case (with leader and vehicle when
+        the panel is wide)."""
+        self._crews = sorted(crews, key=lambda c: (CREW_ORDER[c.status], natural(c.code)))
+        self._numbers = dict(numbers)
+        self._render_list()
+
+    def on_resize(self) -> None:
+        self._render_list()
+
+    def _render_list(self) -> None:
+        if not self.is_mounted:
+            return
+        crews = self._crews
+        width = self.scrollable_content_region.width
+        code_w = max((cell_len(clean(c.code)) for c in crews), default=4)
+        status_w = max(cell_len(s.label) for s in CrewStatus)
+        name_w = max((cell_len(clean(c.name)) for c in crews), default=0)
+        plate_w = max((cell_len(clean(c.vehicle_plate)) for c in crews), default=0)
+        room = width - code_w - status_w - 2
+        wide = room >= 13 + 2 + name_w + 2 + plate_w
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, crew in enumerate(crews):
+            if i:
+                text.append("\n")
+            number = self._numbers.get(crew.current_case_id or -1, "")
+            if number and cell_len(number) > room:
+                number = number.rsplit("-", 1)[-1]
+            text.append(fit(clean(crew.code), code_w) + " ")
+            text.append(fit(crew.status.label, status_w), style=self._style(crew.status))
+            text.append(" " + (fit(number, 13) if wide else number))
+            if wide:
+                text.append("  " + fit(clean(crew.name), name_w) + "  " + clean(crew.vehicle_plate))
+        if not crews:
+            text.append(_("No crews."))
+        self.query_one("#crew-list", Static).update(text)
+
+    def _style(self, status: CrewStatus) -> Style:
+        if status is CrewStatus.AVAILABLE:
+            name = "crew-panel--available"
+        elif status is CrewStatus.OFF_DUTY:
+            name = "crew-panel--off-duty"
+        else:
+            name = "crew-panel--busy"
+        return self.get_component_rich_style(name, partial=True)
+
+
+class Counter(Static):
+    """One figure of the counters line; it repaints only when its text changes."""
+
+    _text = ""
+
+    def set(self, text: str, *classes: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.update(Text(text))
+        for name in ("-late", "-at-risk", "-warn"):
+            self.set_class(name in classes, name)
 
 
 class BoardScreen(Screen[None]):
-    """The live dispatch board."""
+    """The live dispatch board (the home screen)."""
 
-    BINDINGS = [
-        Binding("f1", "app.help", "Help"),
-        Binding("ctrl+q", "app.quit", "Quit"),
+    CSS_PATH = "board.tcss"
+    COMMANDS: ClassVar[set[Any]] = {BoardCommands}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    AUTO_FOCUS = "#cases"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "new_call", N_("New call")),
+        Binding("d", "dispatch", N_("Dispatch")),
+        Binding("r", "en_route", N_("En route")),
+        Binding("a", "arrived", N_("Arrived")),
+        Binding("c", "completed", N_("Done")),
+        Binding("b", "reported_back", N_("Back")),
+        Binding("x", "cancel", N_("Cancel")),
+        Binding("f", "agree_fee", N_("Fee")),
+        Binding("slash", "search", N_("Search"), key_display="/"),
+        Binding("f2", "crews", N_("Crews")),
+        Binding("f1", "app.help", N_("Help")),
+        Binding("ctrl+q", "app.quit", N_("Quit")),
     ]
+
+    class Loaded(Message):
+        def __init__(
+            self, cases: list[Case], crews: list[Crew], arrivals: tuple[int, int] | None
+        ) -> None:
+            super().__init__()
+            self.cases = cases
+            self.crews = crews
+            self.arrivals = arrivals
+
+    class Arrivals(Message):
+        def __init__(self, arrivals: tuple[int, int]) -> None:
+            super().__init__()
+            self.arrivals = arrivals
+
+    class Fetched(Message):
+        def __init__(self, cases: list[Case], select: int | None) -> None:
+            super().__init__()
+            self.cases = cases
+            self.select = select
 
     def __init__(self) -> None:
         super().__init__()
         translate_bindings(self)
-        self.cases: dict[int, Case] = {}
         self.crews: dict[int, Crew] = {}
+        self.loaded = False
+        self._arrivals: tuple[int, int] | None = None
+        self._arrivals_day: str = ""
+        self._pending_select: int | None = None
 
     @property
     def cc(self) -> CallCenterApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def board(self) -> CaseBoard:
+        return self.query_one("#cases", CaseBoard)
+
+    # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static("", id="counters")
+        with Horizontal(id="counters"):
+            yield Counter("", id="count-open")
+            yield Counter("", id="count-at-risk")
+            yield Counter("", id="count-late")
+            yield Counter("", id="count-on-time")
+            yield Counter("", id="count-crews")
+            yield Counter("", id="board-clock")
         with Horizontal(id="board-body"):
-            yield DataTable(id="cases", cursor_type="row", zebra_stripes=False)
-            with Vertical(id="crews-panel"):
-                yield Static(_("Crews"), classes="panel-title")
-                yield DataTable(id="crews", cursor_type="none", show_header=False)
+            yield CaseBoard(self.cc.clock_now, self.cc.tz, self.cc.at_risk, id="cases")
+            yield CrewPanel(id="crews-panel")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#cases", DataTable)
-        for key, label, width in (
-            ("number", _("Case No."), 13),
-            ("priority", _("Priority"), 6),
-            ("plate", _("Plate"), 10),
-            ("place", _("Location"), 22),
-            ("status", _("Status"), 10),
-            ("crew", _("Crew"), 9),
-            ("promised", _("Promised"), 6),
-            ("left", _("Time left"), 10),
-            ("flags", _("Flags"), 6),
-        ):
-            table.add_column(label, key=key, width=width)
-        crews = self.query_one("#crews", DataTable)
-        crews.add_column("code", key="code", width=9)
-        crews.add_column("status", key="status", width=10)
+        self._show_counters()
         self.load()
-        self.set_interval(1.0, self.tick)
+        self.set_interval(1.0, self._minute_tick)
 
+    # -- loading ---------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="board-load", exit_on_error=False)
     def load(self) -> None:
-        self.cases = {c.id: c for c in self.cc.services.open_cases() if c.id is not None}
-        self.crews = {c.id: c for c in self.cc.services.crews() if c.id is not None}
-        self.rebuild()
+        """Read every open case (one query), the crews and today's arrivals."""
+        services = self.cc.services
+        cases = services.open_cases()
+        crews = services.crews()
+        self.post_message(self.Loaded(cases, crews, None))
+        self.post_message(self.Arrivals(self._read_arrivals()))
 
-    def sorted_cases(self, now: datetime) -> list[Case]:
-        far = timedelta(days=3650)
+    def _read_arrivals(self) -> tuple[int, int]:
+        services = self.cc.services
+        reader = getattr(services, "arrivals_today", None)
+        return reader() if reader is not None else (0, 0)
 
-        def key(case: Case) -> tuple[int, timedelta, int]:
-            left = time_left(case, now)
-            return (0 if left is not None else 1, left if left is not None else far, case.id or 0)
+    @work(thread=True, exclusive=True, group="board-arrivals", exit_on_error=False)
+    def load_arrivals(self) -> None:
+        self.post_message(self.Arrivals(self._read_arrivals()))
 
-        return sorted(self.cases.values(), key=key)
+    @work(thread=True, group="board-fetch", exit_on_error=False)
+    def fetch(self, case_ids: list[int], select: int | None = None) -> None:
+        """Re-read these cases (after this session changed them) and apply them."""
+        self.post_message(self.Fetched(self.cc.services.cases_by_ids(case_ids), select))
 
-    def rebuild(self) -> None:
-        now = self.cc.clock_now()
-        table = self.query_one("#cases", DataTable)
-        cursor_key = None
-        if table.row_count and table.cursor_row >= 0:
-            try:
-                cursor_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-            except Exception:  # an empty or shrinking table
-                cursor_key = None
-        table.clear()
-        for case in self.sorted_cases(now):
-            table.add_row(*self.row_cells(case, now), key=str(case.id))
-        if cursor_key is not None and cursor_key.value and int(cursor_key.value) in self.cases:
-            table.move_cursor(row=table.get_row_index(cursor_key))
-        self.rebuild_crews()
-        self.update_counters(now)
+    def on_board_screen_loaded(self, message: Loaded) -> None:
+        board = self.board
+        self.crews = {c.id: c for c in message.crews if c.id is not None}
+        board.set_crews(self.crews.values())
+        board.set_cases(message.cases)
+        self.loaded = True
+        self._show_crews()
+        self._show_counters()
+        if self._pending_select is not None:
+            board.select_case(self._pending_select)
+            self._pending_select = None
 
-    def row_cells(self, case: Case, now: datetime) -> list[Text | str]:
-        crew = self.crews.get(case.crew_id) if case.crew_id else None
-        left = time_left(case, now)
-        state = sla_class(left, self.cc.at_risk)
-        return [
-            Text(case.number),
-            Text(case.priority.label),
-            Text(case.plate),
-            Text(case.address),
-            Text(case.status.label),
-            Text(crew.code if crew else "—"),
-            Text(local_time(case.promised_arrival_at, self.cc.tz)),
-            self.left_cell(left, state),
-            Text(MARKERS[state] + ("" if case.fee_agreed else "¥?")),
-        ]
+    def on_board_screen_arrivals(self, message: Arrivals) -> None:
+        self._arrivals = message.arrivals
+        self._arrivals_day = self._today()
+        self._show_counters()
 
-    def left_cell(self, left: timedelta | None, state: str) -> Text:
-        if left is None:
-            return Text(_("arrived"), style=STYLES["met"])
-        return Text(countdown(left), style=STYLES[state], justify="right")
-
-    def rebuild_crews(self) -> None:
-        table = self.query_one("#crews", DataTable)
-        table.clear()
-        for crew in sorted(self.crews.values(), key=lambda c: c.code):
-            style = "dim" if crew.status is CrewStatus.OFF_DUTY else (
-                "bold green" if crew.status is CrewStatus.AVAILABLE else ""
-            )
-            table.add_row(Text(crew.code), Text(crew.status.label, style=style),
-                          key=str(crew.id))
-
-    def update_counters(self, now: datetime) -> None:
-        states = [sla_class(time_left(c, now), self.cc.at_risk) for c in self.cases.values()]
-        text = "  ".join(
-            [
-                _("Open {n}").format(n=len(self.cases)),
-                _("At risk {n}").format(n=states.count("at-risk")),
-                _("Late {n}").format(n=states.count("late")),
-                _("Available crews {n}").format(
-                    n=sum(1 for c in self.crews.values() if c.status is CrewStatus.AVAILABLE)
-                ),
-                local_time(now, self.cc.tz, "%Y-%m-%d %H:%M:%S"),
-            ]
-        )
-        self.query_one("#counters", Static).update(Text(text))
-
-    def tick(self) -> None:
-        now = self.cc.clock_now()
-        table = self.query_one("#cases", DataTable)
-        for case in self.cases.values():
-            left = time_left(case, now)
-            if left is None:
-                continue
-            state = sla_class(left, self.cc.at_risk)
-            table.update_cell(str(case.id), "left", self.left_cell(left, state))
-        self.update_counters(now)
+    def on_board_screen_fetched(self, message: Fetched) -> None:
+        self.board.update_cases(message.cases)
+        self._show_crews()
+        if message.select is not None and not self.board.select_case(message.select):
+            self._pending_select = message.select
 
     def on_data_changed(self, message: DataChanged) -> None:
-        for case in message.cases:
-            if case.id is None:
-                continue
-            if case.is_open:
-                self.cases[case.id] = case
-            else:
-                self.cases.pop(case.id, None)
-        for crew in message.crews:
-            if crew.id is not None:
-                self.crews[crew.id] = crew
-        self.rebuild()
+        """Apply what the change feed reported: only these cases and crews."""
+        if not self.loaded:
+            return
+        board = self.board
+        if message.crews:
+            for crew in message.crews:
+                if crew.id is not None:
+                    self.crews[crew.id] = crew
+            board.set_crews(self.crews.values())
+        if message.cases:
+            board.update_cases(message.cases)
+            today = self._today()
+            if any(
+                c.arrived_at is not None and local_time(c.arrived_at, self.cc.tz, "%Y%m%d") == today
+                for c in message.cases
+            ):
+                self.load_arrivals()
+        if message.cases or message.crews:
+            self._show_crews()
+            self._show_counters()
+        if self._pending_select is not None and board.select_case(self._pending_select):
+            self._pending_select = None
+
+    @on(CaseBoard.StatsChanged)
+    def _stats_changed(self, _message: CaseBoard.StatsChanged) -> None:
+        self._show_counters()
+
+    @on(CaseBoard.Selected)
+    def _selected(self, message: CaseBoard.Selected) -> None:
+        self.open_case(message.case_id)
+
+    # -- counters and crews ------------------------------------------------------------------
+    def _today(self) -> str:
+        return local_time(self.cc.clock_now(), self.cc.tz, "%Y%m%d")
+
+    def _minute_tick(self) -> None:
+        """The clock in the counters line (to the minute), and a new day's arrivals."""
+        self._show_clock()
+        if self._arrivals is not None and self._arrivals_day != self._today():
+            self._arrivals_day = self._today()
+            self.load_arrivals()
+
+    def _show_clock(self) -> None:
+        fmt = "%H:%M" if self.has_class("-narrow") else "%m-%d %H:%M"
+        self.query_one("#board-clock", Counter).set(
+            local_time(self.cc.clock_now(), self.cc.tz, fmt)
+        )
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_counters)
+
+    def _show_counters(self) -> None:
+        board = self.board
+        open_cases, at_risk, late = board.counts()
+        if not self.loaded:
+            open_text = _("Loading…")
+            self.query_one("#count-open", Counter).set(open_text)
+        else:
+            self.query_one("#count-open", Counter).set(_("Open {n}").format(n=open_cases))
+        self.query_one("#count-at-risk", Counter).set(
+            _("At risk {n}").format(n=at_risk), "-at-risk" if at_risk else ""
+        )
+        self.query_one("#count-late", Counter).set(
+            _("Late {n}").format(n=late), "-late" if late else ""
+        )
+        narrow = self.has_class("-narrow")
+        if self._arrivals is None or not self._arrivals[0]:
+            on_time = _("On time —") if narrow else _("On time today —")
+        else:
+            arrived, punctual = self._arrivals
+            pct = round(100 * punctual / arrived)
+            on_time = (
+                _("On time {pct}%").format(pct=pct)
+                if narrow
+                else _("On time today {pct}% ({ok}/{n})").format(pct=pct, ok=punctual, n=arrived)
+            )
+        self.query_one("#count-on-time", Counter).set(on_time)
+        available = sum(1 for c in self.crews.values() if c.status is CrewStatus.AVAILABLE)
+        on_duty = sum(1 for c in self.crews.values() if c.status is not CrewStatus.OFF_DUTY)
+        crews = _("Crews {n}/{total}") if narrow else _("Crews available {n}/{total}")
+        self.query_one("#count-crews", Counter).set(
+            crews.format(n=available, total=on_duty),
+            "-warn" if self.crews and not available else "",
+        )
+        self._show_clock()
+
+    def _show_crews(self) -> None:
+        panel = self.query_one(CrewPanel)
+        board = self.board
+        numbers: dict[int, str] = {}
+        for crew in self.crews.values():
+            if crew.current_case_id is not None:
+                case = board.case(crew.current_case_id)
+                if case is not None:
+                    numbers[crew.current_case_id] = case.number
+        panel.show(self.crews.values(), numbers)
+
+    # -- keys --------------------------------------------------------------------------------
+    def keys_by_action(self) -> dict[str, str]:
+        keys: dict[str, str] = {"open": "Enter"}
+        for bindings in self._bindings.key_to_bindings.values():
+            for b in bindings:
+                keys.setdefault(b.action, b.key_display or self.app.get_key_display(b))
+        return keys
+
+    def command_callback(self, action: str) -> Callable[[], Any]:
+        async def run() -> None:
+            await self.run_action(action)
+
+        return run
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Write actions are hidden on a read-only board (the supervisor's)."""
+        allows = getattr(self.app, "allows_action", None)
+        if allows is not None and not allows(self, action):
+            return False
+        read_only = getattr(self.app, "read_only", False) or self.cc.services.read_only
+        return not (action in WRITE_ACTIONS and read_only)
+
+    def selected_case(self) -> Case | None:
+        board = self.board
+        case_id = board.selected_case_id
+        case = board.case(case_id) if case_id is not None else None
+        if case is None:
+            self.notify(_("Select a case first."), severity="warning")
+        return case
+
+    def open_case(self, case_id: int) -> None:
+        try:
+            from screens.case_detail import CaseDetailScreen
+        except ImportError:
+            self._unavailable()
+            return
+        self.app.push_screen(CaseDetailScreen(case_id))
+
+    def _unavailable(self) -> None:
+        self.notify(_("This screen is not available yet."), severity="error")
+
+    def action_open(self) -> None:
+        case = self.selected_case()
+        if case is not None and case.id is not None:
+            self.open_case(case.id)
+
+    def action_new_call(self) -> None:
+        try:
+            from screens.intake import IntakeScreen
+        except ImportError:
+            self._unavailable()
+            return
+        if any(isinstance(s, IntakeScreen) for s in self.app.screen_stack):
+            return
+
+        def saved(case_id: int | None) -> None:
+            if case_id is not None:
+                self.fetch([case_id], select=case_id)
+
+        self.app.push_screen(IntakeScreen(), saved)
+
+    def action_dispatch(self) -> None:
+        case = self.selected_case()
+        if case is None:
+            return
+        try:
+            from screens.dispatch import DispatchScreen
+        except ImportError:
+            self._unavailable()
+            return
+
+        def done(case_id: int | None) -> None:
+            if case_id is not None:
+                self.fetch([case_id])
+
+        self.app.push_screen(DispatchScreen(case), done)
+
+    async def _case_action(self, action: str) -> None:
+        case = self.selected_case()
+        if case is None:
+            return
+        try:
+            from screens.actions import run_action
+        except ImportError:
+            self._unavailable()
+            return
+        await run_action(self, CASE_ACTIONS[action], case)
+
+    async def action_en_route(self) -> None:
+        await self._case_action("en_route")
+
+    async def action_arrived(self) -> None:
+        await self._case_action("arrived")
+
+    async def action_completed(self) -> None:
+        await self._case_action("completed")
+
+    async def action_reported_back(self) -> None:
+        await self._case_action("reported_back")
+
+    async def action_cancel(self) -> None:
+        await self._case_action("cancel")
+
+    async def action_agree_fee(self) -> None:
+        await self._case_action("agree_fee")
+
+    def action_search(self) -> None:
+        try:
+            from screens.search import SearchScreen
+        except ImportError:
+            self._unavailable()
+            return
+
+        def chosen(case_id: int | None) -> None:
+            if case_id is not None:
+                self.board.select_case(case_id)
+                self.open_case(case_id)
+
+        self.app.push_screen(SearchScreen(), chosen)
+
+    def action_crews(self) -> None:
+        self.toggle_class("-crews")
+        if self.has_class("-narrow") and self.has_class("-crews"):
+            self.query_one(CrewPanel).focus()
+        else:
+            self.board.focus()
+        self._show_crews()

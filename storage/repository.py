@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     and_,
+    case,
     cast,
     func,
     insert,
@@ -158,6 +159,16 @@ class SqlCaseRepository:
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(CaseRow)) or 0
+
+    def arrivals_between(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(arrivals, of which on time) of the crews that arrived in [start, end)."""
+        on_time = case((CaseRow.arrived_at <= CaseRow.promised_arrival_at, 1), else_=0)
+        row = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(on_time), 0)).where(
+                CaseRow.arrived_at >= start, CaseRow.arrived_at < end
+            )
+        ).one()
+        return int(row[0]), int(row[1])
 
     def open_clock_view(self, ids: Iterable[int] | None = None) -> list[CaseClockView]:
         micros = _micros_of(self.session)

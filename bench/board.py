@@ -1,0 +1,616 @@
+"""Benchmark of the live dispatch board: figures, not tests.
+
+Runs the real application (``python -m callcenter``) in a pseudo-terminal of 160×45 on a
+SQLite database of 100,000 cases of which N = 100 / 1,000 / 5,000 are open, and prints for
+each N:
+
+* first paint: seconds from spawning the process until the board's frame (its column header)
+  is written to the terminal;
+* populated: seconds until the first case number is written;
+* CPU % of one core (``utime + stime`` from ``/proc/PID/stat``) and bytes per second written
+  to the terminal, over ``--seconds`` (default 20) of idle 1 Hz countdowns;
+* RSS (``VmRSS`` from ``/proc/PID/status``) at the end of that window.
+
+In the same run and the same terminal it measures a baseline — a stock Textual ``DataTable``
+updating one countdown cell per row each second (``bench/baseline_datatable.py``) with the
+same N rows — and ``htop -d 10`` when installed, and prints our figures as ratios to both.
+
+    python -m bench.board                   # the full run (about 4 minutes)
+    python -m bench.board --seconds 5 --sizes 1000 --no-baseline   # quick, while developing
+
+The databases are built once with SQLAlchemy Core bulk inserts and cached under
+``/tmp/callcenter-bench``; before each run the open cases get fresh promised arrival times
+around the real clock (a spread of late, at-risk and on-track cases).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import re
+import select
+import shutil
+import signal
+import struct
+import sys
+import tempfile
+import termios
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(tempfile.gettempdir()) / "callcenter-bench"
+TZ = ZoneInfo("Asia/Shanghai")
+NUMBER_RE = re.compile(rb"\d{8}-\d{4}")
+TARGETS_AT_1000 = {
+    "first_paint": 0.35,
+    "populated": 0.8,
+    "cpu": 1.5,
+    "bytes_per_s": 1500.0,
+    "rss_mb": 60.0,
+}
+
+# --------------------------------------------------------------------------------------------
+# The database
+
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐"
+_GIVEN = ("伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "杰", "涛", "明", "超")
+_PLACES = (
+    "福田区深南大道与彩田路交叉口",
+    "南山区科技园南区高新南一道",
+    "宝安区机场T3航站楼停车场",
+    "龙岗区布吉街道龙岗大道",
+    "罗湖区东门北路",
+    "沈海高速K2315+300处",
+    "广深沿江高速福永出口",
+    "盐田区沙头角海景路",
+)
+_FAULTS = (
+    "无法启动，仪表盘无显示",
+    "右前轮爆胎",
+    "电瓶亏电",
+    "钥匙锁在车内",
+    "油箱见底",
+    "发动机异响",
+)
+_OPEN_STATUSES = (
+    # (status, share of the open cases) — about 55 % have a running arrival clock
+    ("received", 15),
+    ("dispatched", 15),
+    ("en_route", 25),
+    ("on_scene", 20),
+    ("completed", 15),
+    ("reported_back", 10),
+)
+
+
+def database_path(total: int, n_open: int) -> Path:
+    return CACHE / f"board-{total}-{n_open}.sqlite3"
+
+
+def _plate(i: int) -> str:
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    return f"粤{letters[i % 6]}{(i * 7919) % 100000:05d}"
+
+
+def build_database(total: int, n_open: int, *, quiet: bool = False) -> Path:
+    """The cached database for (total, n_open); built with Core bulk inserts when missing."""
+    path = database_path(total, n_open)
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    for leftover in CACHE.glob(partial.name + "*"):
+        leftover.unlink()
+    url = f"sqlite:///{partial}"
+    started = time.perf_counter()
+
+    from sqlalchemy import insert
+
+    from callcenter import bootstrap
+    from storage.engine import make_engine
+    from storage.tables import CaseRow, CrewRow
+
+    bootstrap.upgrade(url)
+    engine = make_engine(url)
+    now = datetime.now(UTC).replace(microsecond=0)
+    crews = [
+        {
+            "code": f"救援{i + 1}组",
+            "name": _SURNAMES[i % len(_SURNAMES)] + _GIVEN[i % len(_GIVEN)],
+            "phone": f"+86138{i:08d}",
+            "vehicle_plate": _plate(900000 + i),
+            "vehicle_kind": "tow truck" if i % 2 else "service van",
+            "status": "available",
+            "version": 1,
+        }
+        for i in range(60)
+    ]
+    per_day: dict[str, int] = {}
+    rows: list[dict[str, object]] = []
+    closed = total - n_open
+    history = timedelta(days=1000)
+    open_statuses = [s for s, share in _OPEN_STATUSES for _ in range(share)]
+    with engine.begin() as conn:
+        conn.execute(insert(CrewRow), crews)
+        for i in range(total):
+            is_open = i >= closed
+            if is_open:
+                k = i - closed
+                received = now - timedelta(seconds=(k * 37) % 7200)
+                status = open_statuses[k % len(open_statuses)]
+            else:
+                received = now - history + history * i / max(closed, 1) - timedelta(hours=3)
+                status = "cancelled" if i % 20 == 0 else "closed"
+            received = received.replace(microsecond=0)
+            day = received.astimezone(TZ).strftime("%Y%m%d")
+            per_day[day] = per_day.get(day, 0) + 1
+            distance = Decimal((i * 13) % 190 + 5) / 10
+            promised = received + timedelta(minutes=40 if distance <= 10 else 60)
+            row: dict[str, object] = {
+                "number": f"{day}-{per_day[day]:04d}",
+                "policy": "roadside",
+                "status": status,
+                "received_at": received,
+                "caller_name": _SURNAMES[i % len(_SURNAMES)] + _GIVEN[(i // 7) % len(_GIVEN)],
+                "phone": f"+86139{i:08d}",
+                "phone_ext": "",
+                "plate": _plate(i),
+                "vehicle_model": "比亚迪 秦PLUS",
+                "vehicle_type": "car",
+                "address": _PLACES[i % len(_PLACES)],
+                "lat": None,
+                "lon": None,
+                "distance_km": distance,
+                "fault_description": _FAULTS[i % len(_FAULTS)],
+                "fault_category": "other",
+                "priority": ("urgent", "severe", "general", "general")[i % 4],
+                "plan": "towing",
+                "fee_quote": Decimal("0"),
+                "fee_agreed": i % 9 != 0,
+                "fee_agreed_at": received,
+                "agreed_arrival_at": None,
+                "promised_arrival_at": promised,
+                "original_promised_at": promised,
+                "notes": "",
+                "dispatched_at": None,
+                "en_route_at": None,
+                "arrived_at": None,
+                "completed_at": None,
+                "reported_back_at": None,
+                "feedback_at": None,
+                "closed_at": None,
+                "cancelled_at": None,
+                "cancel_reason": "",
+                "owner_notified_at": None,
+                "crew_id": None,
+                "customer_id": None,
+                "vehicle_id": None,
+                "created_by": "bench",
+                "updated_at": received,
+                "updated_by": "bench",
+                "is_open": is_open,
+                "version": 1,
+            }
+            if status == "cancelled":
+                row["cancelled_at"] = received + timedelta(minutes=4)
+                row["cancel_reason"] = "车主自行解决"
+            elif status not in ("received",):
+                row["dispatched_at"] = received + timedelta(minutes=3)
+                if status not in ("dispatched", "en_route"):
+                    arrived = received + timedelta(minutes=20 + (i * 11) % 50)
+                    row["en_route_at"] = received + timedelta(minutes=4)
+                    row["arrived_at"] = arrived
+                    if status in ("completed", "reported_back", "closed"):
+                        row["completed_at"] = arrived + timedelta(minutes=35)
+                    if status in ("reported_back", "closed"):
+                        row["reported_back_at"] = arrived + timedelta(minutes=80)
+                    if status == "closed":
+                        row["feedback_at"] = arrived + timedelta(hours=5)
+                        row["closed_at"] = arrived + timedelta(hours=5)
+                elif status == "en_route":
+                    row["en_route_at"] = received + timedelta(minutes=4)
+            rows.append(row)
+            if len(rows) == 10_000:
+                conn.execute(insert(CaseRow), rows)
+                rows.clear()
+        if rows:
+            conn.execute(insert(CaseRow), rows)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    for suffix in ("-wal", "-shm"):
+        Path(str(partial) + suffix).unlink(missing_ok=True)
+    partial.rename(path)
+    if not quiet:
+        print(
+            f"built {path} ({total:,} cases, {n_open:,} open) "
+            f"in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+    return path
+
+
+def refresh_promises(path: Path, now: datetime) -> None:
+    """Give the running clocks of the open cases fresh deadlines around ``now``.
+
+    A spread from 20 minutes late to 60 minutes ahead, so that the board shows late, at-risk
+    and on-track cases whatever the day the database was built.
+    """
+    from sqlalchemy import bindparam, select, update
+
+    from storage.engine import make_engine
+    from storage.tables import CaseRow
+
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        ids = conn.scalars(select(CaseRow.id).where(CaseRow.is_open.is_(True))).all()
+        values = [
+            {
+                "b_id": case_id,
+                "b_promised": now.replace(microsecond=0)
+                + timedelta(seconds=(case_id * 7919) % 4800 - 1200),
+            }
+            for case_id in ids
+        ]
+        if values:
+            conn.execute(
+                update(CaseRow)
+                .where(CaseRow.id == bindparam("b_id"))
+                .values(promised_arrival_at=bindparam("b_promised")),
+                values,
+            )
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------
+# Running a program in a pseudo-terminal
+
+
+@dataclass
+class Figures:
+    name: str
+    first_paint: float | None
+    populated: float | None
+    cpu: float
+    bytes_per_s: float
+    rss_mb: float
+    total_bytes: int
+
+
+def _spawn(argv: list[str], env: dict[str, str], cols: int, rows: int) -> tuple[int, int]:
+    """Start ``argv`` on a new pseudo-terminal of cols×rows; (pid, master fd)."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    pid = os.fork()
+    if pid == 0:  # the child: its own session, the pty as controlling terminal
+        try:
+            os.close(master)
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+            for fd in (0, 1, 2):
+                os.dup2(slave, fd)
+            if slave > 2:
+                os.close(slave)
+            os.execvpe(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    os.close(slave)
+    return pid, master
+
+
+def _cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(
+    name: str,
+    argv: list[str],
+    env: dict[str, str],
+    *,
+    first_paint: bytes | re.Pattern[bytes],
+    populated: bytes | re.Pattern[bytes],
+    seconds: float,
+    settle: float = 2.0,
+    cols: int = 160,
+    rows: int = 45,
+    timeout: float = 60.0,
+) -> Figures:
+    """Run ``argv`` in a pty; time the two markers, then measure an idle window."""
+    hz = os.sysconf("SC_CLK_TCK")
+    started = time.perf_counter()
+    pid, master = _spawn(argv, env, cols, rows)
+    seen = bytearray()
+    t_paint: float | None = None
+    t_populated: float | None = None
+    window_bytes = 0
+    window_start: float | None = None
+    cpu_start = 0
+    deadline = started + timeout
+
+    def found(marker: bytes | re.Pattern[bytes]) -> bool:
+        if isinstance(marker, bytes):
+            return marker in seen
+        return marker.search(seen) is not None
+
+    def read(wait: float) -> bytes:
+        ready, _, _ = select.select([master], [], [], wait)
+        if not ready:
+            return b""
+        try:
+            return os.read(master, 65536)
+        except OSError:  # the child exited
+            raise EOFError from None
+
+    try:
+        while True:
+            now = time.perf_counter()
+            if window_start is not None and now - window_start >= seconds:
+                break
+            if now > deadline:
+                raise TimeoutError(
+                    f"{name}: no board after {timeout:.0f} s; output: {bytes(seen[-800:])!r}"
+                )
+            chunk = read(0.005)
+            stamp = time.perf_counter()
+            if not chunk:
+                if (
+                    t_populated is not None
+                    and window_start is None
+                    and stamp - started - t_populated >= settle
+                ):
+                    window_start = stamp
+                    window_bytes = 0
+                    cpu_start = _cpu_ticks(pid)
+                continue
+            if window_start is not None:
+                window_bytes += len(chunk)
+                continue
+            seen.extend(chunk)
+            if t_paint is None and found(first_paint):
+                t_paint = stamp - started
+            if t_paint is not None and t_populated is None and found(populated):
+                t_populated = stamp - started
+        elapsed = time.perf_counter() - (window_start or started)
+        cpu = (_cpu_ticks(pid) - cpu_start) / hz / elapsed * 100
+        rss = _rss_mb(pid)
+    finally:
+        _stop(pid, master)
+    return Figures(name, t_paint, t_populated, cpu, window_bytes / elapsed, rss, window_bytes)
+
+
+def _stop(pid: int, master: int) -> None:
+    try:
+        os.write(master, b"\x11")  # ctrl+q
+        os.write(master, b"q")  # htop
+    except OSError:
+        pass
+    end = time.time() + 3
+    while time.time() < end:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if done:
+            break
+        try:
+            while select.select([master], [], [], 0.05)[0]:
+                if not os.read(master, 65536):
+                    break
+        except OSError:
+            pass
+    else:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.kill(pid, sig)
+                os.waitpid(pid, 0)
+                break
+            except (ProcessLookupError, ChildProcessError):
+                break
+    os.close(master)
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CALLCENTER_", "TEXTUAL", "COLORTERM", "NO_COLOR"))
+    }
+    env.update(
+        TERM="xterm-256color",
+        LANG="C.UTF-8",
+        LC_ALL="C.UTF-8",
+        HOME=str(home),
+        CALLCENTER_CONFIG_DIR=str(home / "config"),
+        CALLCENTER_DATA_DIR=str(home / "data"),
+        CALLCENTER_STATE_DIR=str(home / "state"),
+        CALLCENTER_USER="bench",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def _header_marker(language: str) -> bytes:
+    from callcenter.i18n import _, set_language
+
+    set_language(language)
+    return _("Time left").encode()
+
+
+def run(args: argparse.Namespace) -> int:
+    sizes = [int(s) for s in args.sizes.split(",")]
+    home = Path(tempfile.mkdtemp(prefix="callcenter-bench-home-"))
+    env = _env(home)
+    marker = _header_marker(args.lang)
+    results: list[tuple[int, Figures, Figures | None]] = []
+    htop: Figures | None = None
+    try:
+        for n in sizes:
+            path = build_database(args.total, n)
+            refresh_promises(path, datetime.now(UTC))
+            ours = measure(
+                f"board N={n}",
+                [
+                    sys.executable,
+                    "-m",
+                    "callcenter",
+                    "--database-url",
+                    f"sqlite:///{path}",
+                    "--lang",
+                    args.lang,
+                ],
+                env,
+                first_paint=marker,
+                populated=NUMBER_RE,
+                seconds=args.seconds,
+                cols=args.cols,
+                rows=args.rows,
+            )
+            print(_line(ours), flush=True)
+            base = None
+            if not args.no_baseline:
+                base = measure(
+                    f"DataTable N={n}",
+                    [sys.executable, "-m", "bench.baseline_datatable", "--rows", str(n)],
+                    env,
+                    first_paint=b"Time left",
+                    populated=NUMBER_RE,
+                    seconds=args.seconds,
+                    cols=args.cols,
+                    rows=args.rows,
+                )
+                print(_line(base), flush=True)
+            results.append((n, ours, base))
+        if not args.no_htop and shutil.which("htop"):
+            htop = measure(
+                "htop -d 10",
+                ["htop", "-d", "10"],
+                env,
+                first_paint=b"PID",
+                populated=b"PID",
+                seconds=args.seconds,
+                cols=args.cols,
+                rows=args.rows,
+            )
+            print(_line(htop), flush=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    print()
+    print(_table(results, htop, args))
+    return 0
+
+
+def _fmt(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _line(f: Figures) -> str:
+    return (
+        f"  {f.name:<18} first paint {_fmt(f.first_paint)} s, populated {_fmt(f.populated)} s, "
+        f"CPU {f.cpu:.2f} %, {f.bytes_per_s:,.0f} B/s, RSS {f.rss_mb:.1f} MB"
+    )
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.2f}×"
+
+
+def _table(
+    results: list[tuple[int, Figures, Figures | None]],
+    htop: Figures | None,
+    args: argparse.Namespace,
+) -> str:
+    lines = [
+        f"Board in a {args.cols}×{args.rows} pty, {args.total:,} cases, "
+        f"{args.seconds:g} s idle window, TERM=xterm-256color, --lang {args.lang}",
+        "",
+        "| N open | first paint s | populated s | CPU % | bytes/s | RSS MB "
+        "| bytes/s vs DataTable | bytes/s vs htop | CPU vs DataTable | CPU vs htop "
+        "| RSS vs DataTable |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, ours, base in results:
+        lines.append(
+            f"| {n:,} | {_fmt(ours.first_paint)} | {_fmt(ours.populated)} | {ours.cpu:.2f} "
+            f"| {ours.bytes_per_s:,.0f} | {ours.rss_mb:.1f} "
+            f"| {_ratio(ours.bytes_per_s, base.bytes_per_s if base else None)} "
+            f"| {_ratio(ours.bytes_per_s, htop.bytes_per_s if htop else None)} "
+            f"| {_ratio(ours.cpu, base.cpu if base else None)} "
+            f"| {_ratio(ours.cpu, htop.cpu if htop else None)} "
+            f"| {_ratio(ours.rss_mb, base.rss_mb if base else None)} |"
+        )
+    lines += [
+        "",
+        "| reference | N | first paint s | populated s | CPU % | bytes/s | RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, _ours, base in results:
+        if base:
+            lines.append(
+                f"| stock DataTable | {n:,} | {_fmt(base.first_paint)} | {_fmt(base.populated)} "
+                f"| {base.cpu:.2f} | {base.bytes_per_s:,.0f} | {base.rss_mb:.1f} |"
+            )
+    if htop:
+        lines.append(
+            f"| htop -d 10 | — | {_fmt(htop.first_paint)} | — | {htop.cpu:.2f} "
+            f"| {htop.bytes_per_s:,.0f} | {htop.rss_mb:.1f} |"
+        )
+    at_1000 = next((ours for n, ours, _ in results if n == 1000), None)
+    if at_1000:
+        lines += ["", "Targets at N = 1,000:"]
+        for key, target in TARGETS_AT_1000.items():
+            value = getattr(at_1000, key)
+            ok = value is not None and value <= target
+            lines.append(
+                f"  {key:<12} {_fmt(value)} (target ≤ {target:g}) {'met' if ok else 'NOT MET'}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="100,1000,5000", help="open cases, comma-separated")
+    parser.add_argument("--total", type=int, default=100_000, help="cases in the database")
+    parser.add_argument("--seconds", type=float, default=20.0, help="idle window per program")
+    parser.add_argument("--cols", type=int, default=160)
+    parser.add_argument("--rows", type=int, default=45)
+    parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"))
+    parser.add_argument("--no-baseline", action="store_true", help="skip the stock DataTable")
+    parser.add_argument("--no-htop", action="store_true", help="skip htop")
+    parser.add_argument("--build-only", action="store_true", help="build the databases and stop")
+    args = parser.parse_args(argv)
+    if args.build_only:
+        for n in (int(s) for s in args.sizes.split(",")):
+            build_database(args.total, n)
+        return 0
+    return run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
