@@ -58,7 +58,7 @@ class BaselineApp(App[None]):
             table.add_column(label, key=key, width=width)
         now = time.monotonic()
         for i in range(self.rows):
-            deadline = now + (i * 7) % 4800 - 1200
+            deadline = now + (i * 7919) % 7200 - 600
             self.deadlines.append(deadline)
             table.add_row(
                 f"20261122-{i + 1:04d}",

@@ -193,8 +193,10 @@ class Counter(Static):
 
     def set(self, text: str, *classes: str) -> None:
         if text != self._text:
+            # No layout when the width stays: the rest of the screen is not repainted.
+            layout = cell_len(text) != cell_len(self._text)
             self._text = text
-            self.update(Text(text))
+            self.update(Text(text), layout=layout)
         for name in ("-late", "-at-risk", "-warn"):
             self.set_class(name in classes, name)
 

@@ -172,10 +172,16 @@ def fit_columns(width: int, data: Mapping[str, tuple[int, int]]) -> Layout:
     widths = sized(titles)
     place = width - used(widths) - GAP
     if place < PLACE_MIN:
-        widths = sized(short)
+        # Short titles where the title, not the data, sets the width.
+        shorter = {
+            k: short[k] if cell_len(full[k]) > max(cell_len(short[k]), data[k][0]) else full[k]
+            for k in keys
+        }
+        shorter["place"] = full["place"]
+        widths = sized(shorter)
         place = width - used(widths) - GAP
         if place >= PLACE_MIN:
-            titles = dict(short)
+            titles = shorter
     if place < PLACE_MIN:
         place = 0
         widths = sized(full)
@@ -253,7 +259,7 @@ class CaseBoard(ScrollView, can_focus=True):
     CaseBoard > .case-board--idle { color: $text-muted; }
     CaseBoard > .case-board--at-risk { color: $text-warning; text-style: bold; }
     CaseBoard > .case-board--late { color: $text-error; text-style: bold; }
-    CaseBoard > .case-board--left-at-risk { color: $text-warning; text-style: bold underline; }
+    CaseBoard > .case-board--left-at-risk { color: $text-warning; text-style: bold; }
     CaseBoard > .case-board--left-late { color: $error; text-style: bold reverse; }
     CaseBoard > .case-board--empty { color: $text-muted; text-style: italic; }
     """
@@ -590,9 +596,8 @@ class CaseBoard(ScrollView, can_focus=True):
             self._relayout()
         layout = self._layout
         width = self.size.width
-        base = self.rich_style
         if layout is None:
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
         if y == 0:
             if self._header is None:
                 self._header = self._render_header(layout, width)
@@ -601,7 +606,7 @@ class CaseBoard(ScrollView, can_focus=True):
         if row >= len(self._order):
             if row == 0:
                 return self._render_empty(width)
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
         return self._render_row(row, layout, width)
 
     def _render_header(self, layout: Layout, width: int) -> Strip:
@@ -635,7 +640,7 @@ class CaseBoard(ScrollView, can_focus=True):
         if state in (LATE, AT_RISK):
             accent = self.get_component_rich_style(f"case-board--left-{state}", partial=True)
             if cursor:  # keep the cursor's colours: only the attributes mark the state
-                accent = Style(bold=accent.bold, reverse=accent.reverse, underline=accent.underline)
+                accent = Style(bold=accent.bold, reverse=accent.reverse)
             left_style = row_style + accent
         else:
             left_style = row_style
@@ -646,27 +651,27 @@ class CaseBoard(ScrollView, can_focus=True):
             if len(self._static) > 4096:
                 self._static.clear()
             self._static[key] = rest
+        # The marker and the countdown are one segment in one style: the 1 Hz redraw of a
+        # row then costs one cursor move and one SGR sequence (the terminal is written from
+        # the left edge of the widget to the last changed cell).
         gap = " " * GAP
-        head = Segment(MARKERS[state] + gap, row_style)
+        head = MARKERS[state] + gap + left
         if left_style == row_style:
-            segments = [Segment(head.text + left + gap, row_style), *rest]
+            segments = [Segment(head + gap, row_style), *rest]
         else:
-            segments = [head, Segment(left, left_style), Segment(gap, row_style), *rest]
+            segments = [Segment(head, left_style), Segment(gap, row_style), *rest]
         return Strip(segments, width)
 
     def _render_rest(self, case: Case, layout: Layout, width: int, style: Style) -> list[Segment]:
-        """The cells right of the countdown: one segment per cell, so that every cell starts
-        on its own column whatever the font does with wide characters."""
+        """The cells right of the countdown, padded by cell width, as one segment (one style:
+        fewer segments to crop and divide on every redraw)."""
         cells = self._texts(case)
-        segments = [
-            Segment(fit(cells[c.key], layout.widths[c.key], c.right) + " " * GAP, style)
+        text = "".join(
+            fit(cells[c.key], layout.widths[c.key], c.right) + " " * GAP
             for c in COLUMNS[2:]
             if layout.widths[c.key]
-        ]
-        used = layout.x["number"] + sum(cell_len(s.text) for s in segments)
-        if used < width:
-            segments.append(Segment(" " * (width - used), style))
-        return segments
+        )
+        return [Segment(fit(text, width - layout.x["number"]), style)]
 
     def _texts(self, case: Case) -> dict[str, str]:
         crew = self._crew_codes.get(case.crew_id, "?") if case.crew_id is not None else "-"
