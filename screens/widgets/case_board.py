@@ -384,34 +384,60 @@ class CaseBoard(ScrollView, can_focus=True):
         Only the changed rows are re-rendered; rows that moved because of them are drawn
         from the cache. The cursor stays on its case (or on the same row if its case left).
         """
-        moved = False
-        redraw: list[int] = []
+        latest: dict[int, Case] = {}
         for case in cases:
             if case.id is None:
                 continue
-            old = self._cases.get(case.id)
-            if old is not None and old.version > case.version:
-                continue  # an older copy than the one shown
+            seen = latest.get(case.id) or self._cases.get(case.id)
+            if seen is not None and seen is not case and seen.version > case.version:
+                continue  # an older copy than the one already known
+            latest[case.id] = case
+        leaving: set[int] = set()
+        entering: list[Case] = []
+        redraw: list[int] = []
+        for case_id, case in latest.items():
+            shown = case_id in self._cases
             if not case.is_open:
-                if old is not None:
-                    self._remove(case.id)
-                    moved = True
+                if shown:
+                    leaving.add(case_id)
                 continue
-            key = self._key(case)
-            if old is not None:
-                row = self._row_of[case.id]
-                if self._keys[row] != key:
-                    self._remove(case.id)
-                    moved = True
-                else:
-                    self._cases[case.id] = case
-                    self._bump(case.id)
-                    redraw.append(case.id)
-                    continue
-            else:
-                moved = True
+            if shown and self._keys[self._row_of[case_id]] == self._key(case):
+                self._cases[case_id] = case  # same place: redraw that row only
+                self._bump(case_id)
+                redraw.append(case_id)
+                continue
+            if shown:
+                leaving.add(case_id)
+            entering.append(case)
+        if leaving or entering:
+            self._move(leaving, entering)
+        else:
+            for case_id in redraw:
+                self._refresh_row(self._row_of[case_id])
+        self._post_stats(self._now_ts())
+
+    def _move(self, leaving: set[int], entering: list[Case]) -> None:
+        """Take ``leaving`` out of the order and put ``entering`` in, by bisection."""
+        if leaving:
+            kept = [
+                (k, cid)
+                for k, cid in zip(self._keys, self._order, strict=True)
+                if cid not in leaving
+            ]
+            self._keys = [k for k, _ in kept]
+            self._order = [cid for _, cid in kept]
+            for case_id in leaving:
+                del self._cases[case_id]
+                self._version.pop(case_id, None)
+                self._shown.pop(case_id, None)
+                deadline = self._deadline_of.pop(case_id, None)
+                if deadline is not None:
+                    del self._deadlines[bisect_left(self._deadlines, deadline)]
+        for case in entering:
+            assert case.id is not None
             self._cases[case.id] = case
             self._bump(case.id)
+            key = self._key(case)
             row = bisect_left(self._keys, key)
             self._keys.insert(row, key)
             self._order.insert(row, case.id)
@@ -419,38 +445,17 @@ class CaseBoard(ScrollView, can_focus=True):
                 deadline = case.promised_arrival_at.timestamp()  # type: ignore[union-attr]
                 self._deadline_of[case.id] = deadline
                 insort(self._deadlines, deadline)
-        if moved:
-            self._reindex()
-            if self._cursor_id not in self._row_of:
-                if self._order:
-                    self._cursor_row = min(self._cursor_row, len(self._order) - 1)
-                    self._cursor_id = self._order[self._cursor_row]
-                else:
-                    self._cursor_id, self._cursor_row = None, 0
-            else:
-                self._cursor_row = self._row_of[self._cursor_id]
-            self.virtual_size = Size(self.virtual_size.width, len(self._order) + 1)
-            self._relayout()
-            self.refresh()
+        self._reindex()
+        if self._cursor_id in self._row_of:
+            self._cursor_row = self._row_of[self._cursor_id]
+        elif self._order:
+            self._cursor_row = min(self._cursor_row, len(self._order) - 1)
+            self._cursor_id = self._order[self._cursor_row]
         else:
-            for case_id in redraw:
-                self._refresh_row(self._row_of[case_id])
-        self._post_stats(self._now_ts())
-
-    def _remove(self, case_id: int) -> None:
-        row = self._row_of.pop(case_id)
-        del self._order[row]
-        del self._keys[row]
-        del self._cases[case_id]
-        self._version.pop(case_id, None)
-        self._shown.pop(case_id, None)
-        deadline = self._deadline_of.pop(case_id, None)
-        if deadline is not None:
-            i = bisect_left(self._deadlines, deadline)
-            del self._deadlines[i]
-        # Keep the row index consistent for the rest of this update.
-        for later in self._order[row:]:
-            self._row_of[later] -= 1
+            self._cursor_id, self._cursor_row = None, 0
+        self.virtual_size = Size(self.virtual_size.width, len(self._order) + 1)
+        self._relayout()
+        self.refresh()
 
     def _reindex(self) -> None:
         self._row_of = {cid: row for row, cid in enumerate(self._order)}

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
+import random
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.cells import cell_len
+from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 
 from callcenter import bootstrap
 from callcenter.clock import ManualClock
-from callcenter.domain import CaseStatus
+from callcenter.domain import Case, CaseStatus
 from callcenter.services import Intake
 from callcenter.settings import Settings
 from screens.board import COMMANDS, BoardCommands, BoardScreen
@@ -127,6 +132,79 @@ def test_columns_fit_the_width(language: str, width: int) -> None:
         assert layout.widths["place"] >= 10
     for key, (_widest, narrowest) in data.items():
         assert layout.widths[key] >= narrowest, key
+
+
+def _case(
+    case_id: int, minutes: float | None, status: CaseStatus = CaseStatus.EN_ROUTE, version: int = 1
+) -> Case:
+    promised = FIXED_NOW + timedelta(minutes=minutes) if minutes is not None else None
+    return Case(
+        received_at=FIXED_NOW - timedelta(minutes=30),
+        caller_name="张三",
+        phone="+8613800138000",
+        plate=f"粤B{case_id:05d}",
+        address="福田区",
+        distance_km=Decimal("5"),
+        fault_description="-",
+        number=f"20261122-{case_id:04d}",
+        status=status,
+        promised_arrival_at=promised,
+        original_promised_at=promised,
+        fee_agreed=True,
+        version=version,
+        id=case_id,
+    )
+
+
+class _BoardApp(App[None]):
+    def compose(self) -> Any:
+        yield CaseBoard(lambda: FIXED_NOW, ZoneInfo("Asia/Shanghai"), tick=False)
+
+
+async def test_batches_of_changes_keep_the_order_and_the_cursor() -> None:
+    """Random batches of new, moved, changed-in-place and closed cases, checked against a
+    plain sort after each batch."""
+    rng = random.Random(3)
+    app = _BoardApp()
+    async with app.run_test(size=(120, 30)) as pilot:
+        board = app.query_one(CaseBoard)
+        cases = {i: _case(i, rng.uniform(-30, 90)) for i in range(1, 60)}
+        board.set_cases(cases.values())
+        await pilot.pause()
+        for _round in range(40):
+            board.move_cursor(rng.randrange(board.row_count))
+            chosen = board.selected_case_id
+            batch = []
+            for _ in range(rng.randint(1, 8)):
+                case_id = rng.randint(1, 80)
+                old = cases.get(case_id)
+                version = old.version + 1 if old else 1
+                roll = rng.random()
+                if roll < 0.2:
+                    new = _case(case_id, None, CaseStatus.CLOSED, version)
+                elif roll < 0.35:
+                    new = _case(case_id, None, CaseStatus.ON_SCENE, version)
+                elif roll < 0.5 and old is not None:
+                    new = dataclasses.replace(old, plate="粤B99999", version=version)
+                else:
+                    new = _case(case_id, rng.uniform(-30, 90), version=version)
+                cases[case_id] = new
+                batch.append(new)
+            board.update_cases(batch)
+            open_cases = [c for c in cases.values() if c.is_open]
+            expected = [c.id for c in sorted(open_cases, key=CaseBoard._key)]
+            assert board.case_ids == expected
+            assert all(board.case_ids[board._row_of[cid]] == cid for cid in expected)
+            if chosen in expected:
+                assert board.selected_case_id == chosen
+            assert board.selected_case_id == board.case_ids[board.cursor_row]
+            running = sorted(
+                c.promised_arrival_at.timestamp()  # type: ignore[union-attr]
+                for c in open_cases
+                if is_running(c)
+            )
+            assert board._deadlines == running
+            await pilot.pause()
 
 
 # -- the board on the demo data ---------------------------------------------------------------
@@ -477,6 +555,22 @@ async def test_every_cell_starts_on_its_column(
                 assert cell_slice(line, layout.x[key], width) == fit(cells[key], width, right)
                 title = cell_slice(header, layout.x[key], width)
                 assert title == fit(layout.titles[key], width, right)
+
+
+async def test_the_command_palette_finds_and_runs_board_actions(make_app: Any) -> None:
+    from textual.command import CommandPalette
+
+    app, _container = make_app(language="en")
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        assert not screen.has_class("-crews")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"hide the crews")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen)
+        await wait_for(pilot, lambda: screen.has_class("-crews"))
 
 
 async def test_narrow_terminal_drops_the_place_column(make_app: Any) -> None:
