@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import signal
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -18,14 +23,16 @@ from textual.worker import Worker, WorkerState
 
 from callcenter.clock import Clock
 from callcenter.domain import Change
+from callcenter.drafts import DraftStore
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import _
 from callcenter.ports import ChangeFeed
 from callcenter.services import Services
-from callcenter.settings import Settings
+from callcenter.settings import Settings, state_dir
 from screens.board import BoardScreen
 from screens.help import HelpScreen
 from screens.i18n_bindings import translate_bindings
+from screens.intake import DraftOfferScreen, IntakeScreen, saved_time
 from screens.messages import DatabaseState, DataChanged
 
 log = logging.getLogger(__name__)
@@ -81,6 +88,7 @@ class CallCenterApp(App[int]):
         *,
         notices: Iterable[str] = (),
         feed_interval: float | None = None,
+        drafts: DraftStore | None = None,
     ) -> None:
         super().__init__()
         translate_bindings(self)
@@ -98,19 +106,107 @@ class CallCenterApp(App[int]):
         self.db_error: str | None = None
         self.title = _("24-hour Rescue Call Centre")
         self.sub_title = settings.user
+        # The half-typed call of this operator, kept on disk (screens/intake.py).
+        self.drafts = (
+            drafts if drafts is not None
+            else DraftStore(state_dir() / "drafts", settings.user or "operator")
+        )
+        self._previous_signal_handlers: dict[int, object] = {}
+        self._stopping_on_signal = False
 
     def clock_now(self) -> datetime:
         return self.clock.now()
 
     def on_mount(self) -> None:
         self.push_screen(BoardScreen())
+        self.offer_draft()
+        self._install_signal_handlers()
         for notice in self._notices:
             self.notify(notice)
         self.screen_change_signal.subscribe(self, self.show_banner)
         threading.Thread(target=self.follow_feed, name="change-feed", daemon=True).start()
 
     def on_unmount(self) -> None:
+        self._restore_signal_handlers()
         self._feed_stop.set()  # the feed thread closes the feed
+
+    # -- drafts, hang-up (the intake form: screens/intake.py) --------------------------
+    def offer_draft(self) -> None:
+        """A call left half-typed (closed terminal, dropped SSH) is offered back at start."""
+        try:
+            draft = self.drafts.load()
+            stamp = self.drafts.saved_at()
+        except OSError as exc:
+            log.error("cannot read the draft: %s", exc)
+            return
+        if not draft:
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "restore":
+                self.push_screen(IntakeScreen(draft))
+            elif choice == "discard":
+                self.drafts.clear()
+
+        self.push_screen(DraftOfferScreen(draft, saved_time(stamp, self.tz)), chosen)
+
+    def action_new_call(self) -> None:
+        """Open the intake form (the form restores a kept draft itself)."""
+        if any(isinstance(screen, IntakeScreen) for screen in self.screen_stack):
+            return
+        if not isinstance(self.screen, BoardScreen):
+            return
+        self.push_screen(IntakeScreen())
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Leave the application; an open intake form writes its draft first (quit, hang-up)."""
+        self.save_drafts()
+        super().exit(*args, **kwargs)
+
+    def save_drafts(self) -> None:
+        """Write every open intake form's draft now, synchronously."""
+        for screen in list(self.screen_stack):
+            if isinstance(screen, IntakeScreen):
+                try:
+                    screen.save_draft()
+                except Exception:  # never let one form stop the others being saved
+                    log.exception("saving a draft failed")
+
+    def _install_signal_handlers(self) -> None:
+        """SIGHUP (the SSH link dropped) and SIGTERM: keep the draft, leave within seconds.
+
+        A plain ``signal.signal`` handler, not ``loop.add_signal_handler``: it runs in the
+        main thread even if the event loop is blocked (e.g. on a write to a dead terminal).
+        """
+        if self.is_headless or threading.current_thread() is not threading.main_thread():
+            return
+        self._loop_for_signals = asyncio.get_running_loop()
+        for sig in (getattr(signal, "SIGHUP", None), signal.SIGTERM):
+            if sig is not None:
+                self._previous_signal_handlers[sig] = signal.signal(sig, self._on_signal)
+
+    def _restore_signal_handlers(self) -> None:
+        for sig, handler in self._previous_signal_handlers.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, handler)  # type: ignore[arg-type]
+        self._previous_signal_handlers.clear()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        if self._stopping_on_signal:
+            return
+        self._stopping_on_signal = True
+        log.warning("signal %s: saving drafts and exiting", signum)
+        self.save_drafts()
+        if signum == getattr(signal, "SIGHUP", None):
+            detach_from_terminal()
+        # If the exit below cannot finish (a writer blocked on the dead terminal), leave
+        # anyway: the draft is already on disk.
+        watchdog = threading.Timer(3.0, os._exit, args=(128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
+        self._loop_for_signals.call_soon_threadsafe(
+            partial(self.exit, None, 128 + signum)
+        )
 
     def follow_feed(self) -> None:
         """Wait for what other sessions commit; post the changed cases and crews.
@@ -226,6 +322,22 @@ class CallCenterApp(App[int]):
         screen = self.screen
         if isinstance(screen, BoardScreen):
             screen.load()
+
+
+def detach_from_terminal() -> None:
+    """The terminal hung up: point stdin, stdout and stderr at /dev/null.
+
+    Textual's driver then writes its last screen and reset codes into nothing instead of
+    failing (or blocking) on the dead pseudo-terminal, and its input thread reads EOF.
+    """
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+    except OSError:
+        return
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
+    os.close(null)
 
 
 def run_callable(fn: Callable[..., object], *args: object) -> Callable[[], object]:

@@ -1,0 +1,979 @@
+"""The intake form (来电登记, 《客户服务原始记录单》): one call typed in well under a minute.
+
+Keys: Tab / Shift+Tab follow the paper form, Enter moves to the next field, Ctrl+S or F2
+saves, Ctrl+R fills name and vehicle of a returning caller, Esc leaves (asking first when
+anything was typed). What is typed is kept as a draft (:mod:`callcenter.drafts`) on every
+change, so neither switching screens nor a closed terminal loses a call.
+
+Caller text is data: everything the operator typed or the archive holds is shown through
+:class:`~textual.content.Content`, never formatted into markup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.worker import get_current_worker
+
+from callcenter import sla, validation
+from callcenter.domain import Case, FaultCategory, Priority, RescuePlan, VehicleType
+from callcenter.errors import CallCenterError, ValidationError, ValidationErrors
+from callcenter.i18n import N_, _
+from callcenter.services import Intake, Returning
+from screens.i18n_bindings import translate_bindings
+
+if TYPE_CHECKING:
+    from callcenter.drafts import DraftStore
+    from screens.app import CallCenterApp
+
+log = logging.getLogger(__name__)
+
+# The default tariff in yuan, told to the owner before dispatch (主动告知救援收费标准). Towing
+# within 24 h is free (seed 000: 提供24小时内免费拖车服务); fuel delivery adds the fuel itself.
+TARIFF: dict[RescuePlan, Decimal] = {
+    RescuePlan.TOWING: Decimal("0"),
+    RescuePlan.ONSITE_REPAIR: Decimal("200"),
+    RescuePlan.BATTERY: Decimal("150"),
+    RescuePlan.TYRE: Decimal("100"),
+    RescuePlan.FUEL: Decimal("80"),
+    RescuePlan.LOCKOUT: Decimal("200"),
+    RescuePlan.OTHER: Decimal("100"),
+}
+
+# The fields in the order of the paper form (and of Tab). Names are those of ``Intake``.
+FORM_ORDER = (
+    "caller_name",
+    "phone",
+    "plate",
+    "no_plate",
+    "vehicle_model",
+    "vehicle_type",
+    "address",
+    "coordinates",
+    "distance_km",
+    "agreed_arrival",
+    "fault_description",
+    "fault_category",
+    "priority",
+    "plan",
+    "fee_quote",
+    "fee_agreed",
+    "notes",
+)
+TEXT_FIELDS = (
+    "caller_name",
+    "phone",
+    "plate",
+    "vehicle_model",
+    "address",
+    "coordinates",
+    "distance_km",
+    "agreed_arrival",
+    "fee_quote",
+    "notes",
+)
+REQUIRED = ("caller_name", "phone", "plate", "address", "distance_km", "fault_description")
+# Names the services give a wrong field, where they differ from the form's.
+ERROR_FIELDS = {"agreed_arrival_at": "agreed_arrival"}
+
+
+def money(amount: Decimal) -> str:
+    """``0``, ``150``, ``7.90``: no decimals for whole yuan."""
+    return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
+
+
+def tariff_text(plan: RescuePlan) -> str:
+    amount = TARIFF[plan]
+    if plan is RescuePlan.TOWING and amount == 0:
+        return _("free within 24 h")
+    if plan is RescuePlan.FUEL:
+        return _("{amount} yuan plus the fuel").format(amount=money(amount))
+    return _("{amount} yuan").format(amount=money(amount))
+
+
+def is_blank(intake: Intake) -> bool:
+    """Nothing worth keeping was typed (the pre-filled fee does not count)."""
+    texts = [getattr(intake, name) for name in TEXT_FIELDS if name != "fee_quote"]
+    texts.append(intake.fault_description)
+    if any(text.strip() for text in texts):
+        return False
+    fee = intake.fee_quote.strip()
+    return not intake.no_plate and not intake.fee_agreed and fee in ("", money(TARIFF[intake.plan]))
+
+
+def intake_from_draft(data: dict[str, Any]) -> Intake:
+    """An Intake from a saved draft; a value that no longer fits (an old enum) is dropped."""
+    intake = Intake()
+    for key, value in data.items():
+        if not hasattr(intake, key):
+            continue
+        if isinstance(getattr(intake, key), str) and not isinstance(value, str):
+            continue
+        try:
+            setattr(intake, key, getattr(Intake.from_dict({key: value}), key))
+        except (ValueError, TypeError):
+            log.warning("draft field %s=%r dropped", key, value)
+    return intake
+
+
+def draft_summary(data: dict[str, Any]) -> Content:
+    """One line telling the operator which call a draft is: name, phone, plate, place."""
+    intake = intake_from_draft(data)
+    parts = [
+        p.strip()
+        for p in (intake.caller_name, intake.phone, intake.plate, intake.address)
+        if p.strip()
+    ]
+    if intake.no_plate:
+        parts.append(_("No plate / temporary"))
+    return Content(" · ".join(parts) if parts else _("(nothing typed yet)"))
+
+
+class IntakeScreen(Screen[int | None]):
+    """A new call: dismisses with the new case's id, or None when the operator leaves."""
+
+    CSS_PATH = "intake.tcss"
+    AUTO_FOCUS = "#in-caller_name"
+    BINDINGS = [
+        Binding("ctrl+s,f2", "save", N_("Save"), priority=True),
+        Binding("ctrl+r", "fill_returning", N_("Fill from archive"), priority=True),
+        Binding("escape", "leave", N_("Leave")),
+        Binding("f1", "app.help", N_("Help")),
+    ]
+    DRAFT_DELAY = 0.3  # seconds of quiet before the draft is written
+    RECOGNISE_DELAY = 0.4  # seconds of quiet before the archive is searched
+    PROMISE_REFRESH = 15.0  # the promise moves with the clock
+
+    class Saved(Message):
+        def __init__(self, case: Case) -> None:
+            super().__init__()
+            self.case = case
+
+    class Rejected(Message):
+        def __init__(self, errors: dict[str, str]) -> None:
+            super().__init__()
+            self.errors = errors
+
+    class Failed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    class Recognised(Message):
+        def __init__(self, found: Returning | None, key: tuple[str, str]) -> None:
+            super().__init__()
+            self.found = found
+            self.key = key
+
+    def __init__(self, draft: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self._draft = draft
+        self._restored_silently = False
+        self._finished = False  # saved or discarded: the draft must not come back
+        self._saving = False
+        self._draft_timer: Timer | None = None
+        self._recognise_timer: Timer | None = None
+        self._recognised_key: tuple[str, str] = ("", "")
+        self.returning: Returning | None = None
+        self._customer_id: int | None = None
+        self._plan = RescuePlan.TOWING
+        self._draft_error_shown = False
+        self.errors: dict[str, str] = {}
+        self._snapshot: Intake | None = None  # the form as last typed, for the unmount
+
+    # -- plumbing --------------------------------------------------------------------
+    @property
+    def cc(self) -> CallCenterApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def drafts(self) -> DraftStore | None:
+        return getattr(self.app, "drafts", None)
+
+    def _initial(self) -> Intake:
+        data = self._draft
+        if data is None and self.drafts is not None:
+            try:
+                data = self.drafts.load()
+            except OSError as exc:
+                log.warning("cannot read the draft: %s", exc)
+                data = None
+            self._restored_silently = bool(data)
+        if data:
+            intake = intake_from_draft(data)
+        else:
+            intake = Intake()
+            intake.fee_quote = money(TARIFF[intake.plan])
+        return intake
+
+    # -- layout ----------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        intake = self._initial()
+        self._plan = intake.plan
+        self._customer_id = intake.customer_id
+        yield Static(self._head(), id="intake-head")
+        with VerticalScroll(id="intake-form"):
+            yield Static(_("Caller and vehicle"), classes="section")
+            yield self._row(
+                "caller_name",
+                _("Caller name"),
+                self._input("caller_name", intake.caller_name, _("owner or caller")),
+            )
+            yield self._row(
+                "phone",
+                _("Phone"),
+                self._input("phone", intake.phone, _("e.g. 138 1234 5678 or 0755-8888 6666")),
+            )
+            plate = self._input("plate", intake.plate, _("e.g. 粤B12345"))
+            plate.disabled = intake.no_plate
+            yield self._row(
+                "plate",
+                _("Plate"),
+                Horizontal(
+                    plate,
+                    Checkbox(
+                        _("No plate / temporary"),
+                        intake.no_plate,
+                        id="in-no_plate",
+                        compact=True,
+                    ),
+                    classes="plate-line",
+                ),
+            )
+            yield self._row(
+                "vehicle_model",
+                _("Vehicle model"),
+                self._input("vehicle_model", intake.vehicle_model, _("e.g. Toyota Corolla")),
+            )
+            yield self._row(
+                "vehicle_type",
+                _("Vehicle type"),
+                self._select("vehicle_type", VehicleType, intake.vehicle_type),
+            )
+            yield Static(_("Location and fault"), classes="section")
+            yield self._row(
+                "address",
+                _("Rescue location"),
+                self._input("address", intake.address, _("road, landmark, direction")),
+            )
+            yield self._row(
+                "coordinates",
+                _("Coordinates"),
+                self._input("coordinates", intake.coordinates, _("optional: 22.54, 114.06")),
+            )
+            yield self._row(
+                "distance_km",
+                _("Distance (km)"),
+                self._input("distance_km", intake.distance_km, _("from the depot, e.g. 12.5")),
+            )
+            yield self._row(
+                "agreed_arrival",
+                _("Agreed arrival"),
+                self._input(
+                    "agreed_arrival", intake.agreed_arrival, _("e.g. 23:30 or tomorrow 08:00")
+                ),
+                Static("", id="agreed-hint"),
+            )
+            fault = TextArea(
+                intake.fault_description,
+                id="in-fault_description",
+                compact=True,
+                soft_wrap=True,
+                highlight_cursor_line=False,
+                tab_behavior="focus",
+                show_line_numbers=False,
+                placeholder=_("what the caller says, in their words"),
+            )
+            yield self._row("fault_description", _("Fault (as told)"), fault)
+            yield self._row(
+                "fault_category",
+                _("Fault category"),
+                self._select("fault_category", FaultCategory, intake.fault_category),
+            )
+            yield self._row(
+                "priority", _("Priority"), self._select("priority", Priority, intake.priority)
+            )
+            yield Static(_("Rescue plan and fee"), classes="section")
+            yield self._row("plan", _("Rescue plan"), self._select("plan", RescuePlan, intake.plan))
+            yield self._row(
+                "fee_quote",
+                _("Fee quote (yuan)"),
+                self._input("fee_quote", intake.fee_quote, _("from the tariff")),
+                Static(self._disclosure(intake.plan), id="fee-disclosure"),
+            )
+            yield self._row(
+                "fee_agreed",
+                _("Owner agrees"),
+                Checkbox(
+                    _("Fee standard told; the owner agrees"),
+                    intake.fee_agreed,
+                    id="in-fee_agreed",
+                    compact=True,
+                ),
+            )
+            yield self._row(
+                "notes", _("Notes"), self._input("notes", intake.notes, _("anything else"))
+            )
+        with Vertical(id="intake-status"):
+            yield Static("", id="promise")
+            yield Static("", id="returning")
+        yield Footer()
+
+    def _head(self) -> Content:
+        now = self.cc.clock_now()
+        return Content.assemble(
+            (_("Customer service record: new call"), "bold"),
+            "   ",
+            _("Call started {time}").format(time=self.cc.services.local(now)),
+            "   ",
+            _("Operator {user}").format(user=self.cc.settings.user),
+        )
+
+    def _row(self, name: str, label: str, *widgets: Widget) -> Horizontal:
+        text = f"{label} *" if name in REQUIRED else label
+        body = Vertical(
+            *widgets,
+            Label("", id=f"err-{name}", classes="field-error"),
+            classes="field-body",
+        )
+        return Horizontal(
+            Label(Content(text), classes="field-label", id=f"label-{name}"),
+            body,
+            classes="field",
+            id=f"row-{name}",
+        )
+
+    def _input(self, name: str, value: str, placeholder: str) -> Input:
+        return Input(
+            value,
+            placeholder=placeholder,
+            id=f"in-{name}",
+            compact=True,
+            validate_on=[],  # our own checks set -invalid; Input must not clear it
+        )
+
+    def _select(self, name: str, enum: type[Any], value: Any) -> Select[Any]:
+        return Select(
+            [(member.label, member) for member in enum],
+            value=value,
+            allow_blank=False,
+            compact=True,
+            id=f"in-{name}",
+        )
+
+    def _disclosure(self, plan: RescuePlan) -> Content:
+        return Content.assemble(
+            (_("Tell the owner the rescue fee standard:"), "bold"),
+            " ",
+            f"{plan.label} — {tariff_text(plan)}",
+        )
+
+    # -- reading and writing the widgets ---------------------------------------------
+    def widget(self, name: str) -> Widget:
+        return self.query_one(f"#in-{name}")
+
+    def text(self, name: str) -> str:
+        widget = self.widget(name)
+        if isinstance(widget, TextArea):
+            return widget.text
+        assert isinstance(widget, Input)
+        return widget.value
+
+    def choice(self, name: str) -> Any:
+        select = self.query_one(f"#in-{name}", Select)
+        return select.value
+
+    def checked(self, name: str) -> bool:
+        return self.query_one(f"#in-{name}", Checkbox).value
+
+    def intake(self) -> Intake:
+        """What is on the form now, as the services take it."""
+        return Intake(
+            caller_name=self.text("caller_name"),
+            phone=self.text("phone"),
+            plate=self.text("plate"),
+            no_plate=self.checked("no_plate"),
+            vehicle_model=self.text("vehicle_model"),
+            vehicle_type=self.choice("vehicle_type"),
+            address=self.text("address"),
+            coordinates=self.text("coordinates"),
+            distance_km=self.text("distance_km"),
+            fault_description=self.text("fault_description"),
+            fault_category=self.choice("fault_category"),
+            priority=self.choice("priority"),
+            plan=self.choice("plan"),
+            fee_quote=self.text("fee_quote"),
+            fee_agreed=self.checked("fee_agreed"),
+            agreed_arrival=self.text("agreed_arrival"),
+            notes=self.text("notes"),
+            customer_id=self._customer_id,
+        )
+
+    def _set_text(self, name: str, value: str) -> None:
+        widget = self.widget(name)
+        if isinstance(widget, Input):
+            widget.value = value
+            widget.cursor_position = len(value)
+
+    def _name_of(self, widget: Widget | None) -> str:
+        return (widget.id or "").removeprefix("in-") if widget is not None else ""
+
+    # -- lifecycle -------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._snapshot = self.intake()
+        self._update_promise()
+        self._update_required()
+        self._show_returning()
+        self.set_interval(self.PROMISE_REFRESH, self._update_promise)
+        if self._restored_silently:
+            self.notify(_("The unfinished call was restored."))
+        if self.text("phone").strip() or self.text("plate").strip():
+            self._schedule_recognise()
+
+    def on_screen_suspend(self) -> None:
+        self.save_draft()
+
+    def on_unmount(self) -> None:
+        self.save_draft()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_row(event.widget, True)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._mark_row(event.widget, False)
+        self.save_draft()
+
+    def _mark_row(self, widget: Widget, focused: bool) -> None:
+        """The row being typed in shows it (its label lights up): ``.field.-focus``."""
+        for node in widget.ancestors_with_self:
+            if isinstance(node, Widget) and node.has_class("field"):
+                node.set_class(focused, "-focus")
+                return
+
+    # -- drafts ----------------------------------------------------------------------
+    def _schedule_draft(self) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(self.DRAFT_DELAY, self.save_draft)
+
+    def _changed(self) -> None:
+        """Something was typed: remember it at once, write the draft after a pause."""
+        with contextlib.suppress(NoMatches):
+            self._snapshot = self.intake()
+        self._schedule_draft()
+
+    def save_draft(self) -> None:
+        """Write what is typed to the draft store now (also called on SIGHUP)."""
+        if self._finished or self.drafts is None:
+            return
+        try:
+            intake = self._snapshot = self.intake()
+        except NoMatches:  # torn down (the application is ending): the last thing read
+            intake = self._snapshot
+        if intake is None:
+            return
+        try:
+            if is_blank(intake):
+                self.drafts.clear()
+            else:
+                self.drafts.save(intake.to_dict())
+        except OSError as exc:
+            log.error("cannot save the draft: %s", exc)
+            if not self._draft_error_shown:
+                self._draft_error_shown = True
+                self.notify(
+                    _("The draft could not be saved: {error}").format(error=exc),
+                    severity="error",
+                )
+
+    # -- live reactions --------------------------------------------------------------
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        name = self._name_of(event.input)
+        if name in ("phone", "plate"):
+            self._schedule_recognise()
+        if name in ("distance_km", "agreed_arrival"):
+            self._update_promise()
+            self._update_required()
+        self._recheck(name)
+        self._changed()
+
+    @on(Input.Blurred)
+    def _input_blurred(self, event: Input.Blurred) -> None:
+        name = self._name_of(event.input)
+        message = self.check_field(name)
+        if message is not None:
+            self.set_error(name, message)
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    @on(TextArea.Changed)
+    def _text_changed(self, event: TextArea.Changed) -> None:
+        self._recheck(self._name_of(event.text_area))
+        self._changed()
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        name = self._name_of(event.select)
+        if name == "plan" and isinstance(event.value, RescuePlan):
+            self._apply_tariff(event.value)
+        if name == "priority":
+            self._update_promise()
+            self._update_required()
+        self._changed()
+
+    @on(Checkbox.Changed)
+    def _checkbox_changed(self, event: Checkbox.Changed) -> None:
+        name = self._name_of(event.checkbox)
+        if name == "no_plate":
+            plate = self.query_one("#in-plate", Input)
+            plate.disabled = event.value
+            if event.value:
+                self.clear_error("plate")
+            self._schedule_recognise()
+        self._changed()
+
+    def _apply_tariff(self, plan: RescuePlan) -> None:
+        """Pre-fill the fee of the new plan unless the operator typed another amount."""
+        fee = self.query_one("#in-fee_quote", Input)
+        if fee.value.strip() in ("", money(TARIFF[self._plan])):
+            fee.value = money(TARIFF[plan])
+            self.clear_error("fee_quote")
+        self._plan = plan
+        self.query_one("#fee-disclosure", Static).update(self._disclosure(plan))
+
+    # -- the promised arrival --------------------------------------------------------
+    def _update_promise(self) -> None:
+        try:
+            distance = self.text("distance_km")
+            agreed = self.text("agreed_arrival")
+            priority = self.choice("priority")
+        except NoMatches:
+            return
+        label = self.query_one("#promise", Static)
+        services = self.cc.services
+        label.remove_class("-warning", "-ok")
+        if not distance.strip():
+            label.update(Content(_("Promised arrival: type the distance")))
+            return
+        try:
+            promise = services.promise_for(distance, agreed, priority)
+        except ValidationError as exc:
+            label.add_class("-warning")
+            label.update(Content("⚠ " + exc.message))
+            return
+        if promise is None:
+            label.update(Content(_("This SLA policy promises no arrival time.")))
+            return
+        now = self.cc.clock_now()
+        minutes = round((promise - now).total_seconds() / 60)
+        when = services.local(promise)
+        if promise.astimezone(self.cc.tz).date() != now.astimezone(self.cc.tz).date():
+            when = services.local(promise, "%m-%d %H:%M")
+        if agreed.strip():
+            text = _("Promised arrival {time} ({minutes} min, agreed with the owner)")
+        else:
+            text = _("Promised arrival {time} ({minutes} min)")
+        label.add_class("-ok")
+        label.update(Content(text.format(time=when, minutes=minutes)))
+
+    def requires_agreed_time(self) -> bool:
+        try:
+            km = validation.parse_distance(self.text("distance_km"))
+        except ValidationError:
+            return False
+        return sla.requires_agreed_time(self.cc.services.policy, km, self.choice("priority"))
+
+    def _update_required(self) -> None:
+        try:
+            required = self.requires_agreed_time()
+            row = self.query_one("#row-agreed_arrival")
+        except NoMatches:
+            return
+        row.set_class(required, "-required")
+        label = _("Agreed arrival")
+        self.query_one("#label-agreed_arrival", Label).update(
+            Content(f"{label} *" if required else label)
+        )
+        hint = self.query_one("#agreed-hint", Static)
+        show = required and not self.text("agreed_arrival").strip()
+        hint.update(
+            Content(_("Required at this distance: agree a time with the owner.")) if show else ""
+        )
+        hint.set_class(show, "-shown")
+
+    # -- returning caller ------------------------------------------------------------
+    def _recognise_key(self) -> tuple[str, str]:
+        plate = "" if self.checked("no_plate") else self.text("plate").strip()
+        return (self.text("phone").strip(), plate)
+
+    def _schedule_recognise(self) -> None:
+        if self._recognise_timer is not None:
+            self._recognise_timer.stop()
+        self._recognise_timer = self.set_timer(self.RECOGNISE_DELAY, self._start_recognise)
+
+    def _start_recognise(self) -> None:
+        key = self._recognise_key()
+        if key == self._recognised_key:
+            return
+        if not any(key):
+            self._recognised_key = key
+            self.returning = None
+            self._show_returning()
+            return
+        self.recognise(*key)
+
+    @work(thread=True, exclusive=True, group="recognise", exit_on_error=False)
+    def recognise(self, phone: str, plate: str) -> None:
+        """Look the caller up in the archive (a thread: the database may be remote)."""
+        worker = get_current_worker()
+        try:
+            found = self.cc.services.recognise(phone=phone, plate=plate)
+        except Exception as exc:  # a lookup that fails must never disturb the typing
+            log.warning("recognise %r/%r failed: %s", phone, plate, exc)
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.Recognised(found, (phone, plate)))
+
+    def on_intake_screen_recognised(self, message: Recognised) -> None:
+        if message.key != self._recognise_key():
+            return  # the operator typed on since; a newer lookup is coming
+        self._recognised_key = message.key
+        self.returning = message.found
+        self._show_returning()
+
+    def _show_returning(self) -> None:
+        label = self.query_one("#returning", Static)
+        found = self.returning
+        label.set_class(found is not None, "-found")
+        self.refresh_bindings()
+        if found is None:
+            label.update("")
+            label.display = False
+            return
+        label.display = True
+        tz = self.cc.tz
+        vehicle = ""
+        if found.vehicle is not None:
+            vehicle = " ".join(p for p in (found.vehicle.plate, found.vehicle.model) if p)
+        who = ", ".join(p for p in (found.customer.name, vehicle) if p)
+        recent = [
+            " ".join(
+                p
+                for p in (
+                    case.number,
+                    case.received_at.astimezone(tz).strftime("%m-%d"),
+                    case.plan.label,
+                )
+                if p
+            )
+            for case in found.recent[:3]
+        ]
+        parts: list[Content | tuple[str, str] | str] = [
+            (_("Returning caller:"), "bold"),
+            " ",
+            Content(who),
+            "  ",
+            (_("Ctrl+R fills name and vehicle"), "reverse"),
+            "\n",
+            _("Last cases:"),
+            " ",
+            Content("; ".join(recent) if recent else _("none")),
+        ]
+        label.update(Content.assemble(*parts))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "fill_returning":
+            return True if self.returning is not None else None
+        return True
+
+    def action_fill_returning(self) -> None:
+        found = self.returning
+        if found is None:
+            self.notify(_("No returning caller to fill from."))
+            return
+        self._set_text("caller_name", found.customer.name)
+        self._customer_id = found.customer.id
+        vehicle = found.vehicle
+        if vehicle is not None and not self.checked("no_plate"):
+            typed = self.text("plate")
+            same = False
+            if typed.strip():
+                try:
+                    same = validation.normalize_plate(typed) == vehicle.plate
+                except ValidationError:
+                    same = False
+            if not typed.strip() or same:
+                self._set_text("plate", vehicle.plate)
+                self._set_text("vehicle_model", vehicle.model)
+                self.query_one("#in-vehicle_type", Select).value = vehicle.vehicle_type
+        for name in ("caller_name", "plate", "vehicle_model"):
+            self._recheck(name)
+        self.notify(
+            _("Filled from the archive: {name}").format(name=found.customer.name),
+            markup=False,
+        )
+        self._changed()
+
+    # -- validation ------------------------------------------------------------------
+    def _field_checks(self) -> dict[str, Callable[[str], object]]:
+        services = self.cc.services
+        return {
+            "phone": validation.parse_phone,
+            "plate": validation.normalize_plate,
+            "distance_km": validation.parse_distance,
+            "fee_quote": validation.parse_fee,
+            "agreed_arrival": lambda text: validation.parse_local_datetime(
+                text, services.tz, self.cc.clock_now()
+            ),
+        }
+
+    def check_field(self, name: str) -> str | None:
+        """The message for a field typed wrong (checked on leaving it); None if fine or empty."""
+        check = self._field_checks().get(name)
+        if check is None:
+            return None
+        if name == "plate" and self.checked("no_plate"):
+            return None
+        text = self.text(name)
+        if not text.strip():
+            return None
+        try:
+            check(text)
+        except ValidationError as exc:
+            return exc.message
+        return None
+
+    def _recheck(self, name: str) -> None:
+        """Clear a field's error as soon as what is typed there is right."""
+        if name not in self.errors:
+            return
+        if name in self._field_checks():
+            if self.text(name).strip() and self.check_field(name) is None:
+                self.clear_error(name)
+        elif name in REQUIRED and self.text(name).strip():
+            self.clear_error(name)
+
+    def set_error(self, name: str, message: str) -> None:
+        self.errors[name] = message
+        error = self.query_one(f"#err-{name}", Label)
+        error.update(Content(message))
+        error.add_class("-error")
+        self.widget(name).add_class("-invalid")
+        self.query_one(f"#row-{name}").add_class("-invalid")
+
+    def clear_error(self, name: str) -> None:
+        self.errors.pop(name, None)
+        try:
+            error = self.query_one(f"#err-{name}", Label)
+        except NoMatches:
+            return
+        error.update("")
+        error.remove_class("-error")
+        self.widget(name).remove_class("-invalid")
+        self.query_one(f"#row-{name}").remove_class("-invalid")
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Put each message beside its field; focus the first wrong one. Nothing is cleared."""
+        for name in list(self.errors):
+            self.clear_error(name)
+        others: list[str] = []
+        for field, message in errors.items():
+            name = ERROR_FIELDS.get(field, field)
+            if name in FORM_ORDER:
+                self.set_error(name, message)
+            else:
+                others.append(message)
+        for message in others:
+            self.notify(message, severity="error", markup=False)
+        wrong = [name for name in FORM_ORDER if name in self.errors]
+        if wrong:
+            self.widget(wrong[0]).focus()
+            self.notify(
+                _("Check the marked fields ({count}).").format(count=len(wrong)),
+                severity="warning",
+            )
+
+    # -- saving ----------------------------------------------------------------------
+    def action_save(self) -> None:
+        if self._saving:
+            return
+        self._saving = True
+        self.save_draft()
+        self.query_one("#intake-head", Static).add_class("-saving")
+        self.save_call(self.intake())
+
+    @work(thread=True, exclusive=True, group="intake-save", exit_on_error=False)
+    def save_call(self, intake: Intake) -> None:
+        """Register the call (a thread: validation, numbering and the database write)."""
+        try:
+            case = self.cc.services.take_call(intake)
+        except ValidationErrors as exc:
+            self.post_message(self.Rejected(exc.by_field))
+        except ValidationError as exc:
+            self.post_message(self.Rejected({exc.field: exc.message}))
+        except CallCenterError as exc:
+            self.post_message(self.Failed(str(exc)))
+        except Exception as exc:  # the form and the draft must survive any failure
+            log.exception("saving the call failed")
+            self.post_message(self.Failed(str(exc) or type(exc).__name__))
+        else:
+            self.post_message(self.Saved(case))
+
+    def _done_saving(self) -> None:
+        self._saving = False
+        self.query_one("#intake-head", Static).remove_class("-saving")
+
+    def on_intake_screen_rejected(self, message: Rejected) -> None:
+        self._done_saving()
+        self.show_errors(message.errors)
+
+    def on_intake_screen_failed(self, message: Failed) -> None:
+        self._done_saving()
+        self.notify(
+            _("The call was not saved: {error}").format(error=message.error),
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
+    def on_intake_screen_saved(self, message: Saved) -> None:
+        self._done_saving()
+        self._finished = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        if self.drafts is not None:
+            try:
+                self.drafts.clear()
+            except OSError as exc:
+                log.error("cannot clear the draft: %s", exc)
+        self.app.notify(
+            _("Case {number} registered").format(number=message.case.number), markup=False
+        )
+        self.dismiss(message.case.id)
+
+    # -- leaving ---------------------------------------------------------------------
+    def action_leave(self) -> None:
+        if is_blank(self.intake()):
+            self._discard()
+            return
+        self.app.push_screen(LeaveIntakeScreen(), self._left)
+
+    def _left(self, choice: str | None) -> None:
+        if choice == "keep":
+            self.save_draft()
+            self._finished = True  # the draft is written; nothing more to keep
+            self.dismiss(None)
+        elif choice == "discard":
+            self._discard()
+
+    def _discard(self) -> None:
+        self._finished = True
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        if self.drafts is not None:
+            try:
+                self.drafts.clear()
+            except OSError as exc:
+                log.error("cannot clear the draft: %s", exc)
+        self.dismiss(None)
+
+
+class LeaveIntakeScreen(ModalScreen[str | None]):
+    """Leave the form: keep the draft (the default), discard the call, or go back."""
+
+    CSS_PATH = "intake.tcss"
+    BINDINGS = [
+        Binding("escape", "choose('back')", N_("Back to the form")),
+        Binding("k", "choose('keep')", N_("Keep draft"), show=False),
+        Binding("d", "choose('discard')", N_("Discard"), show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(_("Leave this call?"), classes="dialog-title")
+            yield Static(
+                _("What is typed stays as a draft unless you discard it."),
+                classes="dialog-text",
+            )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("Keep draft (K)"), id="keep", variant="primary", compact=True)
+                yield Button(_("Discard (D)"), id="discard", variant="error", compact=True)
+                yield Button(_("Back (Esc)"), id="back", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#keep", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_choose(event.button.id or "back")
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(None if choice == "back" else choice)
+
+
+class DraftOfferScreen(ModalScreen[str | None]):
+    """At start: an unfinished call was kept — restore it, discard it, or decide later."""
+
+    CSS_PATH = "intake.tcss"
+    BINDINGS = [
+        Binding("escape", "choose('later')", N_("Later")),
+        Binding("r", "choose('restore')", N_("Restore"), show=False),
+        Binding("d", "choose('discard')", N_("Discard"), show=False),
+    ]
+
+    def __init__(self, draft: dict[str, Any], saved_at: str = "") -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.draft = draft
+        self.saved_at = saved_at
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(_("An unfinished call was kept"), classes="dialog-title")
+            if self.saved_at:
+                yield Static(
+                    Content(_("Saved {time}").format(time=self.saved_at)), classes="dialog-text"
+                )
+            yield Static(draft_summary(self.draft), classes="dialog-text draft-summary")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(_("Restore (R)"), id="restore", variant="primary", compact=True)
+                yield Button(_("Discard (D)"), id="discard", variant="error", compact=True)
+                yield Button(_("Later (Esc)"), id="later", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#restore", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_choose(event.button.id or "later")
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(None if choice == "later" else choice)
+
+
+def saved_time(stamp: datetime | None, tz: Any) -> str:
+    """When a draft was saved, in the centre's zone, for the offer."""
+    return stamp.astimezone(tz).strftime("%Y-%m-%d %H:%M") if stamp else ""

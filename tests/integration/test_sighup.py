@@ -1,0 +1,255 @@
+"""A real hang-up: the application in a pseudo-terminal whose master side is closed.
+
+Operators work over SSH. When the link drops, sshd closes the pseudo-terminal's master and
+the kernel sends SIGHUP to the session. The application must write the half-typed call to
+its draft, exit within 5 seconds without spinning, and offer the draft back at the next start.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import sys
+import termios
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not hasattr(pty, "fork"), reason="needs POSIX pseudo-terminals"),
+]
+
+ROWS, COLS = 40, 120
+EXIT_LIMIT_S = 5.0
+# CSI, OSC/DCS/APC strings, and two-character escapes: what Textual writes around the text.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b[\]P^_][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC, DCS, PM, APC
+    r"|\x1b[@-Z\\-_]|\x1b[()][0-9A-Za-z]"  # two-character escapes, charsets
+)
+
+
+def plain(data: bytes) -> str:
+    return _ESCAPES.sub("", data.decode("utf-8", errors="replace"))
+
+
+class Terminal:
+    """``python -m callcenter`` in a pseudo-terminal, its output collected by a thread."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        pid, master = pty.fork()
+        if pid == 0:  # the child: its own session, the pty's slave as controlling terminal
+            try:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+                os.execve(sys.executable, [sys.executable, "-m", "callcenter", *args], env)
+            finally:
+                os._exit(127)
+        self.pid = pid
+        self.master: int | None = master
+        self.output = bytearray()
+        self._lock = threading.Lock()
+        self.status: int | None = None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            fd = self.master
+            if fd is None:
+                return
+            try:
+                ready, _, _ = select.select([fd], [], [], 0.1)
+                if not ready:
+                    continue
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the child closed its side; EBADF: we hung up
+                return
+            if not chunk:
+                return
+            with self._lock:
+                self.output += chunk
+
+    def text(self) -> str:
+        with self._lock:
+            return plain(bytes(self.output))
+
+    def wait_for(self, needle: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.text():
+                return
+            if self.poll() is not None:
+                break
+            time.sleep(0.05)
+        tail = self.text()[-3000:]
+        raise AssertionError(f"{needle!r} never appeared (exit status {self.status}):\n{tail}")
+
+    def type(self, *keys: str) -> None:
+        """Type like a fast operator: 30 ms a key, a breath after Tab.
+
+        (Textual routes a key to the widget focused when the key is read; a key typed
+        before the Tab ahead of it has moved the focus can land on the previous field.)
+        """
+        assert self.master is not None
+        for key in keys:
+            os.write(self.master, key.encode("utf-8"))
+            time.sleep(0.2 if key == "\t" else 0.03)
+
+    def hang_up(self) -> None:
+        """What sshd does when the connection drops: close the master side."""
+        fd, self.master = self.master, None
+        assert fd is not None
+        os.close(fd)
+
+    def poll(self) -> int | None:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+        return self.status
+
+    def wait_exit(self, timeout: float) -> float | None:
+        """Seconds until the child ended, or None if it was still running after ``timeout``."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self.poll() is not None:
+                return time.monotonic() - start
+            time.sleep(0.02)
+        return None
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        if self.master is not None:
+            os.close(self.master)
+            self.master = None
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    values = dict(os.environ)
+    values.update(
+        TERM="xterm-256color",
+        COLORTERM="truecolor",
+        CALLCENTER_STATE_DIR=str(tmp_path / "state"),
+        CALLCENTER_DATA_DIR=str(tmp_path / "data"),
+        CALLCENTER_CONFIG_DIR=str(tmp_path / "config"),
+        CALLCENTER_USER="tester",
+        CALLCENTER_LANG="en",
+        PYTHONUNBUFFERED="1",
+    )
+    for name in ("CALLCENTER_DATABASE_URL", "TEXTUAL", "TEXTUAL_DRIVER", "COLUMNS", "LINES"):
+        values.pop(name, None)
+    return values
+
+
+@pytest.fixture
+def terminals() -> Iterator[list[Terminal]]:
+    started: list[Terminal] = []
+    yield started
+    for terminal in started:
+        terminal.kill()
+
+
+def start(terminals: list[Terminal], tmp_path: Path, env: dict[str, str]) -> Terminal:
+    url = f"sqlite:///{tmp_path / 'data' / 'callcenter.sqlite3'}"
+    terminal = Terminal(["--database-url", url], env)
+    terminals.append(terminal)
+    return terminal
+
+
+def draft_of(tmp_path: Path) -> dict[str, object]:
+    path = tmp_path / "state" / "drafts" / "draft-tester.json"
+    assert path.exists(), f"no draft at {path}: {sorted(p.name for p in tmp_path.rglob('*'))}"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    return record["data"]
+
+
+def open_the_form(terminal: Terminal, timeout: float = 30.0) -> None:
+    """Wait for the first paint, then press ``n`` (new call) until the form shows."""
+    deadline = time.monotonic() + timeout
+    while b"\x1b[?1049h" not in terminal.output or len(terminal.output) < 4000:
+        assert time.monotonic() < deadline, terminal.text()[-3000:]
+        assert terminal.poll() is None, terminal.text()[-3000:]
+        time.sleep(0.05)
+    time.sleep(1.0)  # the board is mounted and painted
+    while "Customer service record" not in terminal.text():
+        assert time.monotonic() < deadline, terminal.text()[-3000:]
+        terminal.type("n")
+        for _ in range(60):
+            if "Customer service record" in terminal.text():
+                break
+            time.sleep(0.05)
+    time.sleep(0.2)
+
+
+def type_a_call(terminal: Terminal) -> None:
+    open_the_form(terminal)
+    terminal.type(*"Zhang Wei", "\t", *"13923456780", "\t", *"粤B8K7J6")
+    terminal.wait_for("B8K7J6")
+    terminal.type("\t", "\t", *"Sylphy")
+    terminal.wait_for("Sylphy")
+
+
+@pytest.mark.parametrize("how", ["close-the-master", "sighup"])
+def test_a_hang_up_keeps_the_draft_and_exits_at_once(
+    tmp_path: Path, env: dict[str, str], terminals: list[Terminal], how: str
+) -> None:
+    terminal = start(terminals, tmp_path, env)
+    type_a_call(terminal)
+
+    if how == "close-the-master":
+        terminal.hang_up()
+    else:
+        os.kill(terminal.pid, signal.SIGHUP)
+    took = terminal.wait_exit(timeout=EXIT_LIMIT_S + 5)
+
+    assert took is not None, "still running 10 s after the hang-up"
+    print(f"\n{how}: exited {took:.2f} s after the hang-up")
+    assert took < EXIT_LIMIT_S
+    assert terminal.status is not None
+    assert os.WIFEXITED(terminal.status), f"killed by signal {os.WTERMSIG(terminal.status)}"
+    assert os.WEXITSTATUS(terminal.status) == 128 + signal.SIGHUP
+    draft = draft_of(tmp_path)
+    assert draft["caller_name"] == "Zhang Wei"
+    assert draft["phone"] == "13923456780"
+    assert draft["plate"] == "粤B8K7J6"
+    assert draft["vehicle_model"] == "Sylphy"
+
+    # The next start offers the call back; restoring it shows what was typed.
+    again = start(terminals, tmp_path, env)
+    again.wait_for("An unfinished call was kept")
+    again.wait_for("Zhang Wei · 13923456780 · 粤B8K7J6")
+    again.type("r")
+    again.wait_for("Customer service record")
+    again.wait_for("Sylphy")
+    # A second hang-up with the restored form open: the draft survives again.
+    again.hang_up()
+    took = again.wait_exit(timeout=EXIT_LIMIT_S + 5)
+    assert took is not None and took < EXIT_LIMIT_S
+    assert draft_of(tmp_path)["caller_name"] == "Zhang Wei"
+
+
+def test_sigterm_keeps_the_draft_and_restores_the_terminal(
+    tmp_path: Path, env: dict[str, str], terminals: list[Terminal]
+) -> None:
+    terminal = start(terminals, tmp_path, env)
+    type_a_call(terminal)
+    os.kill(terminal.pid, signal.SIGTERM)
+    took = terminal.wait_exit(timeout=EXIT_LIMIT_S + 5)
+    assert took is not None and took < EXIT_LIMIT_S
+    assert os.WIFEXITED(terminal.status or 0)
+    assert draft_of(tmp_path)["plate"] == "粤B8K7J6"
+    time.sleep(0.2)  # the last bytes of output
+    assert b"\x1b[?1049l" in terminal.output  # the alternate screen was left
