@@ -200,7 +200,20 @@ def reset_data(engine: Engine) -> None:
 
 
 def make_app(container: Container, **kwargs: Any) -> Any:
+    """The application of a session. ``watch`` (True/False; default: unless headless) runs
+    the SLA watch loop; the delay calls share the session's database, clock and user."""
+    from functools import partial
+
+    from callcenter import watch
+    from callcenter.delays import DelayCalls
     from screens.app import CallCenterApp
 
+    kwargs.setdefault(
+        "delay_calls",
+        DelayCalls.from_services(
+            container.services, renotify_minutes=container.settings.renotify_minutes
+        ),
+    )
+    kwargs.setdefault("sweeper", partial(watch.sweeper_for, container))
     return CallCenterApp(container.services, container.change_feed, container.settings,
                          notices=container.notices, **kwargs)

@@ -22,6 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from callcenter.clock import Clock
+from callcenter.delays import DelayCalls
 from callcenter.domain import Change
 from callcenter.drafts import DraftStore
 from callcenter.errors import DatabaseUnavailable
@@ -29,7 +30,9 @@ from callcenter.i18n import _
 from callcenter.ports import ChangeFeed
 from callcenter.services import Services
 from callcenter.settings import Settings, state_dir
+from callcenter.watch import Sweeper
 from screens.board import BoardScreen
+from screens.delay import DelayCallsMixin
 from screens.help import HelpScreen
 from screens.i18n_bindings import translate_bindings
 from screens.intake import DraftOfferScreen, IntakeScreen, saved_time
@@ -74,7 +77,7 @@ class ActionsProvider(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class CallCenterApp(App[int]):
+class CallCenterApp(DelayCallsMixin, App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = [Binding("f1", "help", "Help", show=False)]
@@ -89,6 +92,9 @@ class CallCenterApp(App[int]):
         notices: Iterable[str] = (),
         feed_interval: float | None = None,
         drafts: DraftStore | None = None,
+        delay_calls: DelayCalls | None = None,
+        sweeper: Callable[[], Sweeper] | None = None,
+        watch: bool | None = None,
     ) -> None:
         super().__init__()
         translate_bindings(self)
@@ -113,6 +119,8 @@ class CallCenterApp(App[int]):
         )
         self._previous_signal_handlers: dict[int, object] = {}
         self._stopping_on_signal = False
+        # The SLA watch loop and the delay-call prompts (screens/delay.py).
+        self.init_delay_calls(delay_calls, sweeper, watch)
 
     def clock_now(self) -> datetime:
         return self.clock.now()
@@ -125,10 +133,12 @@ class CallCenterApp(App[int]):
             self.notify(notice)
         self.screen_change_signal.subscribe(self, self.show_banner)
         threading.Thread(target=self.follow_feed, name="change-feed", daemon=True).start()
+        self.start_delay_calls()
 
     def on_unmount(self) -> None:
         self._restore_signal_handlers()
         self._feed_stop.set()  # the feed thread closes the feed
+        self.stop_delay_calls()
 
     # -- drafts, hang-up (the intake form: screens/intake.py) --------------------------
     def offer_draft(self) -> None:
@@ -265,6 +275,7 @@ class CallCenterApp(App[int]):
         changed = message.changed
         for screen in self.screen_stack:
             screen.post_message(DataChanged(changed.cases, changed.crews, changed.changes))
+        self.delay_calls_feed(changed.changes)
 
     def on_database_state(self, message: DatabaseState) -> None:
         was_down = self.db_error is not None

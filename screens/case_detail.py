@@ -25,6 +25,7 @@ from callcenter.errors import CallCenterError, NotFound
 from callcenter.i18n import N_, _
 from callcenter.validation import format_phone
 from screens.actions import error_text, fee_text, km_text, run_action
+from screens.delay import DELAY_EVENT_LABELS, delay_event_details
 from screens.dispatch import DispatchScreen, margin_text
 from screens.format import countdown, local_time
 from screens.i18n_bindings import translate_bindings
@@ -52,6 +53,7 @@ EVENT_LABELS: dict[str, str] = {
     "promise_extended": N_("Promise extended"),
     "reassigned": N_("Crew reassigned"),
     "service_record": N_("Service record"),
+    **DELAY_EVENT_LABELS,  # the delay call (screens/delay.py)
 }
 
 CHECKLIST_ITEMS: dict[str, str] = {
@@ -232,6 +234,8 @@ def clock_lines(statuses: list[sla.ClockStatus], now: datetime, tz: tzinfo) -> T
 
 def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
     """The details of one timeline event, in words."""
+    if event.kind in DELAY_EVENT_LABELS:
+        return delay_event_details(event, lambda value: _iso_local(value, now, tz))
     details = dict(event.details)
     parts: list[str] = []
     if event.kind == "received":

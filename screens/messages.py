@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from callcenter.domain import Case, Change, Crew
+
+if TYPE_CHECKING:
+    from callcenter.delays import DelayPrompt, OwnerNotice
+    from callcenter.watch import RaisedAlert
 
 
 class DataChanged(Message):
@@ -25,3 +30,32 @@ class DatabaseState(Message):
     def __init__(self, error: str | None) -> None:
         super().__init__()
         self.error = error
+
+
+class AlertsRaised(Message):
+    """This session's SLA sweep raised new alerts (``raised``: ``watch.RaisedAlert``s)."""
+
+    def __init__(self, raised: Sequence[RaisedAlert]) -> None:
+        super().__init__()
+        self.raised = list(raised)
+
+
+class DelayPromptsChanged(Message):
+    """The delay calls to make changed (any session's sweep, claim or call), and with them
+    the owner notices of the cases. Sent to every screen by the application.
+
+    ``prompts``: the open prompts, most urgent first; ``notices``: case id → OwnerNotice for
+    the cases whose notice is not NOT_NEEDED; ``names``: username → display name of the
+    operators who have taken calls.
+    """
+
+    def __init__(
+        self,
+        prompts: Sequence[DelayPrompt],
+        notices: Mapping[int, OwnerNotice],
+        names: Mapping[str, str],
+    ) -> None:
+        super().__init__()
+        self.prompts = list(prompts)
+        self.notices = dict(notices)
+        self.names = dict(names)

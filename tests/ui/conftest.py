@@ -44,13 +44,15 @@ def demo_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def make_app(demo_url: str) -> Iterator[AppFactory]:
-    """``make_app(language="zh_CN", clock=None, url=None)`` → (app, container)."""
+    """``make_app(language="zh_CN", clock=None, url=None, user="tester", bell=False)`` →
+    (app, container). The SLA watch loop is off under ``run_test`` unless ``watch=True``."""
     containers: list[bootstrap.Container] = []
 
     def factory(language: str = "en", clock: ManualClock | None = None,
-                url: str | None = None, **kwargs: object):
-        settings = Settings(database_url=url or demo_url, language=language, user="tester",
-                            bell=False)
+                url: str | None = None, user: str = "tester", bell: bool = False,
+                **kwargs: object):
+        settings = Settings(database_url=url or demo_url, language=language, user=user,
+                            bell=bell)
         container = bootstrap.build(settings, clock=clock or ManualClock(FIXED_NOW))
         containers.append(container)
         return bootstrap.make_app(container, **kwargs), container
