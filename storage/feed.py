@@ -9,13 +9,15 @@ read past the last seen id. SQLite serialises writers, so ids commit in order. T
 polls every :data:`SQLITE_INTERVAL` seconds.
 
 PostgreSQL (:class:`PgChangeFeed`): each committing transaction also sends
-``pg_notify('callcenter_changes', '<schema> <lowest id>')``, delivered only if it commits. The
-feed holds one dedicated autocommit connection that ``LISTEN``\\s; ``poll()`` asks the socket
-whether a notification came (no SQL) and reads the table only then, from the lowest id any
-notification announced. Concurrent transactions may commit their ids out of order (the one
-with the lower id last); reading from the announced id, de-duplicated against the ids already
-delivered, loses none of them. ``wait(timeout)`` blocks on the socket, so a change is seen a
-millisecond after its commit.
+``pg_notify('callcenter_changes', '<lowest id>;<id>:<entity>:<entity_id>,...;<schema>')``,
+delivered only if it commits (``storage.uow``). The feed holds one dedicated autocommit
+connection listening on that channel; ``poll()`` asks the socket whether a notification came
+and sends no SQL at all: the notification lists the changes. Only a transaction with too
+many changes to list (past 7000 bytes) leaves the list empty, and the feed reads the table
+from the lowest id it announced. Concurrent transactions may commit their ids out of order
+(the one with the lower id last): each is delivered by its own notification, or read from its
+own lowest id, de-duplicated against the ids already delivered, so none is lost.
+``wait(timeout)`` blocks on the socket, so a change is seen a millisecond after its commit.
 
 Both feeds survive an outage: a failure closes the connection and raises
 :class:`DatabaseUnavailable`; the next attempts are spaced by a growing backoff (0.25 s up to
@@ -220,6 +222,7 @@ class PgChangeFeed:
         self._last = 0
         self._seen: set[int] = set()
         self._read_from: int | None = None  # the lowest id announced and not read yet
+        self._pending: dict[int, tuple[str, int]] = {}  # listed by notifications, not delivered
         self._last_io = 0.0
         self._backoff = Backoff()
         try:
@@ -271,12 +274,19 @@ class PgChangeFeed:
         self._read_from = low if self._read_from is None else min(self._read_from, low)
 
     def _take(self, notify: Any) -> None:
-        schema, _sep, low = notify.payload.rpartition(" ")
-        if schema != self.schema:
-            return  # another schema of the same database
+        """One notification: ``"<low>;<id>:<entity>:<entity_id>,...;<schema>"``."""
+        low, _sep, rest = notify.payload.partition(";")
+        items, sep, schema = rest.partition(";")
+        if not sep or schema != self.schema:
+            return  # another schema of the same database, or not a payload of ours
         try:
-            self._announce(int(low))
-        except ValueError:  # a NOTIFY by hand: read what is new
+            if not items:  # too many changes to list: read the table from the lowest id
+                self._announce(int(low))
+                return
+            for item in items.split(","):
+                seq, entity, entity_id = item.split(":")
+                self._pending[int(seq)] = (entity, int(entity_id))
+        except ValueError:
             self._announce(self._last + 1)
 
     def _receive(self, timeout: float, stop_after: int | None = None) -> None:
@@ -284,23 +294,31 @@ class PgChangeFeed:
             self._take(notify)
             self._last_io = time.monotonic()
 
-    def _read(self) -> list[Change]:
-        assert self._conn is not None and self._read_from is not None
-        low, self._read_from = self._read_from, None
-        rows = self._conn.execute(
-            select(*_COLUMNS).where(ChangeRow.id >= low).order_by(ChangeRow.id)
-        ).all()
-        self._conn.rollback()
-        self._last_io = time.monotonic()
-        fresh = [r for r in rows if r[0] not in self._seen]
+    def _has_news(self) -> bool:
+        return self._read_from is not None or bool(self._pending)
+
+    def _collect(self) -> list[Change]:
+        """The changes announced, read from the table only when a notification did not list
+        them; each id delivered once."""
+        found, self._pending = self._pending, {}
+        if self._read_from is not None:
+            assert self._conn is not None
+            low, self._read_from = self._read_from, None
+            rows = self._conn.execute(
+                select(*_COLUMNS).where(ChangeRow.id >= low).order_by(ChangeRow.id)
+            ).all()
+            self._conn.rollback()
+            self._last_io = time.monotonic()
+            found.update((r[0], (r[1], r[2])) for r in rows)
+        fresh = sorted(seq for seq in found if seq not in self._seen)
         if not fresh:
             return []
-        self._seen.update(r[0] for r in fresh)
-        self._last = max(self._last, fresh[-1][0])
+        self._seen.update(fresh)
+        self._last = max(self._last, fresh[-1])
         if len(self._seen) > SEEN_WINDOW:
             floor = self._last - SEEN_WINDOW // 2
             self._seen = {i for i in self._seen if i > floor}
-        return [Change(seq=r[0], entity=r[1], entity_id=r[2]) for r in fresh]
+        return [Change(seq=seq, entity=found[seq][0], entity_id=found[seq][1]) for seq in fresh]
 
     def _step(self, timeout: float) -> Sequence[Change]:
         self._backoff.check()
@@ -308,17 +326,17 @@ class PgChangeFeed:
             if self._conn is None:
                 self._connect()
             self._receive(0)
-            if self._read_from is None and timeout > 0:
+            if not self._has_news() and timeout > 0:
                 self._receive(timeout, stop_after=1)
-            if self._read_from is None:
+            if self._has_news():
+                changes: Sequence[Change] = self._collect()
+            else:
                 if time.monotonic() - self._last_io >= self.heartbeat:
                     assert self._conn is not None
                     self._conn.exec_driver_sql("SELECT 1")
                     self._conn.rollback()
                     self._last_io = time.monotonic()
-                changes: Sequence[Change] = []
-            else:
-                changes = self._read()
+                changes = []
         except Exception as exc:
             # psycopg's own errors (from ``notifies``) and SQLAlchemy's alike.
             if is_db_error(exc):

@@ -21,7 +21,6 @@ from storage.engine import writer
 from storage.repository import (
     SqlAlertRepository,
     SqlAssignmentRepository,
-    SqlAuditLog,
     SqlCaseRepository,
     SqlCrewRepository,
     SqlCustomerRepository,
@@ -31,10 +30,14 @@ from storage.repository import (
 from storage.tables import ChangeRow
 
 #: PostgreSQL: the channel every commit with changes notifies (``storage.feed.PgChangeFeed``).
-#: The payload is ``"<schema> <lowest change id of the transaction>"``: one database may hold
-#: several schemas (the tests do), and a transaction that took its ids early but committed
-#: late tells the listeners where to read from.
+#: The payload is ``"<lowest change id>;<id>:<entity>:<entity_id>,...;<schema>"``: the
+#: changes themselves when they fit (the listeners then read nothing), else nothing between
+#: the semicolons and the listeners read the table from the lowest id (a transaction that
+#: took its ids early but committed late says where to read from). One database may hold
+#: several schemas (the tests do): the listeners keep only their own.
 CHANGES_CHANNEL = "callcenter_changes"
+#: PostgreSQL refuses payloads of 8000 bytes or more; past this the listeners read the table.
+NOTIFY_ITEMS_MAX = 7000
 #: Rows of the ``changes`` table are kept this long, then pruned by a writer.
 KEEP_CHANGES = timedelta(days=1)
 #: Each process prunes at most this often (seconds), inside one of its write transactions.
@@ -117,7 +120,6 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self.session)
         self.alerts = SqlAlertRepository(self.session, self._touch, self._lock)
         self.staff = SqlStaffRepository(self.session, self._touch)
-        self.audit = SqlAuditLog(self.session)
         return self
 
     def __exit__(
@@ -144,8 +146,13 @@ class SqlUnitOfWork:
             rows = [{"entity": e, "entity_id": i, "at": now} for e, i in unique]
             if self._notify:
                 # Delivered to the listeners only if (and when) this transaction commits.
-                ids = self.session.scalars(insert(ChangeRow).returning(ChangeRow.id), rows).all()
-                payload = func.concat(func.current_schema(), " ", min(ids))
+                returning = ChangeRow.id, ChangeRow.entity, ChangeRow.entity_id
+                inserted = self.session.execute(insert(ChangeRow).returning(*returning), rows).all()
+                items = ",".join(f"{i}:{e}:{e_id}" for i, e, e_id in inserted)
+                if len(items) > NOTIFY_ITEMS_MAX:
+                    items = ""
+                prefix = f"{min(r[0] for r in inserted)};{items};"
+                payload = func.concat(literal(prefix), func.current_schema())
                 self.session.execute(select(func.pg_notify(literal(CHANGES_CHANNEL), payload)))
             else:
                 self.session.execute(insert(ChangeRow), rows)

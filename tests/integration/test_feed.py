@@ -97,7 +97,8 @@ def test_a_change_committed_by_another_engine_reaches_the_feed(
 def test_an_idle_feed_never_reads_the_changes_table(
     container: bootstrap.Container, other: SqlUnitOfWorkFactory, feed: Any
 ) -> None:
-    """SQLite asks ``data_version`` only; PostgreSQL sends nothing at all while idle."""
+    """SQLite asks ``data_version`` only; PostgreSQL sends nothing at all while idle, and
+    nothing either to deliver a change: the notification lists it."""
     engine = feed.engine if isinstance(feed, PgChangeFeed) else container.engine
     sent = statements(engine)
     for _ in range(50):
@@ -110,7 +111,31 @@ def test_an_idle_feed_never_reads_the_changes_table(
     assert ("crew", crew.id) in {
         (c.entity, c.entity_id) for c in wait_for_changes(feed, {("crew", crew.id)})
     }
-    assert [s for s in sent if "changes" in s]
+    if isinstance(feed, PgChangeFeed):
+        assert sent == []
+    else:
+        assert [s for s in sent if "changes" in s]
+
+
+@pg_only
+@pytest.mark.postgres
+def test_too_many_changes_to_list_are_read_from_the_table(
+    pg_container: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notification whose list would not fit says only where to read from."""
+    monkeypatch.setattr("storage.uow.NOTIFY_ITEMS_MAX", 0)
+    feed = pg_container.change_feed()
+    assert isinstance(feed, PgChangeFeed)
+    sent = statements(feed.engine)
+    try:
+        crews = [add_crew(pg_container.services, f"救援{n}组") for n in range(3)]
+        want = {("crew", c.id or 0) for c in crews}
+        changes = wait_for_changes(feed, want)
+        assert {(c.entity, c.entity_id) for c in changes} == want
+        assert [s for s in sent if "changes" in s]
+        assert feed.wait(0.1) == []
+    finally:
+        feed.close()
 
 
 def test_wait_returns_at_once_on_a_change_and_after_the_timeout_otherwise(
@@ -197,9 +222,15 @@ def pg_container(clock: ManualClock) -> Iterator[bootstrap.Container]:
 
 @pg_only
 @pytest.mark.postgres
+@pytest.mark.parametrize("listed", [True, False], ids=["listed", "read-from-table"])
 def test_a_transaction_committing_its_lower_ids_last_is_not_lost(
-    pg_container: bootstrap.Container, clock: ManualClock
+    pg_container: bootstrap.Container,
+    clock: ManualClock,
+    listed: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if not listed:
+        monkeypatch.setattr("storage.uow.NOTIFY_ITEMS_MAX", 0)
     container = pg_container
     early, late = add_crew(container.services, "救援1组"), add_crew(container.services, "救援2组")
     assert early.id is not None and late.id is not None

@@ -409,7 +409,8 @@ async def test_sqlite_banner_follows_the_feed_and_the_board_reloads_once(
             opened[-1].down = True
             await until(pilot, lambda: banner_text(board) == BANNER_EN, 5)
             banner = board.query_one("#db-banner")
-            assert banner.region.y == 0 and banner.region.width == 120  # docked on top
+            await until(pilot, lambda: banner.region.width == 120, 5)
+            assert banner.region.y == 0  # docked on top, the whole width
             # A screen opened during the outage shows it too; a modal shows the one below.
             form = TypingForm()
             await app.push_screen(form)
