@@ -14,7 +14,6 @@ from sqlalchemy import Engine, inspect
 
 from callcenter import sla
 from callcenter.clock import Clock, SystemClock
-from callcenter.domain import Role
 from callcenter.errors import DatabaseUnavailable, SchemaOutOfDate
 from callcenter.i18n import _, set_language
 from callcenter.services import Services
@@ -129,24 +128,76 @@ def prepare_database(settings: Settings, engine: Engine) -> bool:
     )
 
 
+def read_only_url(url: str) -> str:
+    """``url`` opened read-only at the database level, not only in the services.
+
+    SQLite: the file is opened with ``mode=ro`` (a URI filename), so any write fails in
+    SQLite itself; the change feed (``PRAGMA data_version``) still works. PostgreSQL: every
+    transaction of the session is ``READ ONLY`` (``default_transaction_read_only``).
+    """
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return url
+        return f"sqlite:///file:{quote(str(Path(path).resolve()))}?mode=ro&uri=true"
+    query = dict(parsed.query)
+    options = query.get("options", "")
+    options = options if isinstance(options, str) else " ".join(options)
+    query["options"] = (options + " -c default_transaction_read_only=on").strip()
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+def _os_login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in a bare container
+        return ""
+
+
 def build(
     settings: Settings,
     *,
     clock: Clock | None = None,
     prepare: bool = True,
     read_only: bool = False,
+    identify: bool = True,
 ) -> Container:
-    """Everything a session needs, built from ``settings``."""
+    """Everything a session needs, built from ``settings``.
+
+    ``identify``: the session acts for ``settings.user``, who must be active staff (else
+    :class:`callcenter.staff.NotStaff`); the first user of a database without staff becomes
+    its administrator. ``identify=False`` builds a trusted internal session (no role).
+    ``read_only``: the supervisor board; the database itself is opened read-only.
+    """
+    from callcenter import staff as staff_mod
+
     set_language(settings.language)
-    if is_sqlite(settings.database_url):
+    if is_sqlite(settings.database_url) and not read_only:
         path = settings.database_url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.database_url)
     clock = clock or SystemClock()
-    first = prepare_database(settings, engine) if prepare else False
+    if read_only:
+        engine = make_engine(read_only_url(settings.database_url))
+        try:
+            check_schema(settings, engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        first = False
+    else:
+        engine = make_engine(settings.database_url)
+        first = prepare_database(settings, engine) if prepare else False
     uow = SqlUnitOfWorkFactory(engine, clock)
     policy = sla.load_policy(settings.policy, settings.config_path.parent if settings.config_path else None)
+    login = _os_login()
     services = Services(
         uow,
         clock,
@@ -156,14 +207,57 @@ def build(
         speed_kmh=settings.average_speed_kmh,
         depot=(settings.depot_lat, settings.depot_lon),
         read_only=read_only,
+        audit_details={"os_user": login} if login and login != settings.user else None,
     )
     container = Container(settings, engine, clock, uow, policy, services, first_start=first)
-    if first and not read_only:
-        services.ensure_staff(settings.user, settings.user, Role.ADMIN)
-        if settings.is_default_database:
-            load_demo(container)
-            container.notices.append(_("A new database was filled with demo data."))
+    try:
+        if identify:
+            identity = staff_mod.identify(services, settings.user, read_only=read_only)
+            services.staff = identity.staff
+            if identity.first_admin:
+                container.notices.append(first_admin_notice(settings.user))
+        elif first and not read_only:
+            staff_mod.claim_first_admin(services, settings.user)
+    except BaseException:
+        engine.dispose()
+        raise
+    if first and not read_only and settings.is_default_database:
+        load_demo(container)
+        container.notices.append(_("A new database was filled with demo data."))
     return container
+
+
+def first_admin_notice(user: str) -> str:
+    return _(
+        "This database had no staff: you ({user}) are now its administrator. "
+        "Add the others with: callcenter staff add LOGIN --name NAME --role operator"
+    ).format(user=user)
+
+
+def check_schema(settings: Settings, engine: Engine) -> None:
+    """A read-only session cannot upgrade: the schema must be current already."""
+    check_connection(engine)
+    head = head_revision(settings.database_url)
+    current = current_revision(engine)
+    if current != head:
+        raise SchemaOutOfDate(
+            _("The database schema is at {current}, the application needs {head}: "
+              "run 'callcenter db upgrade'.").format(current=current or "empty", head=head)
+        )
+
+
+def claim_first_admin(settings: Settings) -> str | None:
+    """After ``callcenter db upgrade``: a database without staff gets ``settings.user`` as
+    its administrator. Returns the notice to print, or None."""
+    from callcenter import staff as staff_mod
+
+    container = build(settings, prepare=False, identify=False)
+    try:
+        if staff_mod.claim_first_admin(container.services, settings.user) is None:
+            return None
+        return first_admin_notice(settings.user)
+    finally:
+        container.close()
 
 
 def load_demo(container: Container, seed: int = 7, reset: bool = False) -> Any:
@@ -208,6 +302,7 @@ def make_app(container: Container, **kwargs: Any) -> Any:
     from callcenter.delays import DelayCalls
     from screens.app import CallCenterApp
 
+    kwargs.setdefault("read_only", container.services.read_only)
     kwargs.setdefault(
         "delay_calls",
         DelayCalls.from_services(

@@ -12,6 +12,7 @@ from callcenter import __version__, settings as settings_mod
 
 EXIT_BAD_SETTING = 2
 EXIT_DATABASE = 3
+EXIT_DENIED = 4  # not staff, or the role may not do it
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +25,9 @@ def _parser() -> argparse.ArgumentParser:
             f"Default database:   {settings_mod.default_database_url()}\n"
             f"Log file:           {log_path}\n"
             "Environment: CALLCENTER_DATABASE_URL, CALLCENTER_LANG, CALLCENTER_TIMEZONE, "
-            "CALLCENTER_POLICY."
+            "CALLCENTER_POLICY.\n"
+            "You are your OS login (SSH keys are the authentication); CALLCENTER_USER "
+            "overrides it for tests and demos only (the audit log keeps the real login)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -36,6 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sub.add_parser("run", help="open the application (the default)")
+    sub.add_parser(
+        "board",
+        help="the supervisor board: dispatch board, crews and counters, read-only, live",
+    )
+    staff = sub.add_parser("staff", help="staff and roles (administrators): add, list, …")
+    staff_sub = staff.add_subparsers(dest="staff_command", metavar="ACTION", required=True)
+    add = staff_sub.add_parser("add", help="add USER (an OS login), or enable it again")
+    add.add_argument("username", metavar="USER")
+    add.add_argument("--name", default="", help="display name (default: USER)")
+    add.add_argument("--role", default="operator", help="operator, supervisor or admin")
+    staff_sub.add_parser("list", help="every member of staff, one a line")
+    disable = staff_sub.add_parser("disable", help="USER may no longer open the application")
+    disable.add_argument("username", metavar="USER")
+    role = staff_sub.add_parser("role", help="change the role of USER")
+    role.add_argument("username", metavar="USER")
+    role.add_argument("role", metavar="ROLE", help="operator, supervisor or admin")
     watch = sub.add_parser(
         "watch",
         help="sweep the SLA clocks headless and print the alerts raised (a server's watcher)",
@@ -94,13 +113,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except settings_mod.SettingsError as exc:
         return _fail(str(exc), EXIT_BAD_SETTING)
     _setup_logging()
-    from callcenter.errors import CallCenterError, DatabaseUnavailable, SchemaOutOfDate
+    from callcenter.errors import (
+        CallCenterError,
+        DatabaseUnavailable,
+        PermissionDenied,
+        SchemaOutOfDate,
+    )
 
     try:
         return _dispatch(args, settings)
     except (DatabaseUnavailable, SchemaOutOfDate) as exc:
         logging.getLogger(__name__).error("%s", exc)
         return _fail(str(exc), EXIT_DATABASE)
+    except PermissionDenied as exc:
+        logging.getLogger(__name__).warning("%s", exc)
+        return _fail(str(exc), EXIT_DENIED)
     except CallCenterError as exc:
         logging.getLogger(__name__).error("%s", exc)
         return _fail(str(exc), EXIT_BAD_SETTING)
@@ -113,6 +140,16 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
         return _db(args, settings)
     if args.command == "watch":
         return _watch(args, settings)
+    if args.command == "staff":
+        return _staff(args, settings)
+    if args.command == "board":
+        container = bootstrap.build(settings, read_only=True)
+        app = bootstrap.make_app(container, read_only=True)
+        try:
+            app.run()
+        finally:
+            container.close()
+        return app.return_code or 0
     if args.command == "demo":
         container = bootstrap.build(settings)
         if container.first_start and settings.is_default_database:
@@ -139,6 +176,9 @@ def _db(args: Any, settings: settings_mod.Settings) -> int:
         bootstrap.check_connection(engine)
         if args.db_command == "upgrade":
             bootstrap.upgrade(url)
+            notice = bootstrap.claim_first_admin(settings)
+            if notice:
+                print(notice)
         elif args.db_command == "downgrade":
             bootstrap.downgrade(url, args.revision)
         current = bootstrap.current_revision(engine)
@@ -148,6 +188,38 @@ def _db(args: Any, settings: settings_mod.Settings) -> int:
     finally:
         engine.dispose()
     return 0
+
+
+def _staff(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter staff add|list|disable|role``: one line per result, as administrator."""
+    from callcenter import bootstrap
+    from callcenter.i18n import _
+    from callcenter.staff import StaffDirectory, describe, parse_role
+
+    container = bootstrap.build(settings)
+    try:
+        for notice in container.notices:
+            print(notice)
+        directory = StaffDirectory(container.services)
+        if args.staff_command == "list":
+            for member in directory.list():
+                print(describe(member))
+        elif args.staff_command == "add":
+            member = directory.add(args.username, args.name, parse_role(args.role))
+            print(_("Added {user} ({name}) as {role}.").format(
+                user=member.username, name=member.display_name, role=member.role.label))
+        elif args.staff_command == "disable":
+            member = directory.disable(args.username)
+            print(_("Disabled {user}: they can no longer open the application.").format(
+                user=member.username))
+        elif args.staff_command == "role":
+            member = directory.set_role(args.username, parse_role(args.role))
+            print(_("{user} is now {role}.").format(
+                user=member.username, role=member.role.label))
+    finally:
+        container.close()
+    return 0
+
 
 def _watch(args: Any, settings: settings_mod.Settings) -> int:
     """``callcenter watch [--once] [--interval SECONDS]``: one line per alert raised."""

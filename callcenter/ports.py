@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import NamedTuple, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 from callcenter.domain import (
     Alert,
@@ -148,6 +149,31 @@ class StaffRepository(Protocol):
     def list(self) -> list[Staff]: ...
 
 
+@dataclass
+class AuditEntry:
+    """One line of the general audit log: a change made, or an action refused."""
+
+    at: datetime
+    actor: str
+    action: str
+    entity: str = ""
+    entity_id: int | None = None
+    allowed: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+class AuditLog(Protocol):
+    """Append-only: who did (or tried to do) what, when."""
+
+    def append(self, entry: AuditEntry) -> AuditEntry: ...
+    def recent(
+        self, *, limit: int = 100, actor: str | None = None, allowed: bool | None = None
+    ) -> list[AuditEntry]:
+        """The newest entries first, optionally only one actor's or only refusals."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolled back on exit unless :meth:`commit` was called."""
 
@@ -158,6 +184,7 @@ class UnitOfWork(Protocol):
     events: EventLog
     alerts: AlertRepository
     staff: StaffRepository
+    audit: AuditLog
 
     def __enter__(self) -> Self: ...
     def __exit__(

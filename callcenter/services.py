@@ -6,6 +6,8 @@ Services take plain values, return plain domain objects, and raise the errors of
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,7 +15,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from callcenter import sla, validation
+from callcenter import permissions, sla, validation
 from callcenter.clock import Clock
 from callcenter.dispatching import CrewOption, rank_crews
 from callcenter.domain import (
@@ -36,13 +38,16 @@ from callcenter.errors import (
     ConcurrencyConflict,
     InvalidTransition,
     NotFound,
+    PermissionDenied,
     ValidationError,
     ValidationErrors,
 )
 from callcenter.i18n import _
-from callcenter.ports import UnitOfWork, UnitOfWorkFactory
+from callcenter.permissions import Action
+from callcenter.ports import AuditEntry, UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -147,6 +152,8 @@ class Services:
         speed_kmh: float = 40.0,
         depot: tuple[float, float] = (22.5431, 114.0579),
         read_only: bool = False,
+        staff: Staff | None = None,
+        audit_details: dict[str, Any] | None = None,
     ) -> None:
         self.uow = uow
         self.clock = clock
@@ -156,17 +163,204 @@ class Services:
         self.speed_kmh = speed_kmh
         self.depot = depot
         self.read_only = read_only
+        # The member of staff this session acts for (bootstrap identifies them). None is a
+        # trusted internal caller (the sweep, the demo generator): no role is checked.
+        self.staff = staff
+        # Added to every audit row of this session (e.g. the real OS login).
+        self.audit_details = dict(audit_details or {})
+        self._local = threading.local()  # the write in progress on this thread
+        self._names: dict[str, str] = {}
+
+    # -- who may do what -------------------------------------------------------------
+    @property
+    def role(self) -> Role | None:
+        return self.staff.role if self.staff is not None else None
+
+    def may(self, action: str) -> bool:
+        """Whether this session may take ``action`` now (for hiding keys; not the check)."""
+        if self.read_only:
+            return False
+        if self.staff is None:
+            return True
+        return self.staff.active and permissions.is_allowed(self.staff.role, action)
+
+    def require(
+        self, action: str, *, entity: str = "", entity_id: int | None = None, **details: Any
+    ) -> None:
+        """Refuse ``action`` unless this session's role allows it.
+
+        A refusal raises :class:`PermissionDenied` with the translated reason, goes to the
+        application log, and to the audit log (``allowed=False``) once the write transaction
+        it happened in has been rolled back. Call it inside a write (``_write``'s ``work``)
+        or before one, e.g. ``services.require(Action.EXTEND_WITHOUT_FORCE_MAJEURE)``.
+        """
+        if self.read_only:
+            self._refuse(action, _("This board is read-only."), "read_only", entity, entity_id,
+                         details)
+        if self.staff is None:
+            return
+        if not self.staff.active:
+            self._refuse(
+                action,
+                _("{user} is no longer active staff: ask an administrator.").format(
+                    user=self.staff.username
+                ),
+                "inactive", entity, entity_id, details,
+            )
+        if not permissions.is_allowed(self.staff.role, action):
+            self._refuse(
+                action,
+                permissions.refusal(self.staff.display_name, self.staff.role, action),
+                "role", entity, entity_id, details,
+            )
+
+    def _refuse(
+        self,
+        action: str,
+        reason: str,
+        code: str,
+        entity: str,
+        entity_id: int | None,
+        details: dict[str, Any],
+    ) -> None:
+        log.warning("refused %s to %s (%s): %s", action, self.actor, code, reason)
+        exc = PermissionDenied(reason)
+        entry = AuditEntry(
+            at=self.clock.now(),
+            actor=self.actor,
+            action=str(action),
+            entity=entity,
+            entity_id=entity_id,
+            allowed=False,
+            details=_jsonable(
+                {**self.audit_details, **details, "refused": code,
+                 "role": self.role.value if self.role else None}
+            ),
+        )
+        if self.read_only:
+            raise exc  # nothing can be written: the application log has it
+        if getattr(self._local, "depth", 0):
+            exc.audit_entry = entry  # type: ignore[attr-defined]  # _write records it
+            raise exc
+        self._record_refusal(entry)
+        raise exc
+
+    def _record_refusal(self, entry: AuditEntry) -> None:
+        """Write a refusal to the audit log in its own transaction."""
+        try:
+            with self.uow(write=True) as uow:
+                uow.audit.append(entry)
+                uow.commit()
+        except Exception:  # the refusal itself must still reach the user
+            log.exception("could not write the refusal of %s to the audit log", entry.action)
+
+    def _refresh_staff(self, uow: UnitOfWork) -> None:
+        """Re-read this session's role in the write transaction: changes apply at once."""
+        if self.staff is None:
+            return
+        current = uow.staff.get(self.actor)
+        if current is None:
+            current = Staff(self.staff.username, self.staff.display_name, self.staff.role,
+                            active=False, id=self.staff.id)
+        self.staff = current
+        self._names[current.username] = current.display_name
+
+    def _note(self, action: str | None = None, **details: Any) -> None:
+        """Inside a write: name the action taken (when the state decided it) and add details
+        to its audit row."""
+        if action is not None:
+            self._local.action = str(action)
+        self._local.details.update(details)
+
+    def _who(self, uow: UnitOfWork, username: str | None) -> str:
+        """A member of staff's display name (their username when they have none)."""
+        if not username:
+            return "?"
+        if username not in self._names:
+            staff = uow.staff.get(username)
+            self._names[username] = staff.display_name if staff and staff.display_name else (
+                username
+            )
+        return self._names[username]
+
+    def display_name(self, username: str) -> str:
+        """The display name of ``username`` for messages ("changed by 王芳 at 22:31")."""
+        if username in self._names:
+            return self._names[username]
+        return self._read(lambda uow: self._who(uow, username))
 
     # -- helpers ---------------------------------------------------------------------
-    def _write(self, work: Callable[[UnitOfWork], T]) -> T:
+    def _write(
+        self,
+        work: Callable[[UnitOfWork], T],
+        *,
+        action: str | None = None,
+        entity: str = "",
+        entity_id: int | None = None,
+    ) -> T:
+        """Run ``work`` in one write transaction, after the permission check, and add the
+        audit row of the change to the same transaction."""
+        action = str(action or _action_name(work))
         if self.read_only:
-            from callcenter.errors import PermissionDenied
+            self.require(action, entity=entity, entity_id=entity_id)
+        outer = not getattr(self._local, "depth", 0)
+        if outer:
+            self._local.depth = 0
+            self._local.action = action
+            self._local.details = {}
+        self._local.depth += 1
+        try:
+            with self.uow(write=True) as uow:
+                self._refresh_staff(uow)
+                self.require(action, entity=entity, entity_id=entity_id)
+                result = work(uow)
+                if outer:
+                    kind, ident = _entity_of(result)
+                    uow.audit.append(
+                        AuditEntry(
+                            at=self.clock.now(),
+                            actor=self.actor,
+                            action=self._local.action,
+                            entity=entity or kind,
+                            entity_id=entity_id if entity_id is not None else ident,
+                            allowed=True,
+                            details=_jsonable({**self.audit_details, **self._local.details}),
+                        )
+                    )
+                uow.commit()
+                return result
+        except PermissionDenied as exc:
+            entry = getattr(exc, "audit_entry", None)
+            if outer and entry is not None:
+                del exc.audit_entry  # type: ignore[attr-defined]
+                self._record_refusal(entry)
+            raise
+        finally:
+            self._local.depth -= 1
 
-            raise PermissionDenied(_("This board is read-only."))
-        with self.uow(write=True) as uow:
-            result = work(uow)
-            uow.commit()
-            return result
+    def read(self, work: Callable[[UnitOfWork], T]) -> T:
+        """A read use-case defined outside this class, in one read transaction."""
+        return self._read(work)
+
+    def note(self, action: str | None = None, **details: Any) -> None:
+        """Inside :meth:`write`: see :meth:`_note`."""
+        self._note(action, **details)
+
+    def audit_refusal(self, entry: AuditEntry) -> None:
+        """Record a refusal decided outside the services (e.g. a session not opened)."""
+        self._record_refusal(entry)
+
+    def write(
+        self,
+        work: Callable[[UnitOfWork], T],
+        *,
+        action: str,
+        entity: str = "",
+        entity_id: int | None = None,
+    ) -> T:
+        """A write use-case defined outside this class (e.g. ``callcenter.staff``): checked,
+        audited and committed like every other."""
+        return self._write(work, action=action, entity=entity, entity_id=entity_id)
 
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
         with self.uow(write=False) as uow:
@@ -183,13 +377,14 @@ class Services:
         if case is None:
             raise NotFound(_("Case {id} not found.").format(id=case_id))
         if version is not None and case.version != version:
+            who = self._who(uow, case.updated_by)
             raise ConcurrencyConflict(
                 _("Case {number} was changed by {who} at {when}.").format(
                     number=case.number,
-                    who=case.updated_by or "?",
+                    who=who,
                     when=self.local(case.updated_at) if case.updated_at else "?",
                 ),
-                changed_by=case.updated_by,
+                changed_by=who,
                 changed_at=case.updated_at,
             )
         return case
@@ -330,7 +525,7 @@ class Services:
                 self._event(uow, case, "fee_agreed", fee=case.fee_quote)
             return case
 
-        return self._write(work)
+        return self._write(work, action=Action.TAKE_CALL)
 
     def _archive(
         self, uow: UnitOfWork, intake: Intake, checked: CheckedIntake, now: datetime
@@ -412,7 +607,7 @@ class Services:
             self._event(uow, case, "fee_agreed", fee=case.fee_quote)
             return case
 
-        return self._write(work)
+        return self._write(work, action=Action.AGREE_FEE)
 
     # -- dispatch and lifecycle ------------------------------------------------------
     def crew_options(self, case: Case) -> list[CrewOption]:
@@ -436,6 +631,7 @@ class Services:
                     _("Case {number} is {status}; only a received case can be dispatched.").format(
                         number=case.number, status=case.status.label
                     )
+                    + self._dispatched_by(uow, case)
                 )
             if not case.fee_agreed:
                 raise InvalidTransition(
@@ -447,6 +643,7 @@ class Services:
                     _("Crew {code} is {status}, not available.").format(
                         code=crew.code, status=crew.status.label
                     )
+                    + self._taken_by(uow, crew)
                 )
             now = self.clock.now()
             case.status = CaseStatus.DISPATCHED
@@ -460,19 +657,119 @@ class Services:
             assert case.id is not None and crew.id is not None
             uow.assignments.add(Assignment(case.id, crew.id, now, self.actor))
             self._event(uow, case, "dispatched", crew=crew.code, crew_id=crew.id)
+            self._note(crew=crew.code, crew_id=crew.id)
             return case
 
-        return self._write(work)
+        return self._write(work, action=Action.DISPATCH)
+
+    def reassign(
+        self,
+        case_id: int,
+        crew_id: int,
+        *,
+        case_version: int,
+        crew_version: int | None = None,
+        reason: str = "",
+    ) -> Case:
+        """Give a dispatched case another crew (supervisor): the old crew is released.
+
+        The version of the case the supervisor saw is required: a reassignment never
+        overwrites a change made meanwhile. The first promise to the owner stands.
+        """
+
+        def work(uow: UnitOfWork) -> Case:
+            case = self._case(uow, case_id, case_version)
+            self.require(Action.REASSIGN_CREW, entity="case", entity_id=case_id)
+            if case.status not in (CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE) or (
+                case.crew_id is None
+            ):
+                raise InvalidTransition(
+                    _("Case {number} is {status}: only a case a crew is on its way to can be "
+                      "given another crew.").format(number=case.number, status=case.status.label)
+                )
+            if case.crew_id == crew_id:
+                raise InvalidTransition(_("That crew is already on this case."))
+            # Lock both crews in id order: two reassignments never wait on each other.
+            crews: dict[int, Crew] = {}
+            for cid in sorted((case.crew_id, crew_id)):
+                crews[cid] = self._crew(uow, cid, crew_version if cid == crew_id else None)
+            old, new = crews[case.crew_id], crews[crew_id]
+            if new.status is not CrewStatus.AVAILABLE or new.current_case_id is not None:
+                raise InvalidTransition(
+                    _("Crew {code} is {status}, not available.").format(
+                        code=new.code, status=new.status.label
+                    )
+                    + self._taken_by(uow, new)
+                )
+            now = self.clock.now()
+            assert case.id is not None and new.id is not None
+            if old.current_case_id == case.id:
+                old.status = CrewStatus.AVAILABLE
+                old.current_case_id = None
+                uow.crews.save(old)
+            uow.assignments.release(case.id, now)
+            case.status = CaseStatus.DISPATCHED
+            case.en_route_at = None
+            case.crew_id = new.id
+            self._touch(case)
+            uow.cases.save(case)
+            new.status = CrewStatus.DISPATCHED
+            new.current_case_id = case.id
+            uow.crews.save(new)
+            uow.assignments.add(Assignment(case.id, new.id, now, self.actor))
+            self._event(uow, case, "reassigned", crew=new.code, crew_id=new.id,
+                        previous=old.code, previous_id=old.id, reason=reason.strip())
+            self._note(crew=new.code, previous=old.code)
+            return case
+
+        return self._write(work, action=Action.REASSIGN_CREW, entity="case", entity_id=case_id)
 
     def _crew(self, uow: UnitOfWork, crew_id: int, version: int | None) -> Crew:
         crew = uow.crews.get(crew_id)
         if crew is None:
             raise NotFound(_("Crew {id} not found.").format(id=crew_id))
         if version is not None and crew.version != version:
+            # changed_by stays empty: it marks a conflict on the case itself (screens).
             raise ConcurrencyConflict(
                 _("Crew {code} was changed by someone else.").format(code=crew.code)
+                + self._taken_by(uow, crew)
             )
         return crew
+
+    def _assignment_text(self, uow: UnitOfWork, case_id: int) -> tuple[str, str, str] | None:
+        """(case number, who, when) of the crew assignment now on ``case_id``."""
+        assignment = uow.assignments.current_for_case(case_id)
+        if assignment is None:
+            return None
+        found = uow.cases.list_by_ids([case_id])  # unlocked: never wait on another case
+        number = found[0].number if found else str(case_id)
+        return number, self._who(uow, assignment.assigned_by), self.local(assignment.assigned_at)
+
+    def _taken_by(self, uow: UnitOfWork, crew: Crew) -> str:
+        """" Dispatched to case N by WHO at HH:MM." for a crew on a case, else ""."""
+        if crew.current_case_id is None:
+            return ""
+        found = self._assignment_text(uow, crew.current_case_id)
+        if found is None:
+            return ""
+        number, who, when = found
+        return " " + _("Dispatched to case {number} by {who} at {when}.").format(
+            number=number, who=who, when=when
+        )
+
+    def _dispatched_by(self, uow: UnitOfWork, case: Case) -> str:
+        """" Crew C was dispatched by WHO at HH:MM." for a case with a crew, else ""."""
+        if case.crew_id is None or case.id is None:
+            return ""
+        assignment = uow.assignments.current_for_case(case.id)
+        if assignment is None:
+            return ""
+        crew = uow.crews.get(case.crew_id)
+        return " " + _("Crew {crew} was dispatched by {who} at {when}.").format(
+            crew=crew.code if crew else case.crew_id,
+            who=self._who(uow, assignment.assigned_by),
+            when=self.local(assignment.assigned_at),
+        )
 
     def _advance(
         self,
@@ -484,6 +781,8 @@ class Services:
         crew_status: CrewStatus | None,
         event: str,
         release: bool = False,
+        *,
+        action: str,
         **details: Any,
     ) -> Case:
         def work(uow: UnitOfWork) -> Case:
@@ -511,12 +810,12 @@ class Services:
             self._event(uow, case, event, **details)
             return case
 
-        return self._write(work)
+        return self._write(work, action=action)
 
     def en_route(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
             case_id, version, (CaseStatus.DISPATCHED,), CaseStatus.EN_ROUTE, "en_route_at",
-            CrewStatus.EN_ROUTE, "en_route",
+            CrewStatus.EN_ROUTE, "en_route", action=Action.EN_ROUTE,
         )
 
     def arrive(self, case_id: int, checklist: Checklist, version: int | None = None) -> Case:
@@ -528,26 +827,27 @@ class Services:
             )
         return self._advance(
             case_id, version, (CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE), CaseStatus.ON_SCENE,
-            "arrived_at", CrewStatus.ON_SCENE, "arrived",
+            "arrived_at", CrewStatus.ON_SCENE, "arrived", action=Action.ARRIVE,
             checklist={k: getattr(checklist, k) for k in checklist.__dataclass_fields__},
         )
 
     def complete(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
             case_id, version, (CaseStatus.ON_SCENE,), CaseStatus.COMPLETED, "completed_at",
-            CrewStatus.RETURNING, "completed",
+            CrewStatus.RETURNING, "completed", action=Action.COMPLETE,
         )
 
     def report_back(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
             case_id, version, (CaseStatus.COMPLETED,), CaseStatus.REPORTED_BACK,
             "reported_back_at", CrewStatus.AVAILABLE, "reported_back", release=True,
+            action=Action.REPORT_BACK,
         )
 
     def close(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
             case_id, version, (CaseStatus.REPORTED_BACK,), CaseStatus.CLOSED, "closed_at",
-            None, "closed",
+            None, "closed", action=Action.CLOSE,
         )
 
     def cancel(self, case_id: int, reason: str, version: int | None = None) -> Case:
@@ -563,6 +863,11 @@ class Services:
                         number=case.number, status=case.status.label
                     )
                 )
+            if case.status is not CaseStatus.RECEIVED or case.crew_id is not None:
+                # A crew is on it: only a supervisor calls it off.
+                self.require(Action.CANCEL_DISPATCHED, entity="case", entity_id=case_id,
+                             status=case.status.value)
+                self._note(action=Action.CANCEL_DISPATCHED)
             now = self.clock.now()
             case.status = CaseStatus.CANCELLED
             case.cancelled_at = now
@@ -578,9 +883,10 @@ class Services:
                 assert case.id is not None
                 uow.assignments.release(case.id, now)
             self._event(uow, case, "cancelled", reason=reason)
+            self._note(reason=reason)
             return case
 
-        return self._write(work)
+        return self._write(work, action=Action.CANCEL)
 
     # -- reading ---------------------------------------------------------------------
     def open_cases(self) -> list[Case]:
@@ -623,7 +929,7 @@ class Services:
                 return existing
             return uow.staff.add(Staff(username, display_name, role))
 
-        return self._write(work)
+        return self._write(work, action=Action.MANAGE_STAFF)
 
 
 def _parse_coordinates(text: str) -> tuple[float, float] | None:
@@ -640,6 +946,26 @@ def _parse_coordinates(text: str) -> tuple[float, float] | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValidationError("coordinates", _("Coordinates out of range."))
     return lat, lon
+
+
+def _action_name(work: Callable[..., object]) -> str:
+    """The use-case a ``work`` closure belongs to: ``Services.notify_delay.<locals>.work`` →
+    ``notify_delay`` (the audit log's action when none is given)."""
+    qualname = getattr(work, "__qualname__", "") or "write"
+    return qualname.split(".<locals>", 1)[0].rsplit(".", 1)[-1]
+
+
+def _entity_of(result: object) -> tuple[str, int | None]:
+    """The audit log's (entity, id) of what a write returned."""
+    kinds: tuple[tuple[type, str], ...] = (
+        (Case, "case"), (Crew, "crew"), (Customer, "customer"), (Staff, "staff"),
+    )
+    for cls, name in kinds:
+        if isinstance(result, cls):
+            return name, getattr(result, "id", None)
+    if result is not None and type(result).__name__ == "Alert":
+        return "alert", getattr(result, "id", None)
+    return "", None
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:

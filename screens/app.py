@@ -9,16 +9,19 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -34,12 +37,24 @@ from callcenter.settings import Settings, state_dir
 from callcenter.watch import Sweeper
 from screens.board import BoardScreen
 from screens.delay import DelayCallsMixin
+from screens.filters import SupervisorBoardScreen
 from screens.help import HelpScreen
 from screens.i18n_bindings import translate_bindings
 from screens.intake import DraftOfferScreen, IntakeScreen, saved_time
 from screens.messages import DatabaseState, DataChanged
 
 log = logging.getLogger(__name__)
+
+#: What a read-only session (``callcenter board``) may still do: actions of our own screens
+#: and app not named here are refused, whatever key, link or palette entry asks for them.
+#: Textual's own actions (palette, quit, focus) and widgets' keys (cursor, scroll, typing)
+#: are always allowed: the use-cases are bound on screens.
+READ_ONLY_ACTIONS = frozenset(
+    {
+        "help", "quit", "refresh", "back", "dismiss", "dismiss_none", "close",
+        "open", "open_case", "search", "crews", "filter", "late_only", "clear_filter",
+    }
+)
 
 #: The longest the feed worker blocks in ``feed.wait`` before it looks whether to stop.
 FEED_WAIT_S = 0.5
@@ -83,7 +98,9 @@ class ActionsProvider(Provider):
 class CallCenterApp(DelayCallsMixin, App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ActionsProvider}
-    BINDINGS = [Binding("f1", "help", "Help", show=False)]
+    BINDINGS = [
+        Binding("f1", "help", "Help", show=False),
+    ]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
@@ -95,11 +112,14 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         notices: Iterable[str] = (),
         feed_interval: float | None = None,
         drafts: DraftStore | None = None,
+        read_only: bool = False,
         delay_calls: DelayCalls | None = None,
         sweeper: Callable[[], Sweeper] | None = None,
         watch: bool | None = None,
     ) -> None:
         super().__init__()
+        # The supervisor board: no action that writes (see ``allows_action``).
+        self.read_only = read_only or services.read_only
         translate_bindings(self)
         self.services = services
         self.settings = settings
@@ -114,7 +134,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self._notices = list(notices)
         self.db_error: str | None = None
         self.title = _("24-hour Rescue Call Centre")
-        self.sub_title = settings.user
+        self.sub_title = session_title(services, settings.user, self.read_only)
         # The half-typed call of this operator, kept on disk (screens/intake.py).
         self.drafts = (
             drafts if drafts is not None
@@ -129,8 +149,9 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         return self.clock.now()
 
     def on_mount(self) -> None:
-        self.push_screen(BoardScreen())
-        self.offer_draft()
+        self.push_screen(SupervisorBoardScreen() if self.read_only else BoardScreen())
+        if not self.read_only:
+            self.offer_draft()
         self._install_signal_handlers()
         for notice in self._notices:
             self.notify(notice)
@@ -170,6 +191,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def action_new_call(self) -> None:
         """Open the intake form (the form restores a kept draft itself)."""
+        if self.read_only:
+            return
         if any(isinstance(screen, IntakeScreen) for screen in self.screen_stack):
             return
         if not isinstance(self.screen, BoardScreen):
@@ -329,6 +352,51 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
             self.notify(str(event.worker.error), severity="error", timeout=10)
 
+    # -- read-only sessions (``callcenter board``) ---------------------------------------
+    def allows_action(self, namespace: object, action: str) -> bool:
+        """Whether ``action`` of ``namespace`` may run in this session."""
+        if not self.read_only or action in READ_ONLY_ACTIONS:
+            return True
+        if isinstance(namespace, Widget) and not isinstance(namespace, Screen):
+            return True  # a widget's own keys move a cursor or edit a field; screens write
+        if getattr(namespace, "read_only_safe", False):
+            return True  # a screen that declares it never writes (e.g. the filter modal)
+        method = getattr(namespace, f"_action_{action}", None) or getattr(
+            namespace, f"action_{action}", None
+        )
+        # Textual's own actions (cursor, scroll, focus, palette, quit) never write.
+        return method is not None and getattr(method, "__module__", "").startswith("textual.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not self.allows_action(self, action):
+            return False
+        return super().check_action(action, parameters)
+
+    def _check_action_state(self, action: str, default_namespace: DOMNode) -> bool | None:
+        # Hides the keys of write actions from every footer of a read-only session.
+        target, name, _params = self._parse_action(action, default_namespace)
+        if not self.allows_action(target, name):
+            return False
+        return super()._check_action_state(action, default_namespace)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key, link and ``run_action`` passes here: a read-only session refuses
+        writes (the services refuse them again, and the database itself is read-only)."""
+        if self.read_only:
+            target, name, _params = self._parse_action(
+                action, self if default_namespace is None else default_namespace, namespaces
+            )
+            if not self.allows_action(target, name):
+                log.warning("read-only session %s: refused action %s", self.settings.user, name)
+                self.notify(_("This board is read-only."), severity="warning")
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
     def action_help(self) -> None:
         keys = [
             (b.key_display or self.get_key_display(b), b.description)
@@ -341,6 +409,15 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         screen = self.screen
         if isinstance(screen, BoardScreen):
             screen.load()
+
+
+def session_title(services: Services, user: str, read_only: bool) -> str:
+    """"王芳 (Operator)" and, on the supervisor board, "· read-only"."""
+    staff = services.staff
+    title = f"{staff.display_name} ({staff.role.label})" if staff is not None else user
+    if read_only:
+        return _("{who} · read-only").format(who=title)
+    return title
 
 
 def detach_from_terminal() -> None:

@@ -36,11 +36,12 @@ from callcenter.domain import (
 )
 from callcenter.errors import ConcurrencyConflict
 from callcenter.i18n import _
-from callcenter.ports import AlertKey, CaseClockView
+from callcenter.ports import AlertKey, AuditEntry, CaseClockView
 from storage.convert import to_domain, to_row
 from storage.tables import (
     AlertRow,
     AssignmentRow,
+    AuditRow,
     CaseEventRow,
     CaseRow,
     CrewRow,
@@ -647,3 +648,41 @@ class SqlStaffRepository:
     def list(self) -> list[Staff]:
         rows = self.session.scalars(select(StaffRow).order_by(StaffRow.username))
         return [to_domain(Staff, r) for r in rows]
+
+
+class SqlAuditLog:
+    """The general audit log (append-only): every change and every refused action."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        row = AuditRow(
+            at=entry.at,
+            actor=entry.actor[:64],
+            action=entry.action[:48],
+            entity=entry.entity[:16],
+            entity_id=entry.entity_id,
+            allowed=entry.allowed,
+            details=entry.details,
+        )
+        self.session.add(row)
+        self.session.flush()
+        entry.id = row.id
+        return entry
+
+    def recent(
+        self, *, limit: int = 100, actor: str | None = None, allowed: bool | None = None
+    ) -> list[AuditEntry]:
+        query = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        if allowed is not None:
+            query = query.where(AuditRow.allowed.is_(allowed))
+        return [
+            AuditEntry(
+                at=r.at, actor=r.actor, action=r.action, entity=r.entity,
+                entity_id=r.entity_id, allowed=r.allowed, details=dict(r.details or {}), id=r.id,
+            )
+            for r in self.session.scalars(query)
+        ]

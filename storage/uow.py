@@ -21,6 +21,7 @@ from storage.engine import writer
 from storage.repository import (
     SqlAlertRepository,
     SqlAssignmentRepository,
+    SqlAuditLog,
     SqlCaseRepository,
     SqlCrewRepository,
     SqlCustomerRepository,
@@ -120,6 +121,7 @@ class SqlUnitOfWork:
         self.events = SqlEventLog(self.session)
         self.alerts = SqlAlertRepository(self.session, self._touch, self._lock)
         self.staff = SqlStaffRepository(self.session, self._touch)
+        self.audit = SqlAuditLog(self.session)
         return self
 
     def __exit__(
