@@ -277,7 +277,9 @@ class BoardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._show_counters()
-        self.load()
+        # Paint the frame first, then read: the thread reading the cases would otherwise
+        # compete with the first paint for the interpreter.
+        self.call_after_refresh(self.load)
         self.set_interval(1.0, self._minute_tick)
 
     # -- loading ---------------------------------------------------------------------------
