@@ -86,6 +86,7 @@ def test_a_change_committed_by_another_engine_reaches_the_feed(
     assert feed.poll() == []
     crew = add_crew(container.services)
     assert crew.id is not None
+    wait_for_changes(feed, {("crew", crew.id)})  # this session's own commit
     rename_crew(other, crew.id, "王强")
     changes = wait_for_changes(feed, {("crew", crew.id)})
     assert ("crew", crew.id) in {(c.entity, c.entity_id) for c in changes}
