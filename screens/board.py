@@ -23,6 +23,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
 
 from callcenter.domain import Case, Crew, CrewStatus
 from callcenter.i18n import N_, _
@@ -252,6 +253,8 @@ class BoardScreen(Screen[None]):
         self._arrivals: tuple[int, int] | None = None
         self._arrivals_day: str = ""
         self._pending_select: int | None = None
+        self._reading = False
+        self._early: list[DataChanged] = []
 
     @property
     def cc(self) -> CallCenterApp:
@@ -283,8 +286,15 @@ class BoardScreen(Screen[None]):
         self.set_interval(1.0, self._minute_tick)
 
     # -- loading ---------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="board-load", exit_on_error=False)
     def load(self) -> None:
+        """(Re)read every open case, in a worker. Changes reported meanwhile are kept and
+        applied on top of what was read (older copies are skipped by their version)."""
+        self._reading = True
+        self._early.clear()
+        self._read_all()
+
+    @work(thread=True, exclusive=True, group="board-load", exit_on_error=False)
+    def _read_all(self) -> None:
         """Read every open case (one query), the crews and today's arrivals."""
         services = self.cc.services
         cases = services.open_cases()
@@ -312,11 +322,24 @@ class BoardScreen(Screen[None]):
         board.set_crews(self.crews.values())
         board.set_cases(message.cases)
         self.loaded = True
+        self._reading = False
+        early, self._early = self._early, []
+        for changed in early:
+            self._apply(changed)
         self._show_crews()
         self._show_counters()
         if self._pending_select is not None:
             board.select_case(self._pending_select)
             self._pending_select = None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "board-load" and event.state is WorkerState.ERROR:
+            # The read failed (the app reports why): apply what the feed said meanwhile.
+            self._reading = False
+            early, self._early = self._early, []
+            if self.loaded:
+                for changed in early:
+                    self._apply(changed)
 
     def on_board_screen_arrivals(self, message: Arrivals) -> None:
         self._arrivals = message.arrivals
@@ -331,12 +354,17 @@ class BoardScreen(Screen[None]):
 
     def on_data_changed(self, message: DataChanged) -> None:
         """Apply what the change feed reported: only these cases and crews."""
-        if not self.loaded:
+        if self._reading or not self.loaded:
+            self._early.append(message)  # applied once the cases are read
             return
+        self._apply(message)
+
+    def _apply(self, message: DataChanged) -> None:
         board = self.board
         if message.crews:
             for crew in message.crews:
-                if crew.id is not None:
+                known = self.crews.get(crew.id) if crew.id is not None else None
+                if crew.id is not None and (known is None or known.version <= crew.version):
                     self.crews[crew.id] = crew
             board.set_crews(self.crews.values())
         if message.cases:

@@ -22,6 +22,7 @@ from callcenter.domain import Case, CaseStatus
 from callcenter.services import Intake
 from callcenter.settings import Settings
 from screens.board import COMMANDS, BoardCommands, BoardScreen
+from screens.messages import DataChanged
 from screens.widgets.case_board import (
     AT_RISK,
     IDLE,
@@ -394,6 +395,22 @@ async def test_caller_markup_is_shown_verbatim_and_does_nothing(
             await pilot.click("#cases", offset=(x, row_y))
         await pilot.pause()
         assert app.is_running
+
+
+async def test_a_change_reported_while_the_board_reads_is_not_lost(make_app: Any) -> None:
+    app, container = make_app(language="en")
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        cases = container.services.open_cases()
+        target = cases[0]
+        assert target.id is not None
+        newer = dataclasses.replace(target, plate="粤B00001", version=target.version + 1)
+        screen.load()  # a re-read (as after an outage) is under way ...
+        screen.on_data_changed(DataChanged([newer], [], []))  # ... when the feed reports this
+        await wait_for(pilot, lambda: not screen._reading)
+        await pilot.pause()
+        # The read may have started before the change: the newer copy wins either way.
+        assert screen.board.cells(target.id)["plate"] == "粤B00001"
 
 
 async def test_cursor_stays_on_its_case_when_rows_move(make_app: Any, demo_url: str) -> None:
