@@ -528,7 +528,7 @@ def run(args: argparse.Namespace) -> int:
             environ,
             first_paint=marker,
             populated=NUMBER_RE,
-            **size,  # type: ignore[arg-type]
+            **size,
         )
         print(_line(figures), flush=True)
         return figures
@@ -546,7 +546,7 @@ def run(args: argparse.Namespace) -> int:
                     env,
                     first_paint=b"Time left",
                     populated=NUMBER_RE,
-                    **size,  # type: ignore[arg-type]
+                    **size,
                 )
                 print(_line(base), flush=True)
             rows.append(Row(n, ours, quiet, base))
@@ -557,7 +557,7 @@ def run(args: argparse.Namespace) -> int:
                 env,
                 first_paint=b"PID",
                 populated=b"PID",
-                **size,  # type: ignore[arg-type]
+                **size,
             )
             print(_line(htop), flush=True)
     finally:
