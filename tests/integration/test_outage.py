@@ -281,7 +281,7 @@ async def test_postgresql_stopped_for_30_seconds_and_started_again(
             await until(pilot, lambda: banner_text(form) == BANNER_EN, 10)
             assert banner_text(board) == BANNER_EN
             assert app.screen is form and field.value == typed
-            assert any("cannot be reached" in n for n in notifications(app))
+            await until(pilot, lambda: any("cannot be reached" in n for n in notifications(app)), 5)
 
             # Saving fails at once with the domain's error; the app stays responsive.
             with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
@@ -305,7 +305,7 @@ async def test_postgresql_stopped_for_30_seconds_and_started_again(
             await until(pilot, lambda: app.db_error is None, 20)
             await until(pilot, lambda: banner_text(form) is None, 5)
             assert banner_text(board) is None
-            assert "The database is back." in notifications(app)
+            await until(pilot, lambda: "The database is back." in notifications(app), 5)
             assert app.screen is form and field.value == typed + "X"
 
             # The application resumes: another session's new case reaches this board, and
@@ -401,8 +401,8 @@ async def test_sqlite_banner_follows_the_feed_and_the_board_reloads_once(
             board = app.screen
             assert isinstance(board, BoardScreen)
             await until(pilot, lambda: banner_text(board) is None, 5)
-            assert any("cannot be reached" in n for n in notifications(app))
-            assert "The database is back." in notifications(app)
+            await until(pilot, lambda: any("cannot be reached" in n for n in notifications(app)), 5)
+            await until(pilot, lambda: "The database is back." in notifications(app), 5)
             reloads = len(loads)
 
             # The database goes away while the app runs.
@@ -458,7 +458,9 @@ async def test_the_banner_speaks_chinese(
     app = bootstrap.make_app(container)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: feeds and isinstance(app.screen, BoardScreen), 5)
-        await until(pilot, lambda: banner_text(app.screen) == BANNER_ZH, 5)
+        board = app.screen
+        await until(pilot, lambda: banner_text(board) == BANNER_ZH, 5)
         feeds[-1].down = False
-        await until(pilot, lambda: banner_text(app.screen) is None, 5)
-        assert "数据库已恢复连接。" in notifications(app)
+        await until(pilot, lambda: app.db_error is None, 5)
+        await until(pilot, lambda: banner_text(board) is None, 5)
+        await until(pilot, lambda: "数据库已恢复连接。" in notifications(app), 5)
