@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import gc
 import logging
 import os
 import signal
+import termios
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -44,6 +46,10 @@ from screens.intake import DraftOfferScreen, IntakeScreen, saved_time
 from screens.messages import DatabaseState, DataChanged
 
 log = logging.getLogger(__name__)
+# A hang-up: how often the terminal is checked, and how long the exit may take before the
+# process leaves without its normal clean-up (the draft is on disk by then).
+HANGUP_POLL_S = 0.5
+EXIT_DEADLINE_S = 2.5
 
 #: What a read-only session (``callcenter board``) may still do: actions of our own screens
 #: and app not named here are refused, whatever key, link or palette entry asks for them.
@@ -137,11 +143,13 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.sub_title = session_title(services, settings.user, self.read_only)
         # The half-typed call of this operator, kept on disk (screens/intake.py).
         self.drafts = (
-            drafts if drafts is not None
+            drafts
+            if drafts is not None
             else DraftStore(state_dir() / "drafts", settings.user or "operator")
         )
         self._previous_signal_handlers: dict[int, object] = {}
         self._stopping_on_signal = False
+        self._terminal_watch_stop = threading.Event()
         # The SLA watch loop and the delay-call prompts (screens/delay.py).
         self.init_delay_calls(delay_calls, sweeper, watch)
 
@@ -154,7 +162,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             self.offer_draft()
         self._install_signal_handlers()
         for notice in self._notices:
-            self.notify(notice)
+            self.notify(notice, markup=False)
         self.screen_change_signal.subscribe(self, self.show_banner)
         threading.Thread(target=self.follow_feed, name="change-feed", daemon=True).start()
         # A full collection walks every object of Textual, Rich and SQLAlchemy and holds the
@@ -199,6 +207,21 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             return
         self.push_screen(IntakeScreen())
 
+    def _unblock_output(self) -> None:
+        """If Textual's output thread died on the dead terminal (EIO) before the hang-up
+        reached us, its bounded queue fills and the next screen update blocks the event loop
+        for good. Drain the queue so the application can finish its exit normally."""
+        writer = getattr(getattr(self, "_driver", None), "_writer_thread", None)
+        queue = getattr(writer, "_queue", None)
+        if writer is None or queue is None or writer.is_alive():
+            return
+
+        def drain() -> None:
+            while True:
+                queue.get()
+
+        threading.Thread(target=drain, name="dead-terminal-drain", daemon=True).start()
+
     def exit(self, *args: Any, **kwargs: Any) -> None:
         """Leave the application; an open intake form writes its draft first (quit, hang-up)."""
         self.save_drafts()
@@ -218,6 +241,9 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
         A plain ``signal.signal`` handler, not ``loop.add_signal_handler``: it runs in the
         main thread even if the event loop is blocked (e.g. on a write to a dead terminal).
+        A watcher thread also notices a terminal that hung up without a SIGHUP reaching us
+        (a shell that ignores or does not forward it): Textual's input thread would spin on
+        the end-of-file of the dead terminal forever.
         """
         if self.is_headless or threading.current_thread() is not threading.main_thread():
             return
@@ -225,8 +251,20 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         for sig in (getattr(signal, "SIGHUP", None), signal.SIGTERM):
             if sig is not None:
                 self._previous_signal_handlers[sig] = signal.signal(sig, self._on_signal)
+        if hasattr(signal, "SIGHUP") and terminal_alive():
+            threading.Thread(target=self._watch_terminal, name="hang-up-watch", daemon=True).start()
+
+    def _watch_terminal(self) -> None:
+        """Twice a second: is the terminal still there? If not, hang up as SIGHUP would."""
+        while not self._terminal_watch_stop.wait(HANGUP_POLL_S):
+            if not terminal_alive():
+                if not self._stopping_on_signal:
+                    log.warning("the terminal hung up without a SIGHUP")
+                    os.kill(os.getpid(), signal.SIGHUP)
+                return
 
     def _restore_signal_handlers(self) -> None:
+        self._terminal_watch_stop.set()
         for sig, handler in self._previous_signal_handlers.items():
             with contextlib.suppress(ValueError, TypeError):
                 signal.signal(sig, handler)  # type: ignore[arg-type]
@@ -240,14 +278,12 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.save_drafts()
         if signum == getattr(signal, "SIGHUP", None):
             detach_from_terminal()
-        # If the exit below cannot finish (a writer blocked on the dead terminal), leave
-        # anyway: the draft is already on disk.
-        watchdog = threading.Timer(3.0, os._exit, args=(128 + signum,))
+            self._unblock_output()
+        # If the exit below cannot finish, leave anyway: the draft is already on disk.
+        watchdog = threading.Timer(EXIT_DEADLINE_S, exit_now, args=(128 + signum,))
         watchdog.daemon = True
         watchdog.start()
-        self._loop_for_signals.call_soon_threadsafe(
-            partial(self.exit, None, 128 + signum)
-        )
+        self._loop_for_signals.call_soon_threadsafe(partial(self.exit, None, 128 + signum))
 
     def follow_feed(self) -> None:
         """Wait for what other sessions commit; post the changed cases and crews.
@@ -313,7 +349,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.db_error = message.error
         self.show_banner()
         if message.error and not was_down:
-            self.notify(message.error, severity="error", timeout=10)
+            self.notify(message.error, severity="error", timeout=10, markup=False)
         elif message.error is None and was_down:
             self.notify(_("The database is back."))
             self.reload_boards()
@@ -350,7 +386,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             log.error("worker %s failed", event.worker.name, exc_info=event.worker.error)
-            self.notify(str(event.worker.error), severity="error", timeout=10)
+            self.notify(str(event.worker.error), severity="error", timeout=10, markup=False)
 
     # -- read-only sessions (``callcenter board``) ---------------------------------------
     def allows_action(self, namespace: object, action: str) -> bool:
@@ -418,6 +454,27 @@ def session_title(services: Services, user: str, read_only: bool) -> str:
     if read_only:
         return _("{who} · read-only").format(who=title)
     return title
+
+
+def exit_now(code: int) -> None:
+    """The exit after a hang-up is stuck: say where in the log, then leave at once."""
+    log.error("the exit did not finish within %s s; leaving now", EXIT_DEADLINE_S)
+    for handler in logging.getLogger().handlers:
+        stream = getattr(handler, "stream", None)
+        if stream is not None and hasattr(stream, "fileno"):
+            with contextlib.suppress(Exception):
+                stream.flush()
+                faulthandler.dump_traceback(file=stream, all_threads=True)
+    os._exit(code)
+
+
+def terminal_alive(fd: int = 0) -> bool:
+    """False once the terminal on ``fd`` hung up (its ioctls then fail with EIO)."""
+    try:
+        termios.tcgetattr(fd)
+    except (termios.error, OSError, ValueError):
+        return False
+    return True
 
 
 def detach_from_terminal() -> None:

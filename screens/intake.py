@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from textual import events, on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -150,7 +151,14 @@ class IntakeScreen(Screen[int | None]):
 
     CSS_PATH = "intake.tcss"
     AUTO_FOCUS = "#in-caller_name"
+    # Tab, Shift+Tab and Enter are priority bindings: the focus moves before the next key is
+    # routed, so keys typed in a burst (type-ahead over a slow SSH link) land in the right
+    # field. Without them Textual moves the focus only after the key has bubbled up, and the
+    # keys typed just after a Tab go to the field that was left.
     BINDINGS = [
+        Binding("tab", "next_field", show=False, priority=True),
+        Binding("shift+tab", "previous_field", show=False, priority=True),
+        Binding("enter", "enter", show=False, priority=True),
         Binding("ctrl+s,f2", "save", N_("Save"), priority=True),
         Binding("ctrl+r", "fill_returning", N_("Fill from archive"), priority=True),
         Binding("escape", "leave", N_("Leave")),
@@ -522,9 +530,17 @@ class IntakeScreen(Screen[int | None]):
         if message is not None:
             self.set_error(name, message)
 
-    @on(Input.Submitted)
-    def _input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_enter(self) -> None:
+        """Enter in a one-line field moves on, like Tab; elsewhere it does its usual work
+        (opens a list, ticks a box, starts a new line of the fault description)."""
+        if not isinstance(self.focused, Input):
+            raise SkipAction()
         self.focus_next()
 
     @on(TextArea.Changed)
@@ -819,8 +835,13 @@ class IntakeScreen(Screen[int | None]):
         if self._saving:
             return
         self._saving = True
-        self.save_draft()
         self.query_one("#intake-head", Static).add_class("-saving")
+        # Ctrl+S is a priority key: keys typed just before it may still wait in the focused
+        # field's queue. Read the form after them.
+        (self.focused or self).call_later(self._save_now)
+
+    def _save_now(self) -> None:
+        self.save_draft()
         self.save_call(self.intake())
 
     @work(thread=True, exclusive=True, group="intake-save", exit_on_error=False)

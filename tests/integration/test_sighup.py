@@ -46,12 +46,15 @@ def plain(data: bytes) -> str:
 class Terminal:
     """``python -m callcenter`` in a pseudo-terminal, its output collected by a thread."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], shell: str = "") -> None:
+        command = [sys.executable, "-m", "callcenter", *args]
+        if shell:  # run under a shell (the session leader) that does this first
+            command = ["/bin/sh", "-c", f'{shell}; "$@"', "sh", *command]
         pid, master = pty.fork()
         if pid == 0:  # the child: its own session, the pty's slave as controlling terminal
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-                os.execve(sys.executable, [sys.executable, "-m", "callcenter", *args], env)
+                os.execve(command[0], command, env)
             finally:
                 os._exit(127)
         self.pid = pid
@@ -95,15 +98,16 @@ class Terminal:
         raise AssertionError(f"{needle!r} never appeared (exit status {self.status}):\n{tail}")
 
     def type(self, *keys: str) -> None:
-        """Type like a fast operator: 30 ms a key, a breath after Tab.
-
-        (Textual routes a key to the widget focused when the key is read; a key typed
-        before the Tab ahead of it has moved the focus can land on the previous field.)
-        """
+        """Type like a fast operator: a key every 30 ms."""
         assert self.master is not None
         for key in keys:
             os.write(self.master, key.encode("utf-8"))
-            time.sleep(0.2 if key == "\t" else 0.03)
+            time.sleep(0.03)
+
+    def burst(self, text: str) -> None:
+        """Many keys in one read, as type-ahead arrives over a slow SSH link."""
+        assert self.master is not None
+        os.write(self.master, text.encode("utf-8"))
 
     def hang_up(self) -> None:
         """What sshd does when the connection drops: close the master side."""
@@ -162,9 +166,11 @@ def terminals() -> Iterator[list[Terminal]]:
         terminal.kill()
 
 
-def start(terminals: list[Terminal], tmp_path: Path, env: dict[str, str]) -> Terminal:
+def start(
+    terminals: list[Terminal], tmp_path: Path, env: dict[str, str], shell: str = ""
+) -> Terminal:
     url = f"sqlite:///{tmp_path / 'data' / 'callcenter.sqlite3'}"
-    terminal = Terminal(["--database-url", url], env)
+    terminal = Terminal(["--database-url", url], env, shell)
     terminals.append(terminal)
     return terminal
 
@@ -196,9 +202,9 @@ def open_the_form(terminal: Terminal, timeout: float = 30.0) -> None:
 
 def type_a_call(terminal: Terminal) -> None:
     open_the_form(terminal)
-    terminal.type(*"Zhang Wei", "\t", *"13923456780", "\t", *"粤B8K7J6")
-    terminal.wait_for("B8K7J6")
-    terminal.type("\t", "\t", *"Sylphy")
+    terminal.type(*"Zhang Wei", "\t", *"13923456780", "\t")
+    # The rest in one burst: each key must still land in its own field.
+    terminal.burst("粤B8K7J6\t\tSylphy")
     terminal.wait_for("Sylphy")
 
 
@@ -253,3 +259,34 @@ def test_sigterm_keeps_the_draft_and_restores_the_terminal(
     assert draft_of(tmp_path)["plate"] == "粤B8K7J6"
     time.sleep(0.2)  # the last bytes of output
     assert b"\x1b[?1049l" in terminal.output  # the alternate screen was left
+
+
+def session_members(sid: int) -> list[int]:
+    """The processes still alive in session ``sid`` (Linux /proc)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_a_hang_up_that_sends_no_sighup_is_noticed(
+    tmp_path: Path, env: dict[str, str], terminals: list[Terminal]
+) -> None:
+    """The session leader is a shell that ignores SIGHUP and does not pass it on (as
+    ``nohup``-style wrappers do): the kernel's SIGHUP never reaches the application, whose
+    terminal is nevertheless dead. It must notice, keep the draft and leave, not spin."""
+    terminal = start(terminals, tmp_path, env, shell="trap '' HUP")
+    type_a_call(terminal)
+    terminal.hang_up()
+    took = terminal.wait_exit(timeout=EXIT_LIMIT_S + 5)
+    assert took is not None, f"still running: {session_members(terminal.pid)}"
+    print(f"\nno SIGHUP: the shell and the application ended {took:.2f} s after the hang-up")
+    assert took < EXIT_LIMIT_S
+    assert session_members(terminal.pid) == []
+    assert draft_of(tmp_path)["vehicle_model"] == "Sylphy"
