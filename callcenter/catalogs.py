@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,11 @@ def update() -> None:
 def compiled(language: str) -> bytes:
     from babel.messages.mofile import write_mo
 
+    catalog = read(language)
+    # Fixed dates: the compiled file depends on the .po only, not on when it was compiled.
+    catalog.creation_date = catalog.revision_date = datetime(2026, 1, 1, tzinfo=UTC)
     buffer = io.BytesIO()
-    write_mo(buffer, read(language), use_fuzzy=False)
+    write_mo(buffer, catalog, use_fuzzy=False)
     return buffer.getvalue()
 
 

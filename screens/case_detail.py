@@ -381,11 +381,11 @@ class CaseDetailScreen(Screen[None]):
         try:
             loaded = await asyncio.to_thread(self.read)
         except NotFound as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             self.app.pop_screen()
             return
         except CallCenterError as exc:
-            self.notify(error_text(exc, self.cc.tz), severity="error")
+            self.notify(error_text(exc, self.cc.tz), severity="error", markup=False)
             return
         self.show(loaded)
 

@@ -63,7 +63,7 @@ def test_bad_setting_is_one_line_exit_2() -> None:
 
 
 def test_unreachable_database_is_one_line_no_traceback() -> None:
-    result = run_cli("--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    result = run_cli("--lang", "en", "--database-url", "postgresql+psycopg://nobody@127.0.0.1:1/x")
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0
