@@ -1,6 +1,6 @@
 """Wall time of ``callcenter --help`` (target: median under 0.3 s). Prints figures.
 
-    python bench/cli_help.py [--runs 21]
+python bench/cli_help.py [--runs 21]
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
         times.append(time.perf_counter() - start)
-    print(f"callcenter --help over {args.runs} runs: median {statistics.median(times):.3f} s, "
-          f"min {min(times):.3f} s, max {max(times):.3f} s (target: median < 0.300 s)")
+    print(
+        f"callcenter --help over {args.runs} runs: median {statistics.median(times):.3f} s, "
+        f"min {min(times):.3f} s, max {max(times):.3f} s (target: median < 0.300 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -123,8 +123,10 @@ def prepare_database(settings: Settings, engine: Engine) -> bool:
         upgrade(settings.database_url)
         return new
     raise SchemaOutOfDate(
-        _("The database schema is at {current}, the application needs {head}: "
-          "run 'callcenter db upgrade'.").format(current=current or "empty", head=head)
+        _(
+            "The database schema is at {current}, the application needs {head}: "
+            "run 'callcenter db upgrade'."
+        ).format(current=current or "empty", head=head)
     )
 
 
@@ -196,7 +198,9 @@ def build(
         engine = make_engine(settings.database_url)
         first = prepare_database(settings, engine) if prepare else False
     uow = SqlUnitOfWorkFactory(engine, clock)
-    policy = sla.load_policy(settings.policy, settings.config_path.parent if settings.config_path else None)
+    policy = sla.load_policy(
+        settings.policy, settings.config_path.parent if settings.config_path else None
+    )
     login = _os_login()
     services = Services(
         uow,
@@ -241,8 +245,10 @@ def check_schema(settings: Settings, engine: Engine) -> None:
     current = current_revision(engine)
     if current != head:
         raise SchemaOutOfDate(
-            _("The database schema is at {current}, the application needs {head}: "
-              "run 'callcenter db upgrade'.").format(current=current or "empty", head=head)
+            _(
+                "The database schema is at {current}, the application needs {head}: "
+                "run 'callcenter db upgrade'."
+            ).format(current=current or "empty", head=head)
         )
 
 
@@ -310,5 +316,10 @@ def make_app(container: Container, **kwargs: Any) -> Any:
         ),
     )
     kwargs.setdefault("sweeper", partial(watch.sweeper_for, container))
-    return CallCenterApp(container.services, container.change_feed, container.settings,
-                         notices=container.notices, **kwargs)
+    return CallCenterApp(
+        container.services,
+        container.change_feed,
+        container.settings,
+        notices=container.notices,
+        **kwargs,
+    )

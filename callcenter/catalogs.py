@@ -1,15 +1,15 @@
 """Maintain the translation catalogs (needs Babel, a test/dev dependency).
 
-    python -m callcenter.catalogs update   # extract messages, merge into every .po
-    python -m callcenter.catalogs compile  # write the .mo files shipped in the package
-    python -m callcenter.catalogs check    # exit 1 if a message lacks a zh_CN translation
+python -m callcenter.catalogs update   # extract messages, merge into every .po
+python -m callcenter.catalogs compile  # write the .mo files shipped in the package
+python -m callcenter.catalogs check    # exit 1 if a message lacks a zh_CN translation
 """
 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,9 @@ def extract() -> Any:
         for filename, lineno, message, comments, _context in extract_from_dir(
             ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
-            catalog.add(message, locations=[(f"{source}/{filename}", lineno)],
-                        auto_comments=comments)
+            catalog.add(
+                message, locations=[(f"{source}/{filename}", lineno)], auto_comments=comments
+            )
     return catalog
 
 

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from callcenter import __version__, settings as settings_mod
+from callcenter import __version__
+from callcenter import settings as settings_mod
 
 EXIT_BAD_SETTING = 2
 EXIT_DATABASE = 3
@@ -32,8 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"callcenter {__version__}")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (sqlite:///… or postgresql+psycopg://…)")
-    parser.add_argument("--lang", choices=settings_mod.LANGUAGES, help="interface language (default zh_CN)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (sqlite:///… or postgresql+psycopg://…)"
+    )
+    parser.add_argument(
+        "--lang", choices=settings_mod.LANGUAGES, help="interface language (default zh_CN)"
+    )
     parser.add_argument("--timezone", help="the centre's time zone (default Asia/Shanghai)")
     parser.add_argument("--policy", help="SLA policy name (default roadside)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -75,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
-    demo.add_argument("--reset", action="store_true", help="delete existing cases, crews, customers first")
+    demo.add_argument(
+        "--reset", action="store_true", help="delete existing cases, crews, customers first"
+    )
     return parser
 
 
@@ -206,16 +213,21 @@ def _staff(args: Any, settings: settings_mod.Settings) -> int:
                 print(describe(member))
         elif args.staff_command == "add":
             member = directory.add(args.username, args.name, parse_role(args.role))
-            print(_("Added {user} ({name}) as {role}.").format(
-                user=member.username, name=member.display_name, role=member.role.label))
+            print(
+                _("Added {user} ({name}) as {role}.").format(
+                    user=member.username, name=member.display_name, role=member.role.label
+                )
+            )
         elif args.staff_command == "disable":
             member = directory.disable(args.username)
-            print(_("Disabled {user}: they can no longer open the application.").format(
-                user=member.username))
+            print(
+                _("Disabled {user}: they can no longer open the application.").format(
+                    user=member.username
+                )
+            )
         elif args.staff_command == "role":
             member = directory.set_role(args.username, parse_role(args.role))
-            print(_("{user} is now {role}.").format(
-                user=member.username, role=member.role.label))
+            print(_("{user} is now {role}.").format(user=member.username, role=member.role.label))
     finally:
         container.close()
     return 0
@@ -247,8 +259,9 @@ def _watch(args: Any, settings: settings_mod.Settings) -> int:
         if args.once:
             result = watch.sweeper_for(container, incremental=False)()
             show(result)
-            log.info("one sweep: %d open cases, %d alerts raised", result.open_cases,
-                     len(result.raised))
+            log.info(
+                "one sweep: %d open cases, %d alerts raised", result.open_cases, len(result.raised)
+            )
             return 0
         sweeper = watch.sweeper_for(container)
         print(

@@ -1024,7 +1024,9 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
     staff_added = 0
     with uow_factory(write=True) as uow:
         if uow.cases.count() or uow.customers.count() or uow.crews.list():
-            raise CallCenterError(_("The database already holds data: add --reset to replace it with demo data."))
+            raise CallCenterError(
+                _("The database already holds data: add --reset to replace it with demo data.")
+            )
         for username, display_name, role in _STAFF:
             if uow.staff.get(username) is None:
                 uow.staff.add(Staff(username, display_name, role))

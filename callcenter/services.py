@@ -6,6 +6,7 @@ Services take plain values, return plain domain objects, and raise the errors of
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -195,8 +196,9 @@ class Services:
         or before one, e.g. ``services.require(Action.EXTEND_WITHOUT_FORCE_MAJEURE)``.
         """
         if self.read_only:
-            self._refuse(action, _("This board is read-only."), "read_only", entity, entity_id,
-                         details)
+            self._refuse(
+                action, _("This board is read-only."), "read_only", entity, entity_id, details
+            )
         if self.staff is None:
             return
         if not self.staff.active:
@@ -205,13 +207,19 @@ class Services:
                 _("{user} is no longer active staff: ask an administrator.").format(
                     user=self.staff.username
                 ),
-                "inactive", entity, entity_id, details,
+                "inactive",
+                entity,
+                entity_id,
+                details,
             )
         if not permissions.is_allowed(self.staff.role, action):
             self._refuse(
                 action,
                 permissions.refusal(self.staff.display_name, self.staff.role, action),
-                "role", entity, entity_id, details,
+                "role",
+                entity,
+                entity_id,
+                details,
             )
 
     def _refuse(
@@ -233,8 +241,12 @@ class Services:
             entity_id=entity_id,
             allowed=False,
             details=_jsonable(
-                {**self.audit_details, **details, "refused": code,
-                 "role": self.role.value if self.role else None}
+                {
+                    **self.audit_details,
+                    **details,
+                    "refused": code,
+                    "role": self.role.value if self.role else None,
+                }
             ),
         )
         if self.read_only:
@@ -260,8 +272,13 @@ class Services:
             return
         current = uow.staff.get(self.actor)
         if current is None:
-            current = Staff(self.staff.username, self.staff.display_name, self.staff.role,
-                            active=False, id=self.staff.id)
+            current = Staff(
+                self.staff.username,
+                self.staff.display_name,
+                self.staff.role,
+                active=False,
+                id=self.staff.id,
+            )
         self.staff = current
         self._names[current.username] = current.display_name
 
@@ -278,8 +295,8 @@ class Services:
             return "?"
         if username not in self._names:
             staff = uow.staff.get(username)
-            self._names[username] = staff.display_name if staff and staff.display_name else (
-                username
+            self._names[username] = (
+                staff.display_name if staff and staff.display_name else (username)
             )
         return self._names[username]
 
@@ -477,8 +494,18 @@ class Services:
         assert fee is not None
         lat, lon = coords if coords else (None, None)
         return CheckedIntake(
-            name, phone.e164, phone.extension, plate, address, lat, lon, distance, fault,
-            fee, agreed, promised,
+            name,
+            phone.e164,
+            phone.extension,
+            plate,
+            address,
+            lat,
+            lon,
+            distance,
+            fault,
+            fee,
+            agreed,
+            promised,
         )
 
     def take_call(self, intake: Intake) -> Case:
@@ -567,14 +594,10 @@ class Services:
         """A returning caller by phone or plate (typed text, validated quietly)."""
         e164 = None
         norm_plate = None
-        try:
+        with contextlib.suppress(ValidationError):
             e164 = validation.parse_phone(phone).e164 if phone.strip() else None
-        except ValidationError:
-            pass
-        try:
+        with contextlib.suppress(ValidationError):
             norm_plate = validation.normalize_plate(plate) if plate.strip() else None
-        except ValidationError:
-            pass
         if not e164 and not norm_plate:
             return None
 
@@ -612,9 +635,7 @@ class Services:
     # -- dispatch and lifecycle ------------------------------------------------------
     def crew_options(self, case: Case) -> list[CrewOption]:
         crews = self._read(lambda uow: uow.crews.list())
-        return rank_crews(
-            case, crews, self.clock.now(), speed_kmh=self.speed_kmh, depot=self.depot
-        )
+        return rank_crews(case, crews, self.clock.now(), speed_kmh=self.speed_kmh, depot=self.depot)
 
     def dispatch(
         self,
@@ -684,8 +705,10 @@ class Services:
                 case.crew_id is None
             ):
                 raise InvalidTransition(
-                    _("Case {number} is {status}: only a case a crew is on its way to can be "
-                      "given another crew.").format(number=case.number, status=case.status.label)
+                    _(
+                        "Case {number} is {status}: only a case a crew is on its way to can be "
+                        "given another crew."
+                    ).format(number=case.number, status=case.status.label)
                 )
             if case.crew_id == crew_id:
                 raise InvalidTransition(_("That crew is already on this case."))
@@ -717,8 +740,16 @@ class Services:
             new.current_case_id = case.id
             uow.crews.save(new)
             uow.assignments.add(Assignment(case.id, new.id, now, self.actor))
-            self._event(uow, case, "reassigned", crew=new.code, crew_id=new.id,
-                        previous=old.code, previous_id=old.id, reason=reason.strip())
+            self._event(
+                uow,
+                case,
+                "reassigned",
+                crew=new.code,
+                crew_id=new.id,
+                previous=old.code,
+                previous_id=old.id,
+                reason=reason.strip(),
+            )
             self._note(crew=new.code, previous=old.code)
             return case
 
@@ -746,7 +777,7 @@ class Services:
         return number, self._who(uow, assignment.assigned_by), self.local(assignment.assigned_at)
 
     def _taken_by(self, uow: UnitOfWork, crew: Crew) -> str:
-        """" Dispatched to case N by WHO at HH:MM." for a crew on a case, else ""."""
+        """ " Dispatched to case N by WHO at HH:MM." for a crew on a case, else ""."""
         if crew.current_case_id is None:
             return ""
         found = self._assignment_text(uow, crew.current_case_id)
@@ -758,7 +789,7 @@ class Services:
         )
 
     def _dispatched_by(self, uow: UnitOfWork, case: Case) -> str:
-        """" Crew C was dispatched by WHO at HH:MM." for a case with a crew, else ""."""
+        """ " Crew C was dispatched by WHO at HH:MM." for a case with a crew, else ""."""
         if case.crew_id is None or case.id is None:
             return ""
         assignment = uow.assignments.current_for_case(case.id)
@@ -814,8 +845,14 @@ class Services:
 
     def en_route(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
-            case_id, version, (CaseStatus.DISPATCHED,), CaseStatus.EN_ROUTE, "en_route_at",
-            CrewStatus.EN_ROUTE, "en_route", action=Action.EN_ROUTE,
+            case_id,
+            version,
+            (CaseStatus.DISPATCHED,),
+            CaseStatus.EN_ROUTE,
+            "en_route_at",
+            CrewStatus.EN_ROUTE,
+            "en_route",
+            action=Action.EN_ROUTE,
         )
 
     def arrive(self, case_id: int, checklist: Checklist, version: int | None = None) -> Case:
@@ -826,28 +863,52 @@ class Services:
                 _("Safety checklist incomplete: {items}.").format(items=", ".join(missing)),
             )
         return self._advance(
-            case_id, version, (CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE), CaseStatus.ON_SCENE,
-            "arrived_at", CrewStatus.ON_SCENE, "arrived", action=Action.ARRIVE,
+            case_id,
+            version,
+            (CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE),
+            CaseStatus.ON_SCENE,
+            "arrived_at",
+            CrewStatus.ON_SCENE,
+            "arrived",
+            action=Action.ARRIVE,
             checklist={k: getattr(checklist, k) for k in checklist.__dataclass_fields__},
         )
 
     def complete(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
-            case_id, version, (CaseStatus.ON_SCENE,), CaseStatus.COMPLETED, "completed_at",
-            CrewStatus.RETURNING, "completed", action=Action.COMPLETE,
+            case_id,
+            version,
+            (CaseStatus.ON_SCENE,),
+            CaseStatus.COMPLETED,
+            "completed_at",
+            CrewStatus.RETURNING,
+            "completed",
+            action=Action.COMPLETE,
         )
 
     def report_back(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
-            case_id, version, (CaseStatus.COMPLETED,), CaseStatus.REPORTED_BACK,
-            "reported_back_at", CrewStatus.AVAILABLE, "reported_back", release=True,
+            case_id,
+            version,
+            (CaseStatus.COMPLETED,),
+            CaseStatus.REPORTED_BACK,
+            "reported_back_at",
+            CrewStatus.AVAILABLE,
+            "reported_back",
+            release=True,
             action=Action.REPORT_BACK,
         )
 
     def close(self, case_id: int, version: int | None = None) -> Case:
         return self._advance(
-            case_id, version, (CaseStatus.REPORTED_BACK,), CaseStatus.CLOSED, "closed_at",
-            None, "closed", action=Action.CLOSE,
+            case_id,
+            version,
+            (CaseStatus.REPORTED_BACK,),
+            CaseStatus.CLOSED,
+            "closed_at",
+            None,
+            "closed",
+            action=Action.CLOSE,
         )
 
     def cancel(self, case_id: int, reason: str, version: int | None = None) -> Case:
@@ -865,8 +926,12 @@ class Services:
                 )
             if case.status is not CaseStatus.RECEIVED or case.crew_id is not None:
                 # A crew is on it: only a supervisor calls it off.
-                self.require(Action.CANCEL_DISPATCHED, entity="case", entity_id=case_id,
-                             status=case.status.value)
+                self.require(
+                    Action.CANCEL_DISPATCHED,
+                    entity="case",
+                    entity_id=case_id,
+                    status=case.status.value,
+                )
                 self._note(action=Action.CANCEL_DISPATCHED)
             now = self.clock.now()
             case.status = CaseStatus.CANCELLED
@@ -958,7 +1023,10 @@ def _action_name(work: Callable[..., object]) -> str:
 def _entity_of(result: object) -> tuple[str, int | None]:
     """The audit log's (entity, id) of what a write returned."""
     kinds: tuple[tuple[type, str], ...] = (
-        (Case, "case"), (Crew, "crew"), (Customer, "customer"), (Staff, "staff"),
+        (Case, "case"),
+        (Crew, "crew"),
+        (Customer, "customer"),
+        (Staff, "staff"),
     )
     for cls, name in kinds:
         if isinstance(result, cls):

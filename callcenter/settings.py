@@ -103,7 +103,16 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     if expected is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        if isinstance(value, str) and value.lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        ):
             return value.lower() in ("1", "true", "yes", "on")
         raise SettingsError(f"{source}: setting '{name}' must be true or false, not {value!r}")
     if expected is float and isinstance(value, int | float | str) and not isinstance(value, bool):
@@ -118,9 +127,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             pass
     if expected is str and isinstance(value, str):
         return value
-    raise SettingsError(
-        f"{source}: setting '{name}' must be {expected.__name__}, not {value!r}"
-    )
+    raise SettingsError(f"{source}: setting '{name}' must be {expected.__name__}, not {value!r}")
 
 
 def _validate(s: Settings) -> Settings:
@@ -157,8 +164,10 @@ def load(cli: dict[str, Any] | None = None, environ: dict[str, str] | None = Non
     """Settings from (highest first) ``cli``, ``environ``, the config file, defaults."""
     environ = dict(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
-    path = Path(environ.get("CALLCENTER_CONFIG", "")) if environ.get("CALLCENTER_CONFIG") else (
-        config_dir() / "config.toml"
+    path = (
+        Path(environ.get("CALLCENTER_CONFIG", ""))
+        if environ.get("CALLCENTER_CONFIG")
+        else (config_dir() / "config.toml")
     )
     if path.exists():
         try:

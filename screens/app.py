@@ -57,8 +57,20 @@ EXIT_DEADLINE_S = 2.5
 #: are always allowed: the use-cases are bound on screens.
 READ_ONLY_ACTIONS = frozenset(
     {
-        "help", "quit", "refresh", "back", "dismiss", "dismiss_none", "close",
-        "open", "open_case", "search", "crews", "filter", "late_only", "clear_filter",
+        "help",
+        "quit",
+        "refresh",
+        "back",
+        "dismiss",
+        "dismiss_none",
+        "close",
+        "open",
+        "open_case",
+        "search",
+        "crews",
+        "filter",
+        "late_only",
+        "clear_filter",
     }
 )
 
@@ -448,7 +460,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
 
 def session_title(services: Services, user: str, read_only: bool) -> str:
-    """"王芳 (Operator)" and, on the supervisor board, "· read-only"."""
+    """ "王芳 (Operator)" and, on the supervisor board, "· read-only"."""
     staff = services.staff
     title = f"{staff.display_name} ({staff.role.label})" if staff is not None else user
     if read_only:

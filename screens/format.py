@@ -16,8 +16,10 @@ def local_time(instant: datetime | None, tz: ZoneInfo, fmt: str = "%H:%M") -> st
 
 def countdown(remaining: timedelta) -> str:
     """``12:34`` / ``1:02:03`` / ``-05:12`` (late), to the second."""
-    seconds = int(remaining.total_seconds() // 1) if remaining >= timedelta(0) else -int(
-        (-remaining).total_seconds() // 1
+    seconds = (
+        int(remaining.total_seconds() // 1)
+        if remaining >= timedelta(0)
+        else -int((-remaining).total_seconds() // 1)
     )
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
@@ -32,4 +34,4 @@ def fit(text: str, width: int) -> str:
     """Pad or crop ``text`` to exactly ``width`` terminal cells (CJK counts two)."""
     if cell_len(text) <= width:
         return text + " " * (width - cell_len(text))
-    return set_cell_size(text[: width], width - 1) + "…"
+    return set_cell_size(text[:width], width - 1) + "…"

@@ -90,9 +90,7 @@ class SqlCaseRepository:
         return to_domain(Case, row) if row else None
 
     def save(self, case: Case) -> Case:
-        row = self.session.get(
-            CaseRow, case.id, with_for_update=True, populate_existing=True
-        )
+        row = self.session.get(CaseRow, case.id, with_for_update=True, populate_existing=True)
         if row is None:
             raise ConcurrencyConflict(_("This case no longer exists."))
         _check_version(row, case.version, row.updated_by, row.updated_at)
@@ -261,9 +259,7 @@ class SqlCrewRepository:
         return to_domain(Crew, row) if row else None
 
     def save(self, crew: Crew) -> Crew:
-        row = self.session.get(
-            CrewRow, crew.id, with_for_update=True, populate_existing=True
-        )
+        row = self.session.get(CrewRow, crew.id, with_for_update=True, populate_existing=True)
         if row is None:
             raise ConcurrencyConflict(_("This crew no longer exists."))
         _check_version(row, crew.version)
@@ -447,9 +443,7 @@ class SqlAlertRepository:
         return to_domain(Alert, row) if row else None
 
     def save(self, alert: Alert) -> Alert:
-        row = self.session.get(
-            AlertRow, alert.id, with_for_update=True, populate_existing=True
-        )
+        row = self.session.get(AlertRow, alert.id, with_for_update=True, populate_existing=True)
         if row is None:
             raise ConcurrencyConflict(_("This alert no longer exists."))
         _check_version(row, alert.version, row.claimed_by or "", row.claimed_at)
@@ -681,8 +675,14 @@ class SqlAuditLog:
             query = query.where(AuditRow.allowed.is_(allowed))
         return [
             AuditEntry(
-                at=r.at, actor=r.actor, action=r.action, entity=r.entity,
-                entity_id=r.entity_id, allowed=r.allowed, details=dict(r.details or {}), id=r.id,
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                entity=r.entity,
+                entity_id=r.entity_id,
+                allowed=r.allowed,
+                details=dict(r.details or {}),
+                id=r.id,
             )
             for r in self.session.scalars(query)
         ]

@@ -47,9 +47,7 @@ class StaffRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime | None]
 
-    __table_args__ = (
-        CheckConstraint("role IN ('operator', 'supervisor', 'admin')", name="role"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('operator', 'supervisor', 'admin')", name="role"),)
 
 
 class CustomerRow(Base):

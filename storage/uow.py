@@ -54,9 +54,11 @@ def translate_db_error(exc: BaseException) -> BaseException:
     if isinstance(exc, OperationalError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
-        return DatabaseUnavailable(_("The database cannot be reached: {error}").format(
-            error=str(exc.orig).strip().splitlines()[0] if getattr(exc, "orig", None) else exc
-        ))
+        return DatabaseUnavailable(
+            _("The database cannot be reached: {error}").format(
+                error=str(exc.orig).strip().splitlines()[0] if getattr(exc, "orig", None) else exc
+            )
+        )
     return exc
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from storage.engine import make_engine
-
 import storage
+from storage.engine import make_engine
 
 
 @pytest.fixture

@@ -86,8 +86,14 @@ def test_whole_lifecycle_moves_case_and_crew(container) -> None:
     assert case.id not in {c.id for c in services.open_cases()}
     kinds = [e.kind for e in services.timeline(case.id)]
     assert kinds == [
-        "received", "fee_agreed", "dispatched", "en_route", "arrived", "completed",
-        "reported_back", "closed",
+        "received",
+        "fee_agreed",
+        "dispatched",
+        "en_route",
+        "arrived",
+        "completed",
+        "reported_back",
+        "closed",
     ]
 
 
@@ -133,8 +139,14 @@ def test_stale_version_is_refused_with_who_changed_it(container) -> None:
 def test_read_only_services_refuse_every_write(container) -> None:
     from callcenter.services import Services as S
 
-    ro = S(container.uow, container.clock, tz=container.settings.tz, policy=container.policy,
-           actor="viewer", read_only=True)
+    ro = S(
+        container.uow,
+        container.clock,
+        tz=container.settings.tz,
+        policy=container.policy,
+        actor="viewer",
+        read_only=True,
+    )
     with pytest.raises(PermissionDenied):
         ro.take_call(intake())
 
@@ -143,8 +155,14 @@ def test_crew_options_put_in_time_available_crews_first(container) -> None:
     services: Services = container.services
     near = add_crew(services, "救援1组", lat=22.541, lon=114.06)
     far = add_crew(services, "救援2组", lat=22.80, lon=114.40, vehicle_plate="粤B7T002")
-    busy = add_crew(services, "救援3组", lat=22.541, lon=114.06, vehicle_plate="粤B7T003",
-                    status=CrewStatus.EN_ROUTE)
+    busy = add_crew(
+        services,
+        "救援3组",
+        lat=22.541,
+        lon=114.06,
+        vehicle_plate="粤B7T003",
+        status=CrewStatus.EN_ROUTE,
+    )
     case = services.take_call(intake(coordinates="22.55, 114.07", distance_km="3"))
     options = services.crew_options(case)
     assert [o.crew.id for o in options] == [near.id, far.id, busy.id]

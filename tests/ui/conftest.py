@@ -48,11 +48,15 @@ def make_app(demo_url: str) -> Iterator[AppFactory]:
     (app, container). The SLA watch loop is off under ``run_test`` unless ``watch=True``."""
     containers: list[bootstrap.Container] = []
 
-    def factory(language: str = "en", clock: ManualClock | None = None,
-                url: str | None = None, user: str = "tester", bell: bool = False,
-                **kwargs: object):
-        settings = Settings(database_url=url or demo_url, language=language, user=user,
-                            bell=bell)
+    def factory(
+        language: str = "en",
+        clock: ManualClock | None = None,
+        url: str | None = None,
+        user: str = "tester",
+        bell: bool = False,
+        **kwargs: object,
+    ):
+        settings = Settings(database_url=url or demo_url, language=language, user=user, bell=bell)
         container = bootstrap.build(settings, clock=clock or ManualClock(FIXED_NOW))
         containers.append(container)
         return bootstrap.make_app(container, **kwargs), container

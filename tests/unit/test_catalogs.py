@@ -6,8 +6,8 @@ import pytest
 
 pytest.importorskip("babel")
 
-from callcenter import catalogs  # noqa: E402
-from callcenter.i18n import LANGUAGES, _, set_language  # noqa: E402
+from callcenter import catalogs
+from callcenter.i18n import LANGUAGES, _, set_language
 
 
 def test_every_message_is_translated_to_chinese() -> None:

@@ -17,7 +17,10 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "callcenter", *args],
-        capture_output=True, text=True, env=full_env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
     )
 
 
@@ -78,8 +81,9 @@ def test_help_names_the_log_file_and_loads_no_ui_or_orm() -> None:
         "bad = [m for m in ('textual', 'sqlalchemy', 'alembic') if m in sys.modules]\n"
         "print('LOADED', bad)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
     assert "LOADED []" in result.stdout
     assert "callcenter.log" in result.stdout
 
