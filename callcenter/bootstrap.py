@@ -283,7 +283,7 @@ def load_demo(container: Container, seed: int = 7, reset: bool = False) -> Any:
 
 def reset_data(engine: Engine) -> None:
     """Delete every row (keeping staff and the schema); for ``callcenter demo --reset``."""
-    from sqlalchemy import delete
+    from sqlalchemy import delete, update
 
     from storage.tables import Base
 
@@ -293,7 +293,7 @@ def reset_data(engine: Engine) -> None:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
         from storage.tables import CrewRow
 
-        conn.execute(CrewRow.__table__.update().values(current_case_id=None))
+        conn.execute(update(CrewRow).values(current_case_id=None))
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in keep:
                 conn.execute(delete(table))

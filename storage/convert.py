@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import typing
 from enum import Enum
-from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect
@@ -15,10 +14,14 @@ from callcenter.domain import model
 T = TypeVar("T")
 
 
-@cache
+_FIELD_TYPES: dict[type, dict[str, Any]] = {}
+
+
 def _field_types(cls: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls, vars(model))
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    if cls not in _FIELD_TYPES:
+        hints = typing.get_type_hints(cls, vars(model))
+        _FIELD_TYPES[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+    return _FIELD_TYPES[cls]
 
 
 def _enum_of(tp: Any) -> type[Enum] | None:
@@ -27,9 +30,14 @@ def _enum_of(tp: Any) -> type[Enum] | None:
     return None
 
 
-@cache
 def _columns(row_cls: type) -> frozenset[str]:
-    return frozenset(c.key for c in inspect(row_cls).column_attrs)
+    return _COLUMNS.get(row_cls) or _COLUMNS.setdefault(
+        row_cls,
+        frozenset(str(attr.key) for attr in inspect(row_cls).column_attrs),  # type: ignore[var-annotated]
+    )
+
+
+_COLUMNS: dict[type, frozenset[str]] = {}
 
 
 def to_domain(cls: type[T], row: Any) -> T:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from callcenter import ports
 from callcenter.clock import Clock
 from callcenter.errors import ConcurrencyConflict, DatabaseUnavailable
 from callcenter.i18n import _
@@ -116,14 +117,16 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._sessions()
         self._changes = []
-        self.cases = SqlCaseRepository(self.session, self._touch, self._lock)
-        self.crews = SqlCrewRepository(self.session, self._touch, self._lock)
-        self.customers = SqlCustomerRepository(self.session, self._touch)
-        self.assignments = SqlAssignmentRepository(self.session)
-        self.events = SqlEventLog(self.session)
-        self.alerts = SqlAlertRepository(self.session, self._touch, self._lock)
-        self.staff = SqlStaffRepository(self.session, self._touch)
-        self.audit = SqlAuditLog(self.session)
+        self.cases: ports.CaseRepository = SqlCaseRepository(self.session, self._touch, self._lock)
+        self.crews: ports.CrewRepository = SqlCrewRepository(self.session, self._touch, self._lock)
+        self.customers: ports.CustomerRepository = SqlCustomerRepository(self.session, self._touch)
+        self.assignments: ports.AssignmentRepository = SqlAssignmentRepository(self.session)
+        self.events: ports.EventLog = SqlEventLog(self.session)
+        self.alerts: ports.AlertRepository = SqlAlertRepository(
+            self.session, self._touch, self._lock
+        )
+        self.staff: ports.StaffRepository = SqlStaffRepository(self.session, self._touch)
+        self.audit: ports.AuditLog = SqlAuditLog(self.session)
         return self
 
     def __exit__(
