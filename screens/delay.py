@@ -501,8 +501,14 @@ class DelayCallsMixin(App[int]):
             self.refresh_prompts()
 
     def delay_calls_feed(self, changes: Sequence[Change]) -> None:
-        """The change feed read these changes: alerts or cases changed, so may the prompts."""
-        if any(change.entity in ("alert", "case") for change in changes):
+        """The change feed read these changes: alerts changed, or cases that have a prompt or
+        an owner notice, so may the prompts. Other case changes cannot make a prompt (a new
+        prompt always comes with an alert change), so they cost no re-reading."""
+        known = set(self.owner_notices) | {p.case_id for p in self.delay_prompts}
+        if any(
+            change.entity == "alert" or (change.entity == "case" and change.entity_id in known)
+            for change in changes
+        ):
             self.refresh_prompts()
 
     def owner_notice(self, case_id: int) -> OwnerNotice:
