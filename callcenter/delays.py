@@ -43,6 +43,7 @@ from callcenter.errors import (
     ValidationError,
 )
 from callcenter.i18n import N_, _
+from callcenter.permissions import Action
 from callcenter.ports import UnitOfWork, UnitOfWorkFactory
 from callcenter.validation import format_phone
 from callcenter.watch import (
@@ -188,11 +189,13 @@ class DelayCalls:
         self.speed_kmh = speed_kmh
         self.depot = depot
         self.read_only = read_only
+        # Set by from_services: writes then pass the services' permission check and audit.
+        self.services: Any = None
 
     @classmethod
     def from_services(cls, services: Any, *, renotify_minutes: int = 5) -> DelayCalls:
         """Bound to the same database, clock, user and settings as ``services``."""
-        return cls(
+        calls = cls(
             services.uow,
             services.clock,
             tz=services.tz,
@@ -202,9 +205,18 @@ class DelayCalls:
             depot=services.depot,
             read_only=services.read_only,
         )
+        calls.services = services
+        return calls
 
     # -- helpers -----------------------------------------------------------------------
-    def _write(self, work: Callable[[UnitOfWork], T]) -> T:
+    def _write(
+        self, work: Callable[[UnitOfWork], T], action: str = "", alert_id: int | None = None
+    ) -> T:
+        if self.services is not None and hasattr(self.services, "write"):
+            # Checked against the role and written to the audit log like every other change.
+            return self.services.write(  # type: ignore[no-any-return]
+                work, action=action, entity="alert", entity_id=alert_id
+            )
         if self.read_only:
             raise PermissionDenied(_("This board is read-only."))
         with self.uow(write=True) as uow:
@@ -349,7 +361,7 @@ class DelayCalls:
             alert.claimed_at = self.clock.now()
             return uow.alerts.save(alert)
 
-        return self._write(work)
+        return self._write(work, Action.CLAIM_ALERT, alert_id)
 
     def release_claim(
         self, alert_id: int, version: int | None = None, *, force: bool = False
@@ -377,7 +389,7 @@ class DelayCalls:
             alert.claimed_at = None
             return uow.alerts.save(alert)
 
-        return self._write(work)
+        return self._write(work, Action.CLAIM_ALERT, alert_id)
 
     # -- the call ----------------------------------------------------------------------
     def check_call(
@@ -500,7 +512,7 @@ class DelayCalls:
                 alert = uow.alerts.save(alert)
             return DelayCallResult(alert, case, extended)
 
-        return self._write(work)
+        return self._write(work, Action.NOTIFY_DELAY, alert_id)
 
 
 def _urgency(alert: Alert) -> tuple[bool, datetime]:

@@ -353,3 +353,24 @@ def test_a_read_only_board_cannot_take_calls(
 def test_notice_labels_are_translated() -> None:
     assert OwnerNotice.TOLD.label == "Owner told"
     assert {n.label for n in OwnerNotice} and len({n.label for n in OwnerNotice}) == 5
+
+
+def test_the_delay_call_is_audited_with_who_made_it(
+    container: bootstrap.Container, clock: ManualClock, delays: DelayCalls
+) -> None:
+    case = _late_case(container, clock)
+    prompt = _only_prompt(delays)
+    alert = delays.claim(prompt.alert_id, prompt.alert_version)
+    assert case.promised_arrival_at is not None
+    delays.record_delay_call(
+        alert.id,
+        reached=True,
+        reason=DelayReason.ROAD_WORKS,
+        new_eta=case.promised_arrival_at + timedelta(minutes=10),
+        version=alert.version,
+    )
+    with container.uow(write=False) as uow:
+        rows = uow.audit.recent(limit=100, actor="tester")
+    actions = [(row.action, row.entity, row.entity_id, row.allowed) for row in rows]
+    assert ("claim_alert", "alert", alert.id, True) in actions
+    assert ("notify_delay", "alert", alert.id, True) in actions
