@@ -27,6 +27,7 @@ from callcenter.i18n import N_, _
 from screens.board import BoardScreen
 from screens.i18n_bindings import translate_bindings
 from screens.messages import DataChanged
+from screens.widgets.tick_box import TickBox
 
 ARRIVAL_PENDING = (CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE)
 
@@ -131,7 +132,7 @@ class FilterScreen(ModalScreen[BoardFilter | None]):
         priorities = [(Text(p.label), p.value) for p in Priority]
         with Vertical():
             yield Label(_("Filter the board (this session only)"), classes="filter-title")
-            yield Checkbox(_("Late only"), self.current.late_only, id="filter-late")
+            yield TickBox(_("Late only"), self.current.late_only, id="filter-late")
             yield Label(_("Crew"))
             yield Select(
                 crew_options,

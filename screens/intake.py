@@ -38,6 +38,7 @@ from callcenter.errors import CallCenterError, ValidationError, ValidationErrors
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
 from screens.i18n_bindings import translate_bindings
+from screens.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from callcenter.drafts import DraftStore
@@ -256,7 +257,7 @@ class IntakeScreen(Screen[int | None]):
                 _("Plate"),
                 Horizontal(
                     plate,
-                    Checkbox(
+                    TickBox(
                         _("No plate / temporary"),
                         intake.no_plate,
                         id="in-no_plate",
@@ -329,7 +330,7 @@ class IntakeScreen(Screen[int | None]):
             yield self._row(
                 "fee_agreed",
                 _("Owner agrees"),
-                Checkbox(
+                TickBox(
                     _("Fee standard told; the owner agrees"),
                     intake.fee_agreed,
                     id="in-fee_agreed",
