@@ -1,6 +1,6 @@
 """Write docs/board.svg: the board on the demo data at a fixed clock, in Chinese.
 
-    python docs/make_screenshot.py
+python docs/make_screenshot.py
 """
 
 from __future__ import annotations
