@@ -62,6 +62,33 @@ def _check_version(row: Any, expected: int, who: str = "", when: Any = None) -> 
         )
 
 
+def _save_versioned(
+    session: Session,
+    touch: Touch,
+    row_cls: type[Any],
+    obj: Any,
+    entity: str,
+    missing: str,
+    who: Callable[[Any], tuple[str, Any]] = lambda row: ("", None),
+    extra: Callable[[Any], None] = lambda row: None,
+) -> Any:
+    """Write ``obj`` back over its locked row if nobody changed it since it was read.
+
+    ``who`` names the last writer for the conflict message; ``extra`` sets derived columns.
+    """
+    row = session.get(row_cls, obj.id, with_for_update=True, populate_existing=True)
+    if row is None:
+        raise ConcurrencyConflict(missing)
+    _check_version(row, obj.version, *who(row))
+    to_row(obj, row)
+    extra(row)
+    row.version = obj.version + 1
+    session.flush()
+    obj.version = row.version
+    touch(entity, row.id)
+    return obj
+
+
 class SqlCaseRepository:
     def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
         self.session = session
@@ -90,17 +117,19 @@ class SqlCaseRepository:
         return to_domain(Case, row) if row else None
 
     def save(self, case: Case) -> Case:
-        row = self.session.get(CaseRow, case.id, with_for_update=True, populate_existing=True)
-        if row is None:
-            raise ConcurrencyConflict(_("This case no longer exists."))
-        _check_version(row, case.version, row.updated_by, row.updated_at)
-        to_row(case, row)
-        row.is_open = case.status.is_open
-        row.version = case.version + 1
-        self.session.flush()
-        case.version = row.version
-        self.touch("case", row.id)
-        return case
+        def extra(row: CaseRow) -> None:
+            row.is_open = case.status.is_open
+
+        return _save_versioned(
+            self.session,
+            self.touch,
+            CaseRow,
+            case,
+            "case",
+            _("This case no longer exists."),
+            who=lambda row: (row.updated_by, row.updated_at),
+            extra=extra,
+        )
 
     def list_open(self) -> list[Case]:
         rows = self.session.scalars(
@@ -259,16 +288,9 @@ class SqlCrewRepository:
         return to_domain(Crew, row) if row else None
 
     def save(self, crew: Crew) -> Crew:
-        row = self.session.get(CrewRow, crew.id, with_for_update=True, populate_existing=True)
-        if row is None:
-            raise ConcurrencyConflict(_("This crew no longer exists."))
-        _check_version(row, crew.version)
-        to_row(crew, row)
-        row.version = crew.version + 1
-        self.session.flush()
-        crew.version = row.version
-        self.touch("crew", row.id)
-        return crew
+        return _save_versioned(
+            self.session, self.touch, CrewRow, crew, "crew", _("This crew no longer exists.")
+        )
 
     def list(self) -> list[Crew]:
         rows = self.session.scalars(select(CrewRow).order_by(CrewRow.code))
@@ -307,18 +329,14 @@ class SqlCustomerRepository:
         return self._load(row) if row else None
 
     def save(self, customer: Customer) -> Customer:
-        row = self.session.get(
-            CustomerRow, customer.id, with_for_update=True, populate_existing=True
+        return _save_versioned(
+            self.session,
+            self.touch,
+            CustomerRow,
+            customer,
+            "customer",
+            _("This customer no longer exists."),
         )
-        if row is None:
-            raise ConcurrencyConflict(_("This customer no longer exists."))
-        _check_version(row, customer.version)
-        to_row(customer, row)
-        row.version = customer.version + 1
-        self.session.flush()
-        customer.version = row.version
-        self.touch("customer", row.id)
-        return customer
 
     def find_by_phone(self, phone: str) -> Customer | None:
         row = self.session.scalar(
@@ -443,16 +461,15 @@ class SqlAlertRepository:
         return to_domain(Alert, row) if row else None
 
     def save(self, alert: Alert) -> Alert:
-        row = self.session.get(AlertRow, alert.id, with_for_update=True, populate_existing=True)
-        if row is None:
-            raise ConcurrencyConflict(_("This alert no longer exists."))
-        _check_version(row, alert.version, row.claimed_by or "", row.claimed_at)
-        to_row(alert, row)
-        row.version = alert.version + 1
-        self.session.flush()
-        alert.version = row.version
-        self.touch("alert", row.id)
-        return alert
+        return _save_versioned(
+            self.session,
+            self.touch,
+            AlertRow,
+            alert,
+            "alert",
+            _("This alert no longer exists."),
+            who=lambda row: (row.claimed_by or "", row.claimed_at),
+        )
 
     def open_alerts(self) -> list[Alert]:
         rows = self.session.scalars(
