@@ -23,12 +23,30 @@ def test_round_trip_upgrade_downgrade_upgrade(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         assert bootstrap.current_revision(engine) == bootstrap.head_revision(database_url)
+        assert bootstrap.schema_is_current(engine)
         bootstrap.downgrade(database_url, "base")
         assert bootstrap.current_revision(engine) is None
+        assert not bootstrap.schema_is_current(engine)
         assert not inspect(engine).has_table("cases")
         bootstrap.upgrade(database_url)
         assert inspect(engine).has_table("cases")
         assert bootstrap.current_revision(engine) == bootstrap.head_revision(database_url)
+    finally:
+        engine.dispose()
+
+
+def test_head_constant_names_the_newest_migration(database_url: str) -> None:
+    """storage.migrations.HEAD (the quick start's check) is the head of versions/."""
+    from storage.migrations import HEAD
+
+    assert bootstrap.head_revision(database_url) == HEAD
+
+
+def test_an_older_schema_is_not_current(database_url: str) -> None:
+    bootstrap.upgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    try:
+        assert not bootstrap.schema_is_current(engine)
     finally:
         engine.dispose()
 
