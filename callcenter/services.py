@@ -957,6 +957,11 @@ class Services:
     def open_cases(self) -> list[Case]:
         return self._read(lambda uow: uow.cases.list_open())
 
+    def cases_for_notice(self, now: datetime, at_risk: timedelta) -> list[Case]:
+        """The open cases whose owner may need (or had) a delay call: crew not on scene and
+        the promise within ``at_risk`` of ``now`` or past, extended, or told of a delay."""
+        return self._read(lambda uow: uow.cases.list_open_for_notice(now + at_risk))
+
     def cases_by_ids(self, ids: list[int]) -> list[Case]:
         return self._read(lambda uow: uow.cases.list_by_ids(ids))
 

@@ -120,14 +120,16 @@ def notice_candidates(cases: Iterable[Case], now: datetime, at_risk: timedelta) 
 
     A case whose crew is on scene, or with no promise, needs no call; nor does one whose
     promise is still further away than the at-risk window, unless its owner was already told
-    of a delay (the board shows that too).
+    of a delay or its promise was extended (the board shows both). The services' query
+    :meth:`~callcenter.services.Services.cases_for_notice` is the same filter in SQL.
     """
     found = []
     for case in cases:
         promise = case.promised_arrival_at
         if case.arrived_at is not None or promise is None:
             continue
-        if now >= promise - at_risk or case.owner_notified_at or case.original_promised_at:
+        extended = case.original_promised_at not in (None, promise)
+        if now >= promise - at_risk or case.owner_notified_at or extended:
             found.append(case)
     return found
 
@@ -443,7 +445,11 @@ class DelayCallsMixin(App[int]):
         seq = next(self._desk_seq)
         now = self.clock_now()
         prompts = calls.open_prompts(now)
-        cases = notice_candidates(self.services.open_cases(), now, self.at_risk)
+        reader = getattr(self.services, "cases_for_notice", None)
+        candidates = (
+            reader(now, self.at_risk) if reader is not None else self.services.open_cases()
+        )
+        cases = notice_candidates(candidates, now, self.at_risk)
         notices = {
             case_id: notice
             for case_id, notice in (calls.notices(cases, now).items() if cases else ())

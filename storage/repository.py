@@ -137,6 +137,23 @@ class SqlCaseRepository:
         )
         return [to_domain(Case, r) for r in rows]
 
+    def list_open_for_notice(self, until: datetime) -> list[Case]:
+        rows = self.session.scalars(
+            select(CaseRow)
+            .where(
+                CaseRow.is_open.is_(True),
+                CaseRow.arrived_at.is_(None),
+                CaseRow.promised_arrival_at.is_not(None),
+                or_(
+                    CaseRow.promised_arrival_at <= until,
+                    CaseRow.owner_notified_at.is_not(None),
+                    CaseRow.original_promised_at != CaseRow.promised_arrival_at,
+                ),
+            )
+            .order_by(CaseRow.id)
+        )
+        return [to_domain(Case, r) for r in rows]
+
     def list_by_ids(self, ids: Iterable[int]) -> list[Case]:
         ids = list(ids)
         if not ids:

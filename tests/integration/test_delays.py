@@ -374,3 +374,40 @@ def test_the_delay_call_is_audited_with_who_made_it(
     actions = [(row.action, row.entity, row.entity_id, row.allowed) for row in rows]
     assert ("claim_alert", "alert", alert.id, True) in actions
     assert ("notify_delay", "alert", alert.id, True) in actions
+
+
+def test_the_cases_for_owner_notices_are_read_by_the_same_rule_as_the_board_applies(
+    container: bootstrap.Container, clock: ManualClock, delays: DelayCalls
+) -> None:
+    """The delay desk reads only the cases whose owner may need a call (one query), and the
+    query agrees with the board's rule (screens.delay.notice_candidates) on every kind."""
+    from screens.delay import notice_candidates
+
+    services: Services = container.services
+    at_risk = timedelta(minutes=10)
+    extended = _late_case(container, clock)  # at risk, then extended: on track again
+    prompt = _only_prompt(delays)
+    alert = delays.claim(prompt.alert_id, prompt.alert_version)
+    assert extended.promised_arrival_at is not None
+    delays.record_delay_call(
+        alert.id,
+        reached=True,
+        reason=DelayReason.TRAFFIC_JAM,
+        new_eta=extended.promised_arrival_at + timedelta(minutes=40),
+        version=alert.version,
+    )
+    at_risk_case = services.take_call(intake(plate="粤B22222", phone="13922223333"))
+    clock.advance(timedelta(minutes=31))  # the new call is 9 min from its 40-min promise
+    far = services.take_call(intake(plate="粤B33333", phone="13933334444"))
+    crew = add_crew(services, code="救援8组")
+    on_scene = services.dispatch(
+        services.take_call(intake(plate="粤B44444", phone="13944445555")).id, crew.id
+    )
+    services.arrive(on_scene.id, SAFE)
+    now = clock.now()
+
+    found = {c.id for c in services.cases_for_notice(now, at_risk)}
+
+    assert found == {extended.id, at_risk_case.id}
+    assert found == {c.id for c in notice_candidates(services.open_cases(), now, at_risk)}
+    assert far.id not in found
