@@ -315,27 +315,36 @@ def reset_data(engine: Engine) -> None:
                 conn.execute(delete(table))
 
 
-def make_app(container: Container, **kwargs: Any) -> Any:
-    """The application of a session. ``watch`` (True/False; default: unless headless) runs
-    the SLA watch loop; the delay calls share the session's database, clock and user."""
+def session(container: Container, **overrides: Any) -> Any:
+    """What the application needs of ``container`` (a :class:`screens.app.Session`): the
+    services, the change feed, the start notices, the delay calls and the SLA sweeper, which
+    share the session's database, clock and user. ``overrides`` replace any of them."""
     from functools import partial
 
     from callcenter import watch
     from callcenter.delays import DelayCalls
-    from screens.app import CallCenterApp
+    from screens.app import Session
 
-    kwargs.setdefault("read_only", container.services.read_only)
-    kwargs.setdefault(
-        "delay_calls",
-        DelayCalls.from_services(
+    parts: dict[str, Any] = {
+        "services": container.services,
+        "feed_factory": container.change_feed,
+        "notices": list(container.notices),
+        "delay_calls": DelayCalls.from_services(
             container.services, renotify_minutes=container.settings.renotify_minutes
         ),
-    )
-    kwargs.setdefault("sweeper", partial(watch.sweeper_for, container))
-    return CallCenterApp(
-        container.services,
-        container.change_feed,
-        container.settings,
-        notices=container.notices,
-        **kwargs,
-    )
+        "sweeper": partial(watch.sweeper_for, container),
+    }
+    parts.update(overrides)
+    return Session(**parts)
+
+
+def make_app(container: Container, **kwargs: Any) -> Any:
+    """The application of a built session (the tests). ``watch`` (True/False; default:
+    unless headless) runs the SLA watch loop; ``delay_calls`` and ``sweeper`` replace the
+    session's own. The command line starts with :func:`callcenter.cli` ``connect`` instead,
+    which paints before the database layer is loaded."""
+    from screens.app import CallCenterApp
+
+    overrides = {k: kwargs.pop(k) for k in ("delay_calls", "sweeper") if k in kwargs}
+    kwargs.setdefault("read_only", container.services.read_only)
+    return CallCenterApp(container.settings, session=session(container, **overrides), **kwargs)

@@ -141,22 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
-    from callcenter import bootstrap
-
     if args.command == "db":
         return _db(args, settings)
     if args.command == "watch":
         return _watch(args, settings)
     if args.command == "staff":
         return _staff(args, settings)
-    if args.command == "board":
-        container = bootstrap.build(settings, read_only=True)
-        app = bootstrap.make_app(container, read_only=True)
-        try:
-            app.run()
-        finally:
-            container.close()
-        return app.return_code or 0
+    if args.command in (None, "run", "board"):
+        return _run_app(settings, read_only=args.command == "board")
+    from callcenter import bootstrap
+
     if args.command == "demo":
         container = bootstrap.build(settings)
         if container.first_start and settings.is_default_database:
@@ -165,12 +159,56 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
         summary = bootstrap.load_demo(container, seed=args.seed, reset=args.reset)
         print(f"demo data loaded into {bootstrap.display_url(settings.database_url)}: {summary}")
         return 0
-    container = bootstrap.build(settings)
-    app = bootstrap.make_app(container)
+    raise AssertionError(f"unknown command {args.command!r}")
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _run_app(settings: settings_mod.Settings, *, read_only: bool) -> int:
+    """The application (``run``) or the supervisor board (``board``).
+
+    On a terminal it paints first: the board's frame is on the screen while SQLAlchemy is
+    imported and the database opened, checked and identified in a thread; what goes wrong
+    there ends the application and is printed here, as it would have been before the start.
+    Elsewhere (a script, a pipe) it connects first, so an error never starts the screen.
+    """
+    if not _interactive():
+        from callcenter import bootstrap
+
+        container = bootstrap.build(settings, read_only=read_only)
+        try:
+            app = bootstrap.make_app(container, read_only=read_only)
+            app.run()
+        finally:
+            container.close()
+        return app.return_code or 0
+
+    from callcenter.i18n import set_language
+    from screens.app import CallCenterApp
+
+    set_language(settings.language)  # before any screen is built (bootstrap.build sets it too)
+    built: list[Any] = []
+
+    def connect() -> Any:
+        from callcenter import bootstrap
+
+        container = bootstrap.build(settings, read_only=read_only)
+        built.append(container)
+        return bootstrap.session(container)
+
+    app = CallCenterApp(settings, connect=connect, read_only=read_only)
     try:
         app.run()
     finally:
-        container.close()
+        for container in built:
+            container.close()
+    if app.startup_error is not None:
+        raise app.startup_error
     return app.return_code or 0
 
 

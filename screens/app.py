@@ -12,10 +12,12 @@ import signal
 import termios
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from textual import work
 from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding
@@ -27,7 +29,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from callcenter.clock import Clock
+from callcenter.clock import Clock, SystemClock
 from callcenter.delays import DelayCalls
 from callcenter.domain import Change
 from callcenter.drafts import DraftStore
@@ -74,6 +76,9 @@ READ_ONLY_ACTIONS = frozenset(
     }
 )
 
+#: What may run while the session is still connecting (the board's frame is up, no data).
+CONNECTING_ACTIONS = frozenset({"help", "quit"})
+
 #: The longest the feed worker blocks in ``feed.wait`` before it looks whether to stop.
 FEED_WAIT_S = 0.5
 #: While the feed cannot even be opened: first and longest pause between attempts.
@@ -81,6 +86,27 @@ FEED_RETRY_FIRST_S = 0.25
 FEED_RETRY_MAX_S = 5.0
 #: After this many seconds the objects of the started app are left out of garbage collection.
 GC_FREEZE_AFTER_S = 1.0
+
+
+@dataclass
+class Session:
+    """What a session needs from the database side, built by the composition root
+    (:func:`callcenter.bootstrap.session`)."""
+
+    services: Services
+    feed_factory: Callable[[], ChangeFeed]
+    notices: list[str] = field(default_factory=list)
+    delay_calls: DelayCalls | None = None
+    sweeper: Callable[[], Sweeper] | None = None
+
+
+class Connected(Message):
+    """The session was built in the background (``connect``), or could not be."""
+
+    def __init__(self, session: Session | None, error: BaseException | None) -> None:
+        super().__init__()
+        self.session = session
+        self.error = error
 
 
 class FeedRead(Message):
@@ -123,36 +149,43 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def __init__(
         self,
-        services: Services,
-        feed_factory: Callable[[], ChangeFeed],
         settings: Settings,
         *,
-        notices: Iterable[str] = (),
+        session: Session | None = None,
+        connect: Callable[[], Session] | None = None,
+        clock: Clock | None = None,
         feed_interval: float | None = None,
         drafts: DraftStore | None = None,
         read_only: bool = False,
-        delay_calls: DelayCalls | None = None,
-        sweeper: Callable[[], Sweeper] | None = None,
         watch: bool | None = None,
     ) -> None:
+        """A session's application: either ``session`` (already connected: the tests), or
+        ``connect``, which builds it in a thread once the first frame is on the screen (an
+        interactive start: the board's frame shows before the database layer is even
+        imported). If ``connect`` fails, the application exits and ``startup_error`` holds
+        why, for the command line to print."""
         super().__init__()
+        if (session is None) == (connect is None):
+            raise TypeError("give either session or connect")
         # The supervisor board: no action that writes (see ``allows_action``).
-        self.read_only = read_only or services.read_only
+        self.read_only = read_only or (session is not None and session.services.read_only)
         translate_bindings(self)
-        self.services = services
         self.settings = settings
-        self.clock: Clock = services.clock
-        self.tz = services.tz
+        self.clock: Clock = clock or (session.services.clock if session else SystemClock())
+        self.tz = settings.tz
         self.at_risk = timedelta(minutes=settings.at_risk_minutes)
-        self._feed_factory = feed_factory
+        self._connect = connect
+        self.connected = False
+        self.startup_error: BaseException | None = None
+        self._feed_factory: Callable[[], ChangeFeed] | None = None
         self._feed: ChangeFeed | None = None
         # None: the feed's own pace (PostgreSQL: at once; SQLite: every 0.1 s).
         self._feed_interval = feed_interval
         self._feed_stop = threading.Event()
-        self._notices = list(notices)
+        self._notices: list[str] = []
         self.db_error: str | None = None
         self.title = _("24-hour Rescue Call Centre")
-        self.sub_title = session_title(services, settings.user, self.read_only)
+        self.sub_title = settings.user  # with the name and role once connected
         # The half-typed call of this operator, kept on disk (screens/intake.py).
         self.drafts = (
             drafts
@@ -163,25 +196,69 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self._stopping_on_signal = False
         self._terminal_watch_stop = threading.Event()
         # The SLA watch loop and the delay-call prompts (screens/delay.py).
-        self.init_delay_calls(delay_calls, sweeper, watch)
+        self.init_delay_calls(None, None, watch)
+        if session is not None:
+            self._attach(session)
+
+    def _attach(self, session: Session) -> None:
+        self.services = session.services
+        self.clock = session.services.clock
+        self.read_only = self.read_only or session.services.read_only
+        self._feed_factory = session.feed_factory
+        self._notices = list(session.notices)
+        self.delay_calls = session.delay_calls
+        self._sweeper_factory = session.sweeper
+        self.sub_title = session_title(session.services, self.settings.user, self.read_only)
+        self.connected = True
 
     def clock_now(self) -> datetime:
         return self.clock.now()
 
     def on_mount(self) -> None:
         self.push_screen(SupervisorBoardScreen() if self.read_only else BoardScreen())
+        self._install_signal_handlers()
+        self.screen_change_signal.subscribe(self, self.show_banner)
+        if self.connected:
+            self._start_session()
+        else:
+            # The frame first; then the database layer is imported and connected in a thread.
+            self.call_after_refresh(self._connect_in_background)
+
+    def _start_session(self) -> None:
+        """Connected: the draft offer, notices, the change feed, the SLA watch, the data."""
         if not self.read_only:
             self.offer_draft()
-        self._install_signal_handlers()
         for notice in self._notices:
             self.notify(notice, markup=False)
-        self.screen_change_signal.subscribe(self, self.show_banner)
         threading.Thread(target=self.follow_feed, name="change-feed", daemon=True).start()
         # A full collection walks every object of Textual, Rich and SQLAlchemy and holds the
         # GIL for up to hundreds of ms on a loaded machine, stalling the feed thread and the
         # keys. Objects alive once the app has started stay for good: leave them out.
         self.set_timer(GC_FREEZE_AFTER_S, gc.freeze)
         self.start_delay_calls()
+        self.refresh_bindings()
+        for screen in self.screen_stack:
+            if isinstance(screen, BoardScreen) and screen.is_mounted and not screen.loaded:
+                screen.load()
+
+    @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
+    def _connect_in_background(self) -> None:
+        assert self._connect is not None
+        try:
+            session = self._connect()
+        except Exception as exc:  # reported by the command line once the screen is restored
+            self.post_message(Connected(None, exc))
+            return
+        self.post_message(Connected(session, None))
+
+    def on_connected(self, message: Connected) -> None:
+        if message.session is None:
+            self.startup_error = message.error
+            log.error("could not start the session: %s", message.error)
+            self.exit(None, 1)
+            return
+        self._attach(message.session)
+        self._start_session()
 
     def on_unmount(self) -> None:
         self._restore_signal_handlers()
@@ -313,6 +390,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             while not stop.is_set():
                 try:
                     if self._feed is None:
+                        assert self._feed_factory is not None
                         self._feed = self._feed_factory()
                     if self._feed_interval is None:
                         changes = self._feed.wait(FEED_WAIT_S)
@@ -403,17 +481,15 @@ class CallCenterApp(DelayCallsMixin, App[int]):
     # -- read-only sessions (``callcenter board``) ---------------------------------------
     def allows_action(self, namespace: object, action: str) -> bool:
         """Whether ``action`` of ``namespace`` may run in this session."""
+        if not self.connected:
+            return action in CONNECTING_ACTIONS or _textual_own(namespace, action)
         if not self.read_only or action in READ_ONLY_ACTIONS:
             return True
         if isinstance(namespace, Widget) and not isinstance(namespace, Screen):
             return True  # a widget's own keys move a cursor or edit a field; screens write
         if getattr(namespace, "read_only_safe", False):
             return True  # a screen that declares it never writes (e.g. the filter modal)
-        method = getattr(namespace, f"_action_{action}", None) or getattr(
-            namespace, f"action_{action}", None
-        )
-        # Textual's own actions (cursor, scroll, focus, palette, quit) never write.
-        return method is not None and getattr(method, "__module__", "").startswith("textual.")
+        return _textual_own(namespace, action)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if not self.allows_action(self, action):
@@ -421,10 +497,11 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         return super().check_action(action, parameters)
 
     def _check_action_state(self, action: str, default_namespace: DOMNode) -> bool | None:
-        # Hides the keys of write actions from every footer of a read-only session.
+        # Hides the keys of write actions from every footer of a read-only session; while
+        # connecting, the keys are shown dimmed.
         target, name, _params = self._parse_action(action, default_namespace)
         if not self.allows_action(target, name):
-            return False
+            return None if not self.connected else False
         return super()._check_action_state(action, default_namespace)
 
     async def run_action(
@@ -434,12 +511,16 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         namespaces: Mapping[str, DOMNode] | None = None,
     ) -> bool:
         """Every key, link and ``run_action`` passes here: a read-only session refuses
-        writes (the services refuse them again, and the database itself is read-only)."""
-        if self.read_only:
+        writes (the services refuse them again, and the database itself is read-only), and
+        nothing that needs the database runs before the session is connected."""
+        if self.read_only or not self.connected:
             target, name, _params = self._parse_action(
                 action, self if default_namespace is None else default_namespace, namespaces
             )
             if not self.allows_action(target, name):
+                if not self.connected:
+                    self.notify(_("Connecting to the database…"), severity="warning")
+                    return True
                 log.warning("read-only session %s: refused action %s", self.settings.user, name)
                 self.notify(_("This board is read-only."), severity="warning")
                 return True
@@ -457,6 +538,15 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         screen = self.screen
         if isinstance(screen, BoardScreen):
             screen.load()
+
+
+def _textual_own(namespace: object, action: str) -> bool:
+    """Whether ``action`` is one of Textual's own (cursor, scroll, focus, palette, quit):
+    those never write."""
+    method = getattr(namespace, f"_action_{action}", None) or getattr(
+        namespace, f"action_{action}", None
+    )
+    return method is not None and getattr(method, "__module__", "").startswith("textual.")
 
 
 def session_title(services: Services, user: str, read_only: bool) -> str:

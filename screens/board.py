@@ -288,7 +288,11 @@ class BoardScreen(Screen[None]):
     # -- loading ---------------------------------------------------------------------------
     def load(self) -> None:
         """(Re)read every open case, in a worker. Changes reported meanwhile are kept and
-        applied on top of what was read (older copies are skipped by their version)."""
+        applied on top of what was read (older copies are skipped by their version).
+        Before the session is connected there is nothing to read: the app loads the board
+        once it is."""
+        if not self.cc.connected:
+            return
         self._reading = True
         self._early.clear()
         self._read_all()
@@ -474,7 +478,7 @@ class BoardScreen(Screen[None]):
         allows = getattr(self.app, "allows_action", None)
         if allows is not None and not allows(self, action):
             return False
-        read_only = getattr(self.app, "read_only", False) or self.cc.services.read_only
+        read_only = getattr(self.app, "read_only", False)
         return not (action in WRITE_ACTIONS and read_only)
 
     def selected_case(self) -> Case | None:

@@ -446,9 +446,7 @@ class DelayCallsMixin(App[int]):
         now = self.clock_now()
         prompts = calls.open_prompts(now)
         reader = getattr(self.services, "cases_for_notice", None)
-        candidates = (
-            reader(now, self.at_risk) if reader is not None else self.services.open_cases()
-        )
+        candidates = reader(now, self.at_risk) if reader is not None else self.services.open_cases()
         cases = notice_candidates(candidates, now, self.at_risk)
         notices = {
             case_id: notice
