@@ -11,11 +11,12 @@ import os
 import signal
 import termios
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.actions import ActionParseResult
@@ -30,24 +31,27 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from callcenter.clock import Clock, SystemClock
-from callcenter.delays import DelayCalls
 from callcenter.domain import Change
 from callcenter.drafts import DraftStore
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import _
 from callcenter.ports import ChangeFeed
-from callcenter.services import Services
 from callcenter.settings import Settings, state_dir
-from callcenter.watch import Sweeper
 from screens.board import BoardScreen
 from screens.delay import DelayCallsMixin
 from screens.filters import SupervisorBoardScreen
 from screens.help import HelpScreen
 from screens.i18n_bindings import translate_bindings
-from screens.intake import DraftOfferScreen, IntakeScreen, saved_time
 from screens.messages import DatabaseState, DataChanged
+from screens.partial_updates import install as install_partial_updates
+
+if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
+    from callcenter.delays import DelayCalls
+    from callcenter.services import Services
+    from callcenter.watch import Sweeper
 
 log = logging.getLogger(__name__)
+install_partial_updates()  # the countdown writes only the characters that change
 # A hang-up: how often the terminal is checked, and how long the exit may take before the
 # process leaves without its normal clean-up (the draft is on disk by then).
 HANGUP_POLL_S = 0.5
@@ -84,6 +88,9 @@ FEED_WAIT_S = 0.5
 #: While the feed cannot even be opened: first and longest pause between attempts.
 FEED_RETRY_FIRST_S = 0.25
 FEED_RETRY_MAX_S = 5.0
+#: The SLA watch starts when the board is loaded, or at the latest this many seconds after
+#: the session is connected.
+DELAY_START_MAX_S = 3.0
 #: After this many seconds the objects of the started app are left out of garbage collection.
 GC_FREEZE_AFTER_S = 1.0
 
@@ -235,20 +242,30 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         # GIL for up to hundreds of ms on a loaded machine, stalling the feed thread and the
         # keys. Objects alive once the app has started stay for good: leave them out.
         self.set_timer(GC_FREEZE_AFTER_S, gc.freeze)
-        self.start_delay_calls()
         self.refresh_bindings()
         for screen in self.screen_stack:
             if isinstance(screen, BoardScreen) and screen.is_mounted and not screen.loaded:
                 screen.load()
+        # The SLA watch and the delay desk read the database too: they start once the board
+        # has its cases (``board_loaded``), so that the board is filled first; at the latest
+        # after DELAY_START_MAX_S.
+        self.set_timer(DELAY_START_MAX_S, self.board_loaded)
+
+    def board_loaded(self) -> None:
+        """The board read its cases (or failed to): start the SLA watch and the delay desk."""
+        if self.connected and not self._delay_started:
+            self.start_delay_calls()
 
     @work(thread=True, exclusive=True, group="connect", exit_on_error=False)
     def _connect_in_background(self) -> None:
         assert self._connect is not None
+        started = time.perf_counter()
         try:
             session = self._connect()
         except Exception as exc:  # reported by the command line once the screen is restored
             self.post_message(Connected(None, exc))
             return
+        log.info("session connected in %.3f s", time.perf_counter() - started)
         self.post_message(Connected(session, None))
 
     def on_connected(self, message: Connected) -> None:
@@ -280,9 +297,13 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
         def chosen(choice: str | None) -> None:
             if choice == "restore":
+                from screens.intake import IntakeScreen
+
                 self.push_screen(IntakeScreen(draft))
             elif choice == "discard":
                 self.drafts.clear()
+
+        from screens.intake import DraftOfferScreen, saved_time
 
         self.push_screen(DraftOfferScreen(draft, saved_time(stamp, self.tz)), chosen)
 
@@ -290,6 +311,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         """Open the intake form (the form restores a kept draft itself)."""
         if self.read_only:
             return
+        from screens.intake import IntakeScreen
+
         if any(isinstance(screen, IntakeScreen) for screen in self.screen_stack):
             return
         if not isinstance(self.screen, BoardScreen):
@@ -318,6 +341,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def save_drafts(self) -> None:
         """Write every open intake form's draft now, synchronously."""
+        from screens.intake import IntakeScreen
+
         for screen in list(self.screen_stack):
             if isinstance(screen, IntakeScreen):
                 try:

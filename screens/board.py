@@ -7,7 +7,9 @@ before the data arrives; after that only what the change feed reports is applied
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -35,6 +37,7 @@ from screens.widgets.case_board import CaseBoard, clean, fit
 if TYPE_CHECKING:
     from screens.app import CallCenterApp
 
+log = logging.getLogger(__name__)
 CREW_ORDER = {status: i for i, status in enumerate(CrewStatus)}
 
 # Actions that need a selected case, with the ``run_action`` name they map to.
@@ -301,8 +304,15 @@ class BoardScreen(Screen[None]):
     def _read_all(self) -> None:
         """Read every open case (one query), the crews and today's arrivals."""
         services = self.cc.services
+        started = time.perf_counter()
         cases = services.open_cases()
         crews = services.crews()
+        log.info(
+            "board: %d open cases and %d crews read in %.3f s",
+            len(cases),
+            len(crews),
+            time.perf_counter() - started,
+        )
         self.post_message(self.Loaded(cases, crews, None))
         self.post_message(self.Arrivals(self._read_arrivals()))
 
@@ -335,6 +345,12 @@ class BoardScreen(Screen[None]):
         if self._pending_select is not None:
             board.select_case(self._pending_select)
             self._pending_select = None
+        self.call_after_refresh(self._tell_app_loaded)
+
+    def _tell_app_loaded(self) -> None:
+        notify = getattr(self.app, "board_loaded", None)
+        if notify is not None:
+            notify()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "board-load" and event.state is WorkerState.ERROR:
@@ -344,6 +360,7 @@ class BoardScreen(Screen[None]):
             if self.loaded:
                 for changed in early:
                     self._apply(changed)
+            self._tell_app_loaded()
 
     def on_board_screen_arrivals(self, message: Arrivals) -> None:
         self._arrivals = message.arrivals

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -51,7 +50,6 @@ from textual.widgets import (
 )
 from textual.worker import Worker
 
-from callcenter.delays import DelayCallResult, DelayCalls, DelayPrompt, OwnerNotice
 from callcenter.domain import AlertKind, Case, CaseEvent, Change, DelayReason
 from callcenter.errors import (
     CallCenterError,
@@ -60,18 +58,28 @@ from callcenter.errors import (
     ValidationError,
 )
 from callcenter.i18n import N_, _
-from callcenter.scheduler import make_scheduler, shutdown
-from callcenter.validation import parse_local_datetime
-from callcenter.watch import Sweeper, SweepResult
 from screens.format import local_time
 from screens.i18n_bindings import translate_bindings
 from screens.messages import AlertsRaised, DelayPromptsChanged
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from callcenter.delays import DelayCallResult, DelayCalls, DelayPrompt, OwnerNotice
     from callcenter.services import Services
     from callcenter.settings import Settings
+    from callcenter.watch import Sweeper, SweepResult
 
 log = logging.getLogger(__name__)
+
+
+def _not_needed() -> OwnerNotice:
+    # callcenter.delays (with the SLA watch and phone formatting) loads after the first
+    # frame: the board paints before it is needed.
+    from callcenter.delays import OwnerNotice
+
+    return OwnerNotice.NOT_NEEDED
+
 
 #: How long a delay-call toast stays (seconds): long enough to be read between two keys.
 PROMPT_TOAST_S = 30.0
@@ -340,6 +348,8 @@ class DelayCallsMixin(App[int]):
         if wanted is None:
             wanted = not self.is_headless
         if wanted and not self._read_only_session and self._sweeper_factory is not None:
+            from callcenter.scheduler import make_scheduler
+
             self._scheduler = make_scheduler(
                 self._sweep_and_read,
                 interval_seconds=self.settings.sweep_seconds,
@@ -352,6 +362,8 @@ class DelayCallsMixin(App[int]):
     def stop_delay_calls(self) -> None:
         """On unmount: stop the watch loop and close the sweeper's change feed."""
         if self._scheduler is not None:
+            from callcenter.scheduler import shutdown
+
             shutdown(self._scheduler)
             self._scheduler = None
         sweeper = self._sweeper
@@ -451,7 +463,7 @@ class DelayCallsMixin(App[int]):
         notices = {
             case_id: notice
             for case_id, notice in (calls.notices(cases, now).items() if cases else ())
-            if notice is not OwnerNotice.NOT_NEEDED
+            if notice is not _not_needed()
         }
         names = {
             p.claimed_by: display_name(self.services, p.claimed_by)
@@ -517,7 +529,7 @@ class DelayCallsMixin(App[int]):
 
     def owner_notice(self, case_id: int) -> OwnerNotice:
         """Whether the owner of ``case_id`` was told its crew will be late (for the board)."""
-        return self.owner_notices.get(case_id, OwnerNotice.NOT_NEEDED)
+        return self.owner_notices.get(case_id, _not_needed())
 
     # -- showing the prompts -----------------------------------------------------------------
     def _apply_desk(self, state: DeskState) -> None:
@@ -848,7 +860,7 @@ def suggested_eta(prompt: DelayPrompt, now: datetime) -> datetime:
     return datetime.fromtimestamp(math.ceil(eta.timestamp() / step) * step, eta.tzinfo)
 
 
-class DelayCallForm(ModalScreen[DelayCallResult | None]):
+class DelayCallForm(ModalScreen["DelayCallResult | None"]):
     """Record the call made to the owner. Dismisses with the result, or None (Esc gives the
     call back to everyone)."""
 
@@ -1051,6 +1063,8 @@ class DelayCallForm(ModalScreen[DelayCallResult | None]):
             now = desk.clock_now()
             eta = None
             if eta_text.strip() or reached:
+                from callcenter.validation import parse_local_datetime
+
                 eta = parse_local_datetime(eta_text, desk.tz, now, field="new_eta")
                 if eta - now > MAX_ETA_AHEAD:
                     raise ValidationError(

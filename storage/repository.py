@@ -37,7 +37,7 @@ from callcenter.domain import (
 from callcenter.errors import ConcurrencyConflict
 from callcenter.i18n import _
 from callcenter.ports import AlertKey, AuditEntry, CaseClockView
-from storage.convert import to_domain, to_row
+from storage.convert import rows_to_domain, to_domain, to_row
 from storage.tables import (
     AlertRow,
     AssignmentRow,
@@ -132,10 +132,11 @@ class SqlCaseRepository:
         )
 
     def list_open(self) -> list[Case]:
-        rows = self.session.scalars(
-            select(CaseRow).where(CaseRow.is_open.is_(True)).order_by(CaseRow.id)
+        table = CaseRow.__table__
+        result = self.session.execute(
+            select(table).where(table.c.is_open.is_(True)).order_by(table.c.id)
         )
-        return [to_domain(Case, r) for r in rows]
+        return rows_to_domain(Case, result)
 
     def list_open_for_notice(self, until: datetime) -> list[Case]:
         rows = self.session.scalars(

@@ -453,7 +453,8 @@ async def test_caller_text_is_shown_verbatim_and_does_nothing(make_app: Any) -> 
 async def test_the_watch_loop_sweeps_on_mount_and_stops_on_exit(make_app: Any) -> None:
     app, _container = make_app(watch=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.watching
+        await wait_for(pilot, lambda: app.watching)  # once the board has read its cases
+        assert isinstance(app.screen, BoardScreen) and app.screen.loaded
         await wait_for(pilot, lambda: len(app.delay_prompts) == 4)  # the first sweep: at once
     assert not app.watching
     assert app._sweeper is None  # its change feed closed
