@@ -1,0 +1,93 @@
+"""The application before its session is connected (the interactive start, callcenter.cli).
+
+The frame is up and says it is loading; nothing that needs the database runs (a key says it
+is still connecting); once ``connect`` returns, the board fills and the SLA watch starts. A
+``connect`` that fails ends the application with the error kept for the command line.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from callcenter import bootstrap
+from callcenter.clock import ManualClock
+from callcenter.errors import DatabaseUnavailable
+from callcenter.settings import Settings
+from screens.app import CallCenterApp, Session
+from screens.board import BoardScreen
+from screens.intake import IntakeScreen
+from screens.widgets.case_board import CaseBoard
+from tests.conftest import FIXED_NOW
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], tries: int = 300) -> None:
+    for _attempt in range(tries):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not met")
+
+
+def counter_text(app: CallCenterApp) -> str:
+    return str(app.screen.query_one("#count-open").render())
+
+
+async def test_keys_wait_for_the_session_then_the_board_fills(demo_url: str) -> None:
+    settings = Settings(database_url=demo_url, language="en", user="tester")
+    go = threading.Event()
+    built: list[bootstrap.Container] = []
+
+    def connect() -> Session:
+        assert go.wait(10)
+        container = bootstrap.build(settings, clock=ManualClock(FIXED_NOW))
+        built.append(container)
+        return bootstrap.session(container)
+
+    app = CallCenterApp(settings, connect=connect, clock=ManualClock(FIXED_NOW), watch=True)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, BoardScreen)
+            assert not app.connected and "Loading" in counter_text(app)
+            await pilot.press("n")  # a new call needs the database: not yet
+            await pilot.pause(0.05)
+            assert not isinstance(app.screen, IntakeScreen)
+            assert any("Connecting" in str(n.message) for n in app._notifications)
+            assert not app.watching
+            go.set()
+            await wait_for(pilot, lambda: app.connected and app.screen.loaded)
+            assert app.screen.query_one(CaseBoard).row_count > 0
+            assert app.sub_title.startswith("tester")
+            await wait_for(pilot, lambda: app.watching)  # after the board has its cases
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, IntakeScreen))
+    finally:
+        go.set()
+        for container in built:
+            container.close()
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+async def test_a_failed_connect_ends_the_app_with_the_error(demo_url: str, language: str) -> None:
+    settings = Settings(database_url=demo_url, language=language, user="tester")
+
+    def connect() -> Session:
+        raise DatabaseUnavailable("The database cannot be reached: test")
+
+    app = CallCenterApp(settings, connect=connect, clock=ManualClock(FIXED_NOW))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.startup_error is not None)
+        await pilot.pause(0.1)
+    assert isinstance(app.startup_error, DatabaseUnavailable)
+    assert app.return_code == 1
+
+
+def test_give_a_session_or_a_way_to_connect() -> None:
+    settings = Settings(database_url="sqlite://", language="en", user="tester")
+    with pytest.raises(TypeError):
+        CallCenterApp(settings)
