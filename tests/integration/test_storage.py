@@ -6,9 +6,12 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
+from callcenter import watch
 from callcenter.domain import Alert, AlertKind
 from callcenter.errors import ConcurrencyConflict
+from storage import repository
 from storage.engine import make_engine
 from storage.feed import PollingChangeFeed
 from storage.uow import SqlUnitOfWorkFactory
@@ -92,3 +95,46 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(contain
         t.join()
     assert errors == []
     assert len(container.services.case(case.id).notes) == 40
+
+
+@pytest.mark.parametrize("micro", [0, 1, 499_999, 998_999, 999_000, 999_499, 999_500, 999_999])
+def test_the_sweeps_clock_view_is_exact_to_the_microsecond(container, micro: int) -> None:
+    """Every clock column, read whole (the sweep's full read) or by ids, as to_micros."""
+    case = container.services.take_call(intake())
+    with container.uow() as uow:
+        c = uow.cases.get(case.id)
+        base = c.received_at.replace(microsecond=micro)
+        c.received_at = base
+        c.dispatched_at = base + timedelta(minutes=3, microseconds=1)
+        c.arrived_at = base + timedelta(minutes=30)
+        c.completed_at = base + timedelta(hours=1, seconds=59)
+        c.feedback_at = base + timedelta(days=1)
+        c.promised_arrival_at = base + timedelta(minutes=40)
+        uow.cases.save(c)
+        uow.commit()
+    with container.uow(write=False) as uow:
+        expected = watch.clock_view(uow.cases.get(case.id))
+        assert uow.cases.open_clock_view() == [expected]
+        assert uow.cases.open_clock_view([case.id]) == [expected]
+
+
+def test_the_sweeps_full_read_is_of_one_index_on_sqlite(container) -> None:
+    """ix_cases_open_clock holds all the sweep reads; SQLite's planner must take it."""
+    if container.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL reads the index alone only once the table was vacuumed")
+    with container.uow(write=False) as uow:
+        uow.cases.open_clock_view()  # compiles the statement
+        sql = repository._COMPILED[("sqlite", "pysqlite", "open_clock_view")]
+        plan = uow.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    assert [row[-1] for row in plan] == [
+        "SEARCH cases USING COVERING INDEX ix_cases_open_clock (is_open=?)"
+    ]
+
+
+def test_a_driver_error_in_a_full_read_is_raised_as_sqlalchemy_raises_it(container) -> None:
+    """The full reads skip SQLAlchemy's results, not its errors (translate_db_error)."""
+    with container.uow(write=False) as uow:
+        uow.session.connection().exec_driver_sql("DROP TABLE alerts")  # rolled back
+        with pytest.raises(DBAPIError) as caught:
+            uow.alerts.keys_of_open_cases()
+    assert "alerts" in str(caught.value)
