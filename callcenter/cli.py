@@ -199,7 +199,16 @@ def _run_app(settings: settings_mod.Settings, *, read_only: bool) -> int:
 
         container = bootstrap.build(settings, read_only=read_only)
         built.append(container)
-        return bootstrap.session(container)
+        services = container.services
+        # The board's first reading, done here while the screen has nothing else to do; the
+        # change feed opened before it, so that no change falls between the two.
+        feed = container.change_feed()
+        try:
+            board = (services.open_cases(), services.crews())
+        except BaseException:
+            feed.close()
+            raise
+        return bootstrap.session(container, feed=feed, board=board)
 
     app = CallCenterApp(settings, connect=connect, read_only=read_only)
     try:

@@ -31,7 +31,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from callcenter.clock import Clock, SystemClock
-from callcenter.domain import Change
+from callcenter.domain import Case, Change, Crew
 from callcenter.drafts import DraftStore
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import _
@@ -105,6 +105,10 @@ class Session:
     notices: list[str] = field(default_factory=list)
     delay_calls: DelayCalls | None = None
     sweeper: Callable[[], Sweeper] | None = None
+    #: The open cases and the crews, read while connecting (the board's first reading),
+    #: and the change feed, opened before that reading so that no change falls between.
+    board: tuple[list[Case], list[Crew]] | None = None
+    feed: ChangeFeed | None = None
 
 
 class Connected(Message):
@@ -190,6 +194,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self._feed_interval = feed_interval
         self._feed_stop = threading.Event()
         self._notices: list[str] = []
+        self._first_reading: tuple[list[Case], list[Crew]] | None = None
         self.db_error: str | None = None
         self.title = _("24-hour Rescue Call Centre")
         self.sub_title = settings.user  # with the name and role once connected
@@ -208,6 +213,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             self._attach(session)
 
     def _attach(self, session: Session) -> None:
+        self._first_reading = session.board
+        self._feed = session.feed
         self.services = session.services
         self.clock = session.services.clock
         self.read_only = self.read_only or session.services.read_only
@@ -243,9 +250,10 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         # keys. Objects alive once the app has started stay for good: leave them out.
         self.set_timer(GC_FREEZE_AFTER_S, gc.freeze)
         self.refresh_bindings()
+        first, self._first_reading = self._first_reading, None
         for screen in self.screen_stack:
             if isinstance(screen, BoardScreen) and screen.is_mounted and not screen.loaded:
-                screen.load()
+                screen.load(first)
         # The SLA watch and the delay desk read the database too: they start once the board
         # has its cases (``board_loaded``), so that the board is filled first; at the latest
         # after DELAY_START_MAX_S.

@@ -289,16 +289,20 @@ class BoardScreen(Screen[None]):
         self.set_interval(1.0, self._minute_tick)
 
     # -- loading ---------------------------------------------------------------------------
-    def load(self) -> None:
+    def load(self, read: tuple[list[Case], list[Crew]] | None = None) -> None:
         """(Re)read every open case, in a worker. Changes reported meanwhile are kept and
         applied on top of what was read (older copies are skipped by their version).
         Before the session is connected there is nothing to read: the app loads the board
-        once it is."""
+        once it is, with ``read``, the open cases and crews read while connecting."""
         if not self.cc.connected:
             return
         self._reading = True
         self._early.clear()
-        self._read_all()
+        if read is None:
+            self._read_all()
+            return
+        self.post_message(self.Loaded(read[0], read[1], None))
+        self.load_arrivals()
 
     @work(thread=True, exclusive=True, group="board-load", exit_on_error=False)
     def _read_all(self) -> None:

@@ -91,3 +91,41 @@ def test_give_a_session_or_a_way_to_connect() -> None:
     settings = Settings(database_url="sqlite://", language="en", user="tester")
     with pytest.raises(TypeError):
         CallCenterApp(settings)
+
+
+async def test_a_call_taken_between_the_first_reading_and_the_start_still_shows(
+    demo_url: str,
+) -> None:
+    """The feed is opened before the board's first reading (as the command line does): a
+    case saved by another session after that reading reaches the board through the feed."""
+    from dataclasses import replace
+
+    from callcenter.domain import Role
+    from tests.factories import intake
+
+    settings = Settings(database_url=demo_url, language="en", user="tester")
+    built: list[bootstrap.Container] = []
+    taken: list[int] = []
+
+    def connect() -> Session:
+        container = bootstrap.build(settings, clock=ManualClock(FIXED_NOW))
+        built.append(container)
+        services = container.services
+        feed = container.change_feed()
+        board = (services.open_cases(), services.crews())
+        container.services.ensure_staff("nina", "王娜", Role.OPERATOR)
+        other = bootstrap.build(replace(settings, user="nina"), clock=ManualClock(FIXED_NOW))
+        built.append(other)
+        case = other.services.take_call(intake(plate="粤B77777", phone="13977778888"))
+        taken.append(case.id)
+        return bootstrap.session(container, feed=feed, board=board)
+
+    app = CallCenterApp(settings, connect=connect, clock=ManualClock(FIXED_NOW))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: app.connected and app.screen.loaded)
+            board = app.screen.query_one(CaseBoard)
+            await wait_for(pilot, lambda: taken[0] in board.case_ids)
+    finally:
+        for container in built:
+            container.close()
