@@ -214,7 +214,7 @@ class DelayCalls:
     ) -> T:
         if self.services is not None and hasattr(self.services, "write"):
             # Checked against the role and written to the audit log like every other change.
-            return self.services.write(  # type: ignore[no-any-return]
+            return self.services.write(  # type: ignore[no-any-return,unused-ignore]
                 work, action=action, entity="alert", entity_id=alert_id
             )
         if self.read_only:

@@ -210,9 +210,9 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         # The SLA watch loop and the delay-call prompts (screens/delay.py).
         self.init_delay_calls(None, None, watch)
         if session is not None:
-            self._attach(session)
+            self._attach_session(session)
 
-    def _attach(self, session: Session) -> None:
+    def _attach_session(self, session: Session) -> None:
         self._first_reading = session.board
         self._feed = session.feed
         self.services = session.services
@@ -282,7 +282,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             log.error("could not start the session: %s", message.error)
             self.exit(None, 1)
             return
-        self._attach(message.session)
+        self._attach_session(message.session)
         self._start_session()
 
     def on_unmount(self) -> None:

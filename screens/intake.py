@@ -492,6 +492,7 @@ class IntakeScreen(Screen[int | None]):
         """Write what is typed to the draft store now (also called on SIGHUP)."""
         if self._finished or self.drafts is None:
             return
+        intake: Intake | None
         try:
             intake = self._snapshot = self.intake()
         except NoMatches:  # torn down (the application is ending): the last thing read

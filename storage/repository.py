@@ -139,21 +139,22 @@ class SqlCaseRepository:
         return rows_to_domain(Case, result)
 
     def list_open_for_notice(self, until: datetime) -> list[Case]:
-        rows = self.session.scalars(
-            select(CaseRow)
+        c = CaseRow.__table__.c
+        result = self.session.execute(
+            select(CaseRow.__table__)
             .where(
-                CaseRow.is_open.is_(True),
-                CaseRow.arrived_at.is_(None),
-                CaseRow.promised_arrival_at.is_not(None),
+                c.is_open.is_(True),
+                c.arrived_at.is_(None),
+                c.promised_arrival_at.is_not(None),
                 or_(
-                    CaseRow.promised_arrival_at <= until,
-                    CaseRow.owner_notified_at.is_not(None),
-                    CaseRow.original_promised_at != CaseRow.promised_arrival_at,
+                    c.promised_arrival_at <= until,
+                    c.owner_notified_at.is_not(None),
+                    c.original_promised_at != c.promised_arrival_at,
                 ),
             )
-            .order_by(CaseRow.id)
+            .order_by(c.id)
         )
-        return [to_domain(Case, r) for r in rows]
+        return rows_to_domain(Case, result)
 
     def list_by_ids(self, ids: Iterable[int]) -> list[Case]:
         ids = list(ids)
@@ -703,15 +704,13 @@ class SqlAlertRepository:
         ids = list(case_ids)
         if not ids:
             return []
-        rows = self.session.scalars(
-            select(AlertRow)
-            .where(
-                AlertRow.case_id.in_(ids),
-                AlertRow.kind.in_([k.value for k in kinds]),
-            )
-            .order_by(AlertRow.raised_at, AlertRow.id)
+        c = AlertRow.__table__.c
+        result = self.session.execute(
+            select(AlertRow.__table__)
+            .where(c.case_id.in_(ids), c.kind.in_([k.value for k in kinds]))
+            .order_by(c.raised_at, c.id)
         )
-        return [to_domain(Alert, r) for r in rows]
+        return rows_to_domain(Alert, result)
 
 
 class SqlStaffRepository:

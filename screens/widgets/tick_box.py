@@ -10,6 +10,6 @@ from textual.widgets import Checkbox
 
 
 class TickBox(Checkbox):
-    @property  # type: ignore[override]
-    def BUTTON_INNER(self) -> str:
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]
         return "✓" if self.value else " "
