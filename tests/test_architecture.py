@@ -21,3 +21,20 @@ def test_import_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "broken" not in result.stdout.lower().replace("0 broken", "")
+
+
+def test_the_first_frame_needs_no_database_layer() -> None:
+    """What the interactive start imports before its first frame (callcenter.cli, then
+    screens.app) loads neither SQLAlchemy nor Alembic, nor the modules that can wait: the
+    board paints while the session is built in a thread."""
+    later = ["sqlalchemy", "alembic", "apscheduler", "phonenumbers", "psycopg", "storage"]
+    later += ["callcenter.bootstrap", "callcenter.services", "screens.intake"]
+    code = (
+        "import sys, callcenter.cli, screens.app\n"
+        f"print(','.join(m for m in {later!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
