@@ -52,7 +52,7 @@ class AlertKey(NamedTuple):
     case_id: int
     kind: str
     deadline: int
-    resolved: bool
+    resolved: bool  # 0 or 1 from SQLite's full read: test its truth, not its identity
     outcome: str
 
 
