@@ -319,10 +319,10 @@ class CaseDetailScreen(Screen[None]):
         Binding("a", "case('arrive')", "Arrived"),
         Binding("c", "case('complete')", "Completed"),
         Binding("b", "case('report_back')", "Reported back"),
-        Binding("l", "case('close')", "Close case"),
+        Binding("l", "case('close')", N_("Close case")),
         Binding("x", "case('cancel')", "Cancel case"),
         Binding("f", "case('agree_fee')", "Fee agreed"),
-        Binding("escape", "back", "Go back"),
+        Binding("escape", "back", N_("Go back")),
     ]
 
     def __init__(self, case_id: int) -> None:

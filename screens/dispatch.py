@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from callcenter.dispatching import CrewOption
 from callcenter.domain import Case, CaseStatus, Crew
 from callcenter.errors import CallCenterError, ConcurrencyConflict, InvalidTransition
-from callcenter.i18n import _
+from callcenter.i18n import N_, _
 from screens.actions import conflict_message, error_text, fee_text, km_text, sentences
 from screens.format import fit, local_time
 from screens.i18n_bindings import translate_bindings
@@ -90,8 +90,8 @@ class DispatchScreen(ModalScreen[int | None]):
 
     CSS_PATH = "detail.tcss"
     BINDINGS = [
-        Binding("f", "agree_fee", "Owner agrees to the fee"),
-        Binding("escape", "back", "Go back"),
+        Binding("f", "agree_fee", N_("Owner agrees to the fee")),
+        Binding("escape", "back", N_("Go back")),
     ]
 
     def __init__(self, case: Case) -> None:

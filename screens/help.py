@@ -20,7 +20,8 @@ class HelpScreen(ModalScreen[None]):
         self._keys = keys
 
     def compose(self) -> ComposeResult:
-        lines = [f"[b]{escape(_('Keys'))}[/b]", ""]
+        title = _("Keys")
+        lines = [f"[b]{escape(title)}[/b]", ""]
         for key, description in self._keys:
             lines.append(f"  [b]{escape(key):<12}[/b] {escape(description)}")
         lines += [

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
-from callcenter.i18n import _
+from callcenter.i18n import N_, _
 from callcenter.services import Checklist
 from screens.i18n_bindings import translate_bindings
 
@@ -77,7 +77,7 @@ class ChecklistView(Widget, can_focus=True):
     BINDINGS = [
         Binding("up", "move(-1)", show=False),
         Binding("down", "move(1)", show=False),
-        Binding("space", "tick", "Tick", show=False),
+        Binding("space", "tick", N_("Tick"), show=False),
         Binding("1", "tick(0)", show=False),
         Binding("2", "tick(1)", show=False),
         Binding("3", "tick(2)", show=False),
@@ -134,8 +134,8 @@ class ChecklistModal(ModalScreen[Checklist | None]):
 
     DEFAULT_CSS = _MODAL_CSS.format(name="ChecklistModal")
     BINDINGS = [
-        Binding("enter", "confirm", "Confirm arrival"),
-        Binding("escape", "back", "Go back"),
+        Binding("enter", "confirm", N_("Confirm arrival")),
+        Binding("escape", "back", N_("Go back")),
     ]
 
     def __init__(self, case_number: str, night: bool) -> None:
@@ -194,7 +194,7 @@ class CancelReasonModal(ModalScreen[str | None]):
     """Asks why the case is cancelled. An empty reason is refused; Esc returns None."""
 
     DEFAULT_CSS = _MODAL_CSS.format(name="CancelReasonModal")
-    BINDINGS = [Binding("escape", "back", "Go back")]
+    BINDINGS = [Binding("escape", "back", N_("Go back"))]
 
     def __init__(self, case_number: str, reason: str = "") -> None:
         super().__init__()

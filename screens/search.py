@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from callcenter.domain import Case
 from callcenter.errors import CallCenterError
-from callcenter.i18n import _
+from callcenter.i18n import N_, _
 from screens.format import fit, local_time
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class SearchScreen(ModalScreen[int | None]):
 
     CSS_PATH = "detail.tcss"
     BINDINGS = [
-        Binding("escape", "back", "Go back"),
+        Binding("escape", "back", N_("Go back")),
         Binding("down", "to_results", show=False),
     ]
 

@@ -28,3 +28,34 @@ def test_language_switch_translates() -> None:
     assert _("Arrival late") != "Arrival late"
     set_language("en")
     assert _("Arrival late") == "Arrival late"
+
+
+def test_every_key_description_of_every_screen_is_translated() -> None:
+    """A Binding's description is translated when the screen is built (translate_bindings),
+    so it must be marked N_() to reach the catalogs: `catalogs update` drops what it cannot
+    find, and the footer would fall back to English."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import screens
+    from callcenter.i18n import _, current_language, set_language
+
+    before = current_language()
+    set_language("zh_CN")
+    missing = []
+    try:
+        for info in pkgutil.walk_packages(screens.__path__, "screens."):
+            module = importlib.import_module(info.name)
+            for _name, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ != module.__name__:
+                    continue
+                for binding in vars(cls).get("BINDINGS", []):
+                    description = getattr(binding, "description", None)
+                    if description is None and isinstance(binding, tuple) and len(binding) > 2:
+                        description = binding[2]
+                    if description and _(description) == description:
+                        missing.append(f"{cls.__module__}.{cls.__name__}: {description!r}")
+    finally:
+        set_language(before)
+    assert missing == []
