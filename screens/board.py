@@ -137,6 +137,7 @@ class CrewPanel(VerticalScroll):
 
     _crews: list[Crew] = []
     _numbers: dict[int, str] = {}
+    _shown: Text = Text()
 
     def compose(self) -> ComposeResult:
         yield Static(_("Crews"), classes="panel-title")
@@ -178,7 +179,13 @@ class CrewPanel(VerticalScroll):
                 text.append("  " + fit(clean(crew.name), name_w) + "  " + clean(crew.vehicle_plate))
         if not crews:
             text.append(_("No crews."))
-        self.query_one("#crew-list", Static).update(text)
+        if text == self._shown:
+            return  # asked on every change of a case; a repaint costs a whole screen
+        # A layout only when the number of lines changes: a layout repaints every line of
+        # the screen (tens of kilobytes to a supervisor over SSH), a plain update only this.
+        layout = len(text.plain.splitlines()) != len(self._shown.plain.splitlines())
+        self._shown = text
+        self.query_one("#crew-list", Static).update(text, layout=layout)
 
     def _style(self, status: CrewStatus) -> Style:
         if status is CrewStatus.AVAILABLE:

@@ -187,6 +187,7 @@ class SupervisorBoardScreen(BoardScreen):
         super().__init__()
         self.filter = BoardFilter()
         self.all_cases: dict[int, Case] = {}
+        self._filter_line = ""
 
     def compose(self) -> ComposeResult:
         for widget in super().compose():
@@ -238,22 +239,21 @@ class SupervisorBoardScreen(BoardScreen):
         self.show_filter(len(wanted))
 
     def show_filter(self, shown: int | None = None) -> None:
+        """The filter line; repainted only when its text changes (it is asked every second,
+        and a supervisor watches over SSH)."""
         label = self.query_one("#board-filter", Static)
-        text = self.filter.describe(self.crews)
         if not self.filter.active:
-            label.update(Content(_("All open cases. V filter, L late only.")))
-            label.remove_class("-filtered")
-            return
-        label.update(
-            Content(
-                _("Filter: {filter} — {shown} of {total} open cases. Esc shows all.").format(
-                    filter=text,
-                    shown=shown if shown is not None else "?",
-                    total=len(self.all_cases),
-                )
+            line = _("All open cases. V filter, L late only.")
+        else:
+            line = _("Filter: {filter} — {shown} of {total} open cases. Esc shows all.").format(
+                filter=self.filter.describe(self.crews),
+                shown=shown if shown is not None else "?",
+                total=len(self.all_cases),
             )
-        )
-        label.add_class("-filtered")
+        label.set_class(self.filter.active, "-filtered")
+        if line != self._filter_line:
+            self._filter_line = line
+            label.update(Content(line))
 
     def set_filter(self, new: BoardFilter) -> None:
         self.filter = new
