@@ -115,7 +115,7 @@ class FilterScreen(ModalScreen[BoardFilter | None]):
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss_none", N_("Back")),
+        Binding("escape", "dismiss_none", N_("Go back")),
         Binding("ctrl+s", "apply", N_("Apply"), priority=True),
     ]
 
