@@ -306,16 +306,6 @@ _FAULTS = (
     _Fault("仪表提示高压系统故障，车辆无法上电", FaultCategory.ELECTRICAL, RescuePlan.TOWING,
            Priority.SEVERE, fits="ev"),
 )
-# The default tariff (towing within 24 h is free, seed 000); fuel adds the fuel itself.
-_TARIFF = {
-    RescuePlan.TOWING: Decimal("0"),
-    RescuePlan.ONSITE_REPAIR: Decimal("200"),
-    RescuePlan.BATTERY: Decimal("150"),
-    RescuePlan.TYRE: Decimal("100"),
-    RescuePlan.FUEL: Decimal("80"),
-    RescuePlan.LOCKOUT: Decimal("200"),
-    RescuePlan.OTHER: Decimal("100"),
-}
 _FUEL_PRICE = Decimal("7.90")  # yuan per litre of 92 petrol
 _WORK_MINUTES = {
     RescuePlan.TOWING: (30, 80),
@@ -639,7 +629,7 @@ class _Planner:
         return self.rng.choice(options)
 
     def _fee(self, plan: RescuePlan) -> tuple[Decimal, str]:
-        fee = _TARIFF[plan]
+        fee = self.policy.tariff[plan]  # the policy's [tariff] (seed 000: free towing)
         if plan is RescuePlan.FUEL:
             litres = self.rng.choice((5, 10))
             return fee + _FUEL_PRICE * litres, f"送油{litres}升92号汽油，油费按实收取"

@@ -42,6 +42,15 @@ Schema::
     business_hours = false              # [clocks.<kind>] for cases of that priority; a clock
                                         # may be defined here only, or switched off (enabled=false)
 
+    [tariff]                            # optional: the rescue fee in yuan per rescue plan,
+    towing = 0                          # told to the owner before dispatch and pre-filled at
+    battery = 150                       # intake. Keys: towing | onsite_repair | battery | tyre |
+    fuel = "80.50"                      # fuel | lockout | other; values: a number or a numeric
+                                        # string, 0 to 100000, at most 2 decimals. A plan left
+                                        # out costs what DEFAULT_TARIFF says (towing 0,
+                                        # onsite_repair 200, battery 150, tyre 100, fuel 80,
+                                        # lockout 200, other 100); fuel adds the fuel itself.
+
 Each clock runs from its start event to a fixed end event:
 
 ==========  ======================  ======================
@@ -74,12 +83,14 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 from callcenter.domain.enums import CaseStatus, Priority, RescuePlan
 from callcenter.domain.model import Case
 from callcenter.errors import CallCenterError, ValidationError
 from callcenter.i18n import N_, _
+from callcenter.validation import MAX_FEE
 
 PRESETS_DIR = Path(__file__).with_name("policies")
 DEFAULT_POLICY = "roadside"
@@ -87,6 +98,23 @@ DEFAULT_AT_RISK_MINUTES = 10
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _TIME_RE = re.compile(r"^\d{2}:\d{2}$")
 _MAX_CALENDAR_DAYS = 3 * 366  # office-hours search gives up after this many days
+_CENT = Decimal("0.01")
+_YUAN_RE = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)$")
+
+# The rescue fee in yuan per plan when a policy's [tariff] leaves the plan out: told to the
+# owner before dispatch (seed 000: 主动告知救援收费标准). Towing within 24 h is free
+# (seed 000: 提供24小时内免费拖车服务); fuel delivery adds the fuel itself.
+DEFAULT_TARIFF: Mapping[RescuePlan, Decimal] = MappingProxyType(
+    {
+        RescuePlan.TOWING: Decimal("0"),
+        RescuePlan.ONSITE_REPAIR: Decimal("200"),
+        RescuePlan.BATTERY: Decimal("150"),
+        RescuePlan.TYRE: Decimal("100"),
+        RescuePlan.FUEL: Decimal("80"),
+        RescuePlan.LOCKOUT: Decimal("200"),
+        RescuePlan.OTHER: Decimal("100"),
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,7 +274,7 @@ class ClockRule:
 
 @dataclass(frozen=True)
 class Policy:
-    """A validated SLA policy: clock rules for each priority."""
+    """A validated SLA policy: clock rules for each priority, and the fee tariff."""
 
     name: str
     title: str
@@ -254,6 +282,7 @@ class Policy:
     source: str
     business_hours: BusinessHours | None
     by_priority: Mapping[Priority, Mapping[ClockKind, ClockRule]]
+    tariff: Mapping[RescuePlan, Decimal]  # yuan per plan, every plan present
 
     def rules(self, priority: Priority = Priority.GENERAL) -> list[ClockRule]:
         """The clocks that run for cases of ``priority``, in :class:`ClockKind` order."""
@@ -346,12 +375,21 @@ def parse_policy(text: str, *, name: str, source: str | None = None) -> Policy:
         raise PolicyError(file, "", _("not valid TOML: {error}").format(error=exc)) from exc
     top = _Table(file, [("", data)])
     top.check_keys(
-        ["title", "description", "at_risk_minutes", "business_hours", "clocks", "priorities"]
+        [
+            "title",
+            "description",
+            "at_risk_minutes",
+            "business_hours",
+            "clocks",
+            "priorities",
+            "tariff",
+        ]
     )
     title = top.string("title", default=name)
     description = top.string("description", default="")
     at_risk = top.minutes("at_risk_minutes", default=DEFAULT_AT_RISK_MINUTES, allow_zero=True)
     hours = _business_hours(top.table("business_hours")) if "business_hours" in data else None
+    tariff = _tariff(top.table("tariff")) if "tariff" in data else dict(DEFAULT_TARIFF)
 
     clocks = top.table("clocks")
     if not clocks.data:
@@ -398,6 +436,7 @@ def parse_policy(text: str, *, name: str, source: str | None = None) -> Policy:
         source=file,
         business_hours=hours,
         by_priority=by_priority,
+        tariff=MappingProxyType(tariff),
     )
 
 
@@ -540,6 +579,36 @@ def _date(value: object) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def _tariff(table: _Table) -> dict[RescuePlan, Decimal]:
+    table.check_keys(
+        list(RescuePlan), unknown=N_("unknown rescue plan; expected one of: {choices}")
+    )
+    tariff = dict(DEFAULT_TARIFF)
+    for plan in RescuePlan:
+        if plan.value in table.data:
+            tariff[plan] = _yuan(table, plan.value)
+    return tariff
+
+
+def _yuan(table: _Table, key: str) -> Decimal:
+    """An amount of yuan: a TOML integer or float, or a string of digits like "80.50"."""
+    value = table.get(key)
+    amount: Decimal | None = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        amount = Decimal(str(value))
+    elif isinstance(value, str) and _YUAN_RE.match(value.strip()):
+        amount = Decimal(value.strip())
+    if amount is None or not amount.is_finite():
+        table.fail(key, _("must be an amount in yuan, e.g. 150 or 7.50"))
+    if amount < 0:
+        table.fail(key, _("must not be negative"))
+    if amount > MAX_FEE:
+        table.fail(key, _("must be at most {amount} yuan").format(amount=MAX_FEE))
+    if amount != amount.quantize(_CENT):
+        table.fail(key, _("must have at most 2 decimals (fen)"))
+    return amount + 0  # -0 → 0
 
 
 _CLOCK_KEYS = ("minutes", "bands", "from", "business_hours", "at_risk_minutes", "plans", "enabled")

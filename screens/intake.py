@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -45,18 +45,6 @@ if TYPE_CHECKING:
     from screens.app import CallCenterApp
 
 log = logging.getLogger(__name__)
-
-# The default tariff in yuan, told to the owner before dispatch (主动告知救援收费标准). Towing
-# within 24 h is free (seed 000: 提供24小时内免费拖车服务); fuel delivery adds the fuel itself.
-TARIFF: dict[RescuePlan, Decimal] = {
-    RescuePlan.TOWING: Decimal("0"),
-    RescuePlan.ONSITE_REPAIR: Decimal("200"),
-    RescuePlan.BATTERY: Decimal("150"),
-    RescuePlan.TYRE: Decimal("100"),
-    RescuePlan.FUEL: Decimal("80"),
-    RescuePlan.LOCKOUT: Decimal("200"),
-    RescuePlan.OTHER: Decimal("100"),
-}
 
 # The fields in the order of the paper form (and of Tab). Names are those of ``Intake``.
 FORM_ORDER = (
@@ -100,8 +88,8 @@ def money(amount: Decimal) -> str:
     return f"{amount:.0f}" if amount == amount.to_integral_value() else f"{amount:.2f}"
 
 
-def tariff_text(plan: RescuePlan) -> str:
-    amount = TARIFF[plan]
+def tariff_text(plan: RescuePlan, amount: Decimal) -> str:
+    """The fee standard of ``plan`` as told to the owner, ``amount`` from the policy's tariff."""
     if plan is RescuePlan.TOWING and amount == 0:
         return _("free within 24 h")
     if plan is RescuePlan.FUEL:
@@ -109,14 +97,14 @@ def tariff_text(plan: RescuePlan) -> str:
     return _("{amount} yuan").format(amount=money(amount))
 
 
-def is_blank(intake: Intake) -> bool:
-    """Nothing worth keeping was typed (the pre-filled fee does not count)."""
+def is_blank(intake: Intake, tariff: Mapping[RescuePlan, Decimal]) -> bool:
+    """Nothing worth keeping was typed (the fee pre-filled from ``tariff`` does not count)."""
     texts = [getattr(intake, name) for name in TEXT_FIELDS if name != "fee_quote"]
     texts.append(intake.fault_description)
     if any(text.strip() for text in texts):
         return False
     fee = intake.fee_quote.strip()
-    return not intake.no_plate and not intake.fee_agreed and fee in ("", money(TARIFF[intake.plan]))
+    return not intake.no_plate and not intake.fee_agreed and fee in ("", money(tariff[intake.plan]))
 
 
 def intake_from_draft(data: dict[str, Any]) -> Intake:
@@ -213,6 +201,11 @@ class IntakeScreen(Screen[int | None]):
         return self.app  # type: ignore[return-value]
 
     @property
+    def tariff(self) -> Mapping[RescuePlan, Decimal]:
+        """The fee per plan, from the session's SLA policy."""
+        return self.cc.services.policy.tariff
+
+    @property
     def drafts(self) -> DraftStore | None:
         return getattr(self.app, "drafts", None)
 
@@ -229,7 +222,7 @@ class IntakeScreen(Screen[int | None]):
             intake = intake_from_draft(data)
         else:
             intake = Intake()
-            intake.fee_quote = money(TARIFF[intake.plan])
+            intake.fee_quote = money(self.tariff[intake.plan])
         return intake
 
     # -- layout ----------------------------------------------------------------------
@@ -391,7 +384,7 @@ class IntakeScreen(Screen[int | None]):
         return Content.assemble(
             (_("Tell the owner the rescue fee standard:"), "bold"),
             " ",
-            f"{plan.label} — {tariff_text(plan)}",
+            f"{plan.label} — {tariff_text(plan, self.tariff[plan])}",
         )
 
     # -- reading and writing the widgets ---------------------------------------------
@@ -500,7 +493,7 @@ class IntakeScreen(Screen[int | None]):
         if intake is None:
             return
         try:
-            if is_blank(intake):
+            if is_blank(intake, self.tariff):
                 self.drafts.clear()
             else:
                 self.drafts.save(intake.to_dict())
@@ -574,8 +567,8 @@ class IntakeScreen(Screen[int | None]):
     def _apply_tariff(self, plan: RescuePlan) -> None:
         """Pre-fill the fee of the new plan unless the operator typed another amount."""
         fee = self.query_one("#in-fee_quote", Input)
-        if fee.value.strip() in ("", money(TARIFF[self._plan])):
-            fee.value = money(TARIFF[plan])
+        if fee.value.strip() in ("", money(self.tariff[self._plan])):
+            fee.value = money(self.tariff[plan])
             self.clear_error("fee_quote")
         self._plan = plan
         self.query_one("#fee-disclosure", Static).update(self._disclosure(plan))
@@ -897,7 +890,7 @@ class IntakeScreen(Screen[int | None]):
 
     # -- leaving ---------------------------------------------------------------------
     def action_leave(self) -> None:
-        if is_blank(self.intake()):
+        if is_blank(self.intake(), self.tariff):
             self._discard()
             return
         self.app.push_screen(LeaveIntakeScreen(), self._left)

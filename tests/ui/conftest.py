@@ -44,8 +44,9 @@ def demo_url(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def make_app(demo_url: str) -> Iterator[AppFactory]:
-    """``make_app(language="zh_CN", clock=None, url=None, user="tester", bell=False)`` →
-    (app, container). The SLA watch loop is off under ``run_test`` unless ``watch=True``."""
+    """``make_app(language="zh_CN", clock=None, url=None, user="tester", bell=False,
+    config_dir=None)`` → (app, container); ``config_dir`` holds the site's ``policies/``.
+    The SLA watch loop is off under ``run_test`` unless ``watch=True``."""
     containers: list[bootstrap.Container] = []
 
     def factory(
@@ -54,9 +55,16 @@ def make_app(demo_url: str) -> Iterator[AppFactory]:
         url: str | None = None,
         user: str = "tester",
         bell: bool = False,
+        config_dir: Path | None = None,
         **kwargs: object,
     ):
-        settings = Settings(database_url=url or demo_url, language=language, user=user, bell=bell)
+        settings = Settings(
+            database_url=url or demo_url,
+            language=language,
+            user=user,
+            bell=bell,
+            config_path=config_dir / "config.toml" if config_dir is not None else None,
+        )
         container = bootstrap.build(settings, clock=clock or ManualClock(FIXED_NOW))
         containers.append(container)
         return bootstrap.make_app(container, **kwargs), container

@@ -6,13 +6,15 @@ The clock is 2026-11-22 22:30 in Shanghai: 40 minutes out is 23:10, 60 minutes i
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static, TextArea
 
-from callcenter import validation
+from callcenter import sla, validation
 from callcenter.domain import FaultCategory, Priority, RescuePlan, VehicleType
 from callcenter.errors import DatabaseUnavailable, ValidationError
 from callcenter.services import Intake
@@ -20,10 +22,10 @@ from screens.board import BoardScreen
 from screens.help import HelpScreen
 from screens.intake import (
     FORM_ORDER,
-    TARIFF,
     DraftOfferScreen,
     IntakeScreen,
     LeaveIntakeScreen,
+    is_blank,
     money,
 )
 from tests.factories import intake as make_intake
@@ -148,7 +150,7 @@ async def test_a_whole_call_typed_with_the_keyboard_creates_a_case(make_app) -> 
         assert case.fault_category is FaultCategory.ELECTRICAL
         assert case.priority is Priority.URGENT
         assert case.plan is RescuePlan.BATTERY
-        assert case.fee_quote == TARIFF[RescuePlan.BATTERY]
+        assert case.fee_quote == sla.DEFAULT_TARIFF[RescuePlan.BATTERY]
         assert case.fee_agreed
         assert case.notes == "车主在车内等候"
         assert case.promised_arrival_at is not None
@@ -179,7 +181,7 @@ async def test_the_fee_follows_the_tariff_unless_typed(make_app) -> None:
         assert screen.text("fee_quote") == "0"  # towing within 24 h is free
         screen.query_one("#in-plan", Select).value = RescuePlan.ONSITE_REPAIR
         await pilot.pause()
-        assert screen.text("fee_quote") == money(TARIFF[RescuePlan.ONSITE_REPAIR])
+        assert screen.text("fee_quote") == money(sla.DEFAULT_TARIFF[RescuePlan.ONSITE_REPAIR])
         assert rendered(screen, "#fee-disclosure") == (
             "Tell the owner the rescue fee standard: On-site repair — 200 yuan"
         )
@@ -187,6 +189,36 @@ async def test_the_fee_follows_the_tariff_unless_typed(make_app) -> None:
         screen.query_one("#in-plan", Select).value = RescuePlan.TYRE
         await pilot.pause()
         assert screen.text("fee_quote") == "260"
+
+
+async def test_the_fee_comes_from_the_site_policy_tariff(make_app, tmp_path: Path) -> None:
+    preset = (sla.PRESETS_DIR / "roadside.toml").read_text(encoding="utf-8")
+    assert "\nbattery = 150\n" in preset
+    site = tmp_path / "policies" / "roadside.toml"
+    site.parent.mkdir()
+    site.write_text(preset.replace("\nbattery = 150\n", "\nbattery = 180.5\n"), encoding="utf-8")
+    app, container = make_app(config_dir=tmp_path)
+    assert container.services.policy.source == str(site)
+    results: list[int | None] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(IntakeScreen(), results.append)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, IntakeScreen)
+        assert screen.text("fee_quote") == "0"  # towing: not in the change, still free
+        screen.query_one("#in-plan", Select).value = RescuePlan.BATTERY
+        await pilot.pause()
+        assert screen.text("fee_quote") == "180.50"
+        assert rendered(screen, "#fee-disclosure") == (
+            "Tell the owner the rescue fee standard: Battery — 180.50 yuan"
+        )
+        assert is_blank(screen.intake(), screen.tariff)  # the pre-filled fee is not typing
+        assert not is_blank(screen.intake(), sla.DEFAULT_TARIFF)
+        fill(screen, **GOOD)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    assert len(results) == 1 and results[0] is not None
+    assert container.services.case(results[0]).fee_quote == Decimal("180.50")
 
 
 # -- validation: the message on the right field, nothing typed lost --------------------

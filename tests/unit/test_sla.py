@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -747,7 +748,7 @@ agreed = true
             'name = "x"\n[clocks.response]\nminutes = 5',
             "name",
             "unknown key; expected one of: title, description, at_risk_minutes, "
-            "business_hours, clocks, priorities",
+            "business_hours, clocks, priorities, tariff",
         ),
         (
             "[[clocks.arrival.bands]]\nmax_km = 20\nminutes = 60\n"
@@ -1055,6 +1056,149 @@ def test_toml_native_times_and_dates_are_accepted() -> None:
     policy = parse_policy(text, name="saturday")
     case = make_case(received_at=sh(2025, 6, 6, 20, 0))  # Friday night; next Saturday is off
     assert deadline(policy, case, ClockKind.RESPONSE, SHANGHAI) == sh(2025, 6, 14, 9, 30)
+
+
+# ------------------------------------------------------------------------------------------
+# The fee tariff ([tariff]: yuan per rescue plan)
+
+RESPONSE_ONLY = "[clocks.response]\nminutes = 5\n"
+
+
+def tariff_with(**changes: str) -> dict[RescuePlan, Decimal]:
+    return {**sla.DEFAULT_TARIFF, **{RescuePlan(k): Decimal(v) for k, v in changes.items()}}
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ("", tariff_with()),
+        ("[tariff]\n", tariff_with()),
+        ("[tariff]\nbattery = 180\n", tariff_with(battery="180")),
+        ("[tariff]\ntowing = 50\nfuel = 95.5\n", tariff_with(towing="50", fuel="95.5")),
+        ('[tariff]\nlockout = "250.80"\n', tariff_with(lockout="250.80")),
+        ('[tariff]\ntyre = " 120 "\n', tariff_with(tyre="120")),
+        ("[tariff]\nother = 0\nonsite_repair = 0.0\n", tariff_with(other="0", onsite_repair="0")),
+        ("[tariff]\nbattery = 100000\n", tariff_with(battery="100000")),
+        ("[tariff]\nbattery = 1.500\n", tariff_with(battery="1.5")),
+        ("[tariff]\ntowing = -0\n", tariff_with()),
+    ],
+    ids=[
+        "no table",
+        "empty table",
+        "one plan",
+        "int and float",
+        "numeric string",
+        "string with spaces",
+        "zeros",
+        "the maximum",
+        "trailing zero",
+        "minus zero",
+    ],
+)
+def test_tariff_parsing(table: str, expected: dict[RescuePlan, Decimal]) -> None:
+    tariff = parse_policy(RESPONSE_ONLY + table, name="site").tariff
+    assert dict(tariff) == expected
+    assert list(tariff) == list(RescuePlan)
+    assert all(not amount.is_signed() for amount in tariff.values())
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "problem"),
+    [
+        (
+            "[tariff]\nbattery = 150\nteleport = 10\n",
+            "tariff.teleport",
+            "unknown rescue plan; expected one of: towing, onsite_repair, battery, tyre, fuel, "
+            "lockout, other",
+        ),
+        ("[tariff]\nbattery = -1\n", "tariff.battery", "must not be negative"),
+        ('[tariff]\nfuel = "-0.50"\n', "tariff.fuel", "must not be negative"),
+        ("[tariff]\ntyre = 99.999\n", "tariff.tyre", "must have at most 2 decimals (fen)"),
+        ('[tariff]\ntyre = "1.005"\n', "tariff.tyre", "must have at most 2 decimals (fen)"),
+        ("[tariff]\nother = 100000.01\n", "tariff.other", "must be at most 100000 yuan"),
+        ("[tariff]\nother = 1e9\n", "tariff.other", "must be at most 100000 yuan"),
+        *[
+            (
+                f"[tariff]\nlockout = {value}\n",
+                "tariff.lockout",
+                "must be an amount in yuan, e.g. 150 or 7.50",
+            )
+            for value in [
+                '"abc"',
+                '"¥200"',
+                '"200元"',
+                '""',
+                '"1e3"',
+                "true",
+                "[200]",
+                "inf",
+                "nan",
+            ]
+        ],
+        ("tariff = 150\n", "tariff", "must be a table"),
+    ],
+    ids=[
+        "unknown plan",
+        "negative",
+        "negative string",
+        "3 decimals",
+        "3 decimals string",
+        "over the maximum",
+        "far over",
+        "not a number",
+        "currency sign",
+        "unit",
+        "empty string",
+        "exponent string",
+        "boolean",
+        "array",
+        "infinity",
+        "nan",
+        "not a table",
+    ],
+)
+def test_bad_tariff_names_file_key_and_problem(
+    tmp_path: Path, table: str, key: str, problem: str
+) -> None:
+    path = write_site_policy(tmp_path, "roadside", table + RESPONSE_ONLY)
+    with pytest.raises(PolicyError) as excinfo:
+        load_policy("roadside", config_dir=tmp_path)
+    assert str(excinfo.value) == f"{path}: {key}: {problem}"
+    assert (excinfo.value.key, excinfo.value.problem) == (key, problem)
+
+
+def test_bad_tariff_message_in_chinese() -> None:
+    i18n.set_language("zh_CN")
+    with pytest.raises(PolicyError) as excinfo:
+        parse_policy(RESPONSE_ONLY + "[tariff]\nbattery = -1\n", name="roadside")
+    assert excinfo.value.key == "tariff.battery"
+    assert excinfo.value.problem == "不能为负数"
+
+
+@pytest.mark.parametrize("name", ["roadside", "field-service", "priority"])
+def test_every_preset_states_its_tariff(name: str) -> None:
+    data = tomllib.loads((sla.PRESETS_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+    assert sorted(data["tariff"]) == sorted(RescuePlan)  # explicit, every plan
+    assert dict(load_policy(name).tariff) == dict(sla.DEFAULT_TARIFF)
+
+
+def test_a_site_policy_overrides_the_preset_tariff(tmp_path: Path) -> None:
+    preset_text = (sla.PRESETS_DIR / "roadside.toml").read_text(encoding="utf-8")
+    assert "\nbattery = 150\n" in preset_text
+    write_site_policy(
+        tmp_path, "roadside", preset_text.replace("\nbattery = 150\n", "\nbattery = 180\n")
+    )
+    site = load_policy("roadside", config_dir=tmp_path)
+    assert dict(site.tariff) == tariff_with(battery="180")
+    assert load_policy("roadside").tariff[RescuePlan.BATTERY] == Decimal("150")
+    with pytest.raises(TypeError):
+        site.tariff[RescuePlan.BATTERY] = Decimal("1")  # type: ignore[index]
+
+
+def test_a_site_policy_without_a_tariff_gets_the_defaults(tmp_path: Path) -> None:
+    """The site file wins whole: a [tariff] it leaves out is not taken from the preset."""
+    write_site_policy(tmp_path, "field-service", RESPONSE_ONLY)
+    assert dict(load_policy("field-service", config_dir=tmp_path).tariff) == tariff_with()
 
 
 # ------------------------------------------------------------------------------------------
