@@ -333,6 +333,12 @@ class DelayCallsMixin(App[int]):
         return bool(getattr(self, "read_only", False))
 
     @property
+    def delay_desk_ready(self) -> bool:
+        """The delay desk has made its first reading (it starts once the board has its
+        cases); prompts that appear after it are announced one by one."""
+        return self._applied_seq > 0
+
+    @property
     def watching(self) -> bool:
         """Whether the SLA watch loop runs in this session."""
         return self._scheduler is not None

@@ -217,6 +217,10 @@ async def test_a_claim_in_one_application_shows_as_taken_in_another(
         app_a.run_test(size=(120, 40)) as pilot_a,
         app_b.run_test(size=(120, 40)) as pilot_b,
     ):
+        # Both desks have read what there was at start (after their boards): what A raises
+        # now is news to B, announced prompt by prompt.
+        await wait_for(pilot_a, lambda: app_a.delay_desk_ready)
+        await wait_for(pilot_b, lambda: app_b.delay_desk_ready)
         with acting_on(app_a):
             await sweep(pilot_a)  # only A sweeps; B learns of it from the change feed
             await open_list(pilot_a)
