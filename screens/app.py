@@ -42,7 +42,7 @@ from screens.delay import DelayCallsMixin
 from screens.filters import SupervisorBoardScreen
 from screens.help import HelpScreen
 from screens.i18n_bindings import translate_bindings
-from screens.messages import DatabaseState, DataChanged
+from screens.messages import DatabaseState, DataChanged, own_screens
 from screens.partial_updates import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
@@ -463,7 +463,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def on_feed_read(self, message: FeedRead) -> None:
         changed = message.changed
-        for screen in self.screen_stack:
+        for screen in own_screens(self.screen_stack):
             screen.post_message(DataChanged(changed.cases, changed.crews, changed.changes))
         self.delay_calls_feed(changed.changes)
 
@@ -483,7 +483,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         Forms are left alone, so what is being typed stays; a modal shows the banner of the
         screen below it.
         """
-        for screen in self.screen_stack:
+        for screen in own_screens(self.screen_stack):
             if isinstance(screen, ModalScreen) or not screen.is_mounted:
                 continue
             banners = screen.query_children("#db-banner")

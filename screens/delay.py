@@ -60,7 +60,7 @@ from callcenter.errors import (
 from callcenter.i18n import N_, _
 from screens.format import local_time
 from screens.i18n_bindings import translate_bindings
-from screens.messages import AlertsRaised, DelayPromptsChanged
+from screens.messages import AlertsRaised, DelayPromptsChanged, own_screens
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -243,11 +243,25 @@ class PromptStrip(Static):
 
     def __init__(self, content: Content, late: bool) -> None:
         super().__init__(content, markup=False)
+        self._content = content
         self.set_class(late, "-late")
 
     def show(self, content: Content, late: bool) -> None:
-        self.update(content)
+        """Say ``content``. Asked after every sweep: the same text costs nothing, and a new
+        one a layout only when it needs another number of lines (a layout repaints the
+        whole screen, tens of kilobytes to an operator over SSH)."""
         self.set_class(late, "-late")
+        if content == self._content:
+            return
+        layout = self._lines(content) != self._lines(self._content)
+        self._content = content
+        self.update(content, layout=layout)
+
+    def _lines(self, content: Content) -> int:
+        width = self.content_region.width
+        if width <= 0:
+            return 0
+        return min(2, -(-content.cell_length // width) or 1)
 
     async def on_click(self) -> None:
         await self.app.run_action("app.delay_calls")
@@ -437,7 +451,7 @@ class DelayCallsMixin(App[int]):
                 self.notify(problem, severity="warning", timeout=15, markup=False)
         self._problems = result.problems
         if result.raised:
-            for screen in self.screen_stack:
+            for screen in own_screens(self.screen_stack):
                 screen.post_message(AlertsRaised(result.raised))
         self._apply_desk(state)
 
@@ -548,7 +562,7 @@ class DelayCallsMixin(App[int]):
         self.staff_names.update(state.names)
         if not self._read_only_session:
             self._announce(state, shown)
-        for screen in self.screen_stack:
+        for screen in own_screens(self.screen_stack):
             screen.post_message(
                 DelayPromptsChanged(self.delay_prompts, self.owner_notices, self.staff_names)
             )
@@ -600,7 +614,7 @@ class DelayCallsMixin(App[int]):
         """The prompt strip on every full screen while a call waits (modals show the one of
         the screen below). Nothing is focused, nothing pushed: typing goes on."""
         shown = None if self._read_only_session else strip_content(self.delay_prompts)
-        for screen in self.screen_stack:
+        for screen in own_screens(self.screen_stack):
             if isinstance(screen, ModalScreen):
                 continue
             if not screen.is_mounted:

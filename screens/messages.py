@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+from textual.screen import Screen
 
 from callcenter.domain import Case, Change, Crew
 
 if TYPE_CHECKING:
     from callcenter.delays import DelayPrompt, OwnerNotice
     from callcenter.watch import RaisedAlert
+
+
+def own_screens(stack: Iterable[Screen[Any]]) -> list[Screen[Any]]:
+    """The screens of ``stack`` that are ours: without Textual's blank default screen, which
+    lies under the board, is never seen, and whose every message or change makes Textual
+    repaint the whole screen above it (tens of kilobytes to an operator over SSH)."""
+    return [screen for screen in stack if type(screen) is not Screen]
 
 
 class DataChanged(Message):
