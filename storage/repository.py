@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -220,12 +221,12 @@ class SqlCaseRepository:
     def open_clock_view(self, ids: Iterable[int] | None = None) -> list[CaseClockView]:
         if ids is None:  # the sweep's full read: every open case, from ix_cases_open_clock
             every = _driver_rows(self.session, "open_clock_view", self._clock_view)
-            return list(map(CaseClockView._make, every))
+            return _as(CaseClockView, every)
         query = self._clock_view()
         views: list[CaseClockView] = []
         for chunk in _chunks(ids):
             rows = self.session.execute(query.where(CaseRow.id.in_(chunk)))
-            views.extend(map(CaseClockView._make, rows))
+            views.extend(_as(CaseClockView, rows))
         return views
 
     def _clock_view(self) -> Any:
@@ -251,6 +252,15 @@ class SqlCaseRepository:
             )
             found.update({case_id: number for case_id, number in rows})
         return found
+
+
+T = TypeVar("T")
+
+
+def _as(cls: type[T], rows: Iterable[Sequence[Any]]) -> list[T]:
+    """``rows`` as the named tuple ``cls`` (the columns in its order). ``tuple.__new__`` with
+    no per-row ``_make`` call: half the cost over the 20,000 rows of a full sweep."""
+    return list(map(partial(tuple.__new__, cls), rows))  # type: ignore[type-var]
 
 
 def _chunks(ids: Iterable[int], size: int = 5000) -> Iterable[list[int]]:
@@ -623,12 +633,12 @@ class SqlAlertRepository:
     def keys_of_open_cases(self, case_ids: Iterable[int] | None = None) -> list[AlertKey]:
         if case_ids is None:  # the sweep's full read
             every = _driver_rows(self.session, "keys_of_open_cases", self._keys_of_open)
-            return list(map(AlertKey._make, every))
+            return _as(AlertKey, every)
         query = self._keys_of_open()
         keys: list[AlertKey] = []
         for chunk in _chunks(case_ids):
             rows = self.session.execute(query.where(AlertRow.case_id.in_(chunk)))
-            keys.extend(map(AlertKey._make, rows))
+            keys.extend(_as(AlertKey, rows))
         return keys
 
     def _keys_of_open(self) -> Any:
@@ -642,7 +652,7 @@ class SqlAlertRepository:
         keys: list[AlertKey] = []
         for chunk in _chunks(alert_ids):
             stmt = self._keys().where(AlertRow.id.in_(chunk))
-            keys.extend(map(AlertKey._make, self.session.execute(stmt)))
+            keys.extend(_as(AlertKey, self.session.execute(stmt)))
         return keys
 
     def _keys(self) -> Any:
