@@ -9,7 +9,6 @@ without a terminal. These run the real command in a pseudo-terminal.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,22 +18,9 @@ from callcenter import bootstrap
 from callcenter.clock import SystemClock
 from callcenter.settings import Settings
 from tests.factories import intake
-from tests.integration.pty_terminal import Terminal, terminal_env
+from tests.integration.pty_terminal import Terminal
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return terminal_env(tmp_path)
-
-
-@pytest.fixture
-def terminals() -> Iterator[list[Terminal]]:
-    started: list[Terminal] = []
-    yield started
-    for terminal in started:
-        terminal.kill()
 
 
 def _database(tmp_path: Path) -> str:

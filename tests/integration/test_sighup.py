@@ -12,12 +12,11 @@ import os
 import pty
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.pty_terminal import Terminal, terminal_env
+from tests.integration.pty_terminal import Terminal
 
 pytestmark = [
     pytest.mark.slow,
@@ -25,19 +24,6 @@ pytestmark = [
 ]
 
 EXIT_LIMIT_S = 5.0
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return terminal_env(tmp_path)
-
-
-@pytest.fixture
-def terminals() -> Iterator[list[Terminal]]:
-    started: list[Terminal] = []
-    yield started
-    for terminal in started:
-        terminal.kill()
 
 
 def start(
