@@ -549,7 +549,8 @@ class DelayCallsMixin(App[int]):
 
     def owner_notice(self, case_id: int) -> OwnerNotice:
         """Whether the owner of ``case_id`` was told its crew will be late (for the board)."""
-        return self.owner_notices.get(case_id, _not_needed())
+        notice = self.owner_notices.get(case_id)
+        return notice if notice is not None else _not_needed()
 
     # -- showing the prompts -----------------------------------------------------------------
     def _apply_desk(self, state: DeskState) -> None:
