@@ -303,7 +303,7 @@ def reset_data(engine: Engine) -> None:
 
     from storage.tables import Base
 
-    keep = {"staff", "alembic_version"}
+    keep = {"staff", "alembic_version", "watch_state"}
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")

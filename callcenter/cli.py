@@ -304,10 +304,10 @@ def _watch(args: Any, settings: settings_mod.Settings) -> int:
 
     try:
         if args.once:
-            result = watch.sweeper_for(container, incremental=False)()
+            result = watch.sweeper_for(container)()
             show(result)
             log.info(
-                "one sweep: %d open cases, %d alerts raised", result.open_cases, len(result.raised)
+                "one sweep: %d cases judged, %d alerts raised", result.judged, len(result.raised)
             )
             return 0
         sweeper = watch.sweeper_for(container)
@@ -318,14 +318,11 @@ def _watch(args: Any, settings: settings_mod.Settings) -> int:
             file=sys.stderr,
             flush=True,
         )
-        try:
-            asyncio.run(
-                scheduler.run_until_stopped(
-                    sweeper, interval_seconds=interval, on_result=show, on_error=failed
-                )
+        asyncio.run(
+            scheduler.run_until_stopped(
+                sweeper, interval_seconds=interval, on_result=show, on_error=failed
             )
-        finally:
-            sweeper.close()
+        )
     finally:
         container.close()
     return 0

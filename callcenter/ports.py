@@ -23,11 +23,12 @@ from callcenter.domain import (
 
 
 class CaseClockView(NamedTuple):
-    """What the SLA sweep reads of each open case, 10,000 at a time.
+    """What the SLA sweep reads of each case it judges (every open case, the first time).
 
     Instants are integer microseconds since 1970-01-01 UTC (``None`` when the event has not
-    happened): exact, and far cheaper to read and compare than datetimes. The fields after
-    ``plan`` are named after :class:`callcenter.sla.ClockEvent` values.
+    happened): exact, and far cheaper to read and compare than datetimes. The fields from
+    ``received`` to ``feedback`` are named after :class:`callcenter.sla.ClockEvent` values.
+    ``version`` and ``watch`` (the case's ``watch_at``) are what the sweep's schedule was.
     """
 
     id: int
@@ -40,6 +41,8 @@ class CaseClockView(NamedTuple):
     completed: int | None
     feedback: int | None
     promised: int | None  # the current promised arrival
+    version: int
+    watch: int
 
 
 class AlertKey(NamedTuple):
@@ -52,7 +55,7 @@ class AlertKey(NamedTuple):
     case_id: int
     kind: str
     deadline: int
-    resolved: bool  # 0 or 1 from SQLite's full read: test its truth, not its identity
+    resolved: bool  # test its truth, not its identity (SQLite may give 0 or 1)
     outcome: str
 
 
@@ -77,11 +80,6 @@ class CaseRepository(Protocol):
     def count(self) -> int: ...
     def arrivals_between(self, start: datetime, end: datetime) -> tuple[int, int]:
         """(arrivals, of which on time) of the crews that arrived in [start, end)."""
-        ...
-
-    def open_clock_view(self, ids: Iterable[int] | None = None) -> list[CaseClockView]:
-        """Every open case (or those of ``ids`` still open), only the columns the SLA clocks
-        need, in one query."""
         ...
 
     def numbers(self, ids: Iterable[int]) -> dict[int, str]:
@@ -135,12 +133,10 @@ class AlertRepository(Protocol):
         return those this call inserted, with their ids. Safe against concurrent sweepers."""
         ...
 
-    def keys_of_open_cases(self, case_ids: Iterable[int] | None = None) -> list[AlertKey]:
-        """The key and outcome of every alert (resolved or not) of every open case (or of
-        those of ``case_ids``)."""
+    def keys_of_cases(self, case_ids: Iterable[int]) -> list[AlertKey]:
+        """The key and outcome of every alert (resolved or not) of these cases."""
         ...
 
-    def keys_by_ids(self, alert_ids: Iterable[int]) -> list[AlertKey]: ...
     def unresolved_of_open_cases(self, kinds: Iterable[AlertKind]) -> list[Alert]:
         """Unresolved alerts of these kinds whose case is still open, oldest first."""
         ...
@@ -186,6 +182,29 @@ class AuditLog(Protocol):
         ...
 
 
+class WatchRepository(Protocol):
+    """The SLA sweep's schedule: for each open case, the instant from which the sweep must
+    judge it again. Saving a case (or adding one) schedules it at once."""
+
+    def due(self, until: datetime) -> list[CaseClockView]:
+        """The open cases scheduled at or before ``until`` (every one never judged)."""
+        ...
+
+    def schedule(self, items: Iterable[tuple[int, int, datetime]]) -> None:
+        """Set ``(case id, version judged, next look)``: only where the case still has that
+        version (a case saved since then stays scheduled at once)."""
+        ...
+
+    def rules(self) -> str | None:
+        """The fingerprint of the rules the schedule was computed with."""
+        ...
+
+    def adopt(self, rules: str, *, at: datetime, by: str) -> int | None:
+        """Schedule every open case at once and record ``rules``; returns how many cases, or
+        None when ``rules`` were already recorded (another sweeper was first)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolled back on exit unless :meth:`commit` was called."""
 
@@ -197,6 +216,7 @@ class UnitOfWork(Protocol):
     alerts: AlertRepository
     staff: StaffRepository
     audit: AuditLog
+    watch: WatchRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -1,14 +1,14 @@
 """The SLA watch: one sweep over the open cases raises every alert that is due.
 
 The rules (:class:`RuleBook`, :func:`due_alerts`) are pure: from a case's clock columns, its
-policy and the instant they say which alerts are due. The sweep (:func:`sweep`) reads every
-open case in one lean query (instants as integer microseconds, see
-:class:`~callcenter.ports.CaseClockView`), applies the rules in Python and inserts what is
-new. The application and ``callcenter watch`` keep a :class:`Sweeper`, which follows the
-change feed between full reads and judges again only the cases that changed or came due;
-:func:`callcenter.scheduler.make_scheduler` runs it on an interval.
+policy and the instant they say which alerts are due, and when something more can next fall
+due (the case's horizon). The sweep (:class:`Sweeper`, :func:`sweep`) reads the open cases
+whose time has come by the schedule the database keeps (instants as integer microseconds,
+see :class:`~callcenter.ports.CaseClockView`), applies the rules in Python, inserts what is
+new and schedules the next look at each case. The application and ``callcenter watch`` run a
+sweeper on an interval (:func:`callcenter.scheduler.make_scheduler`).
 
-For the UI: ``sweeper = watch.sweeper_for(container)`` (close it on exit); each
+For the UI: ``sweeper = watch.sweeper_for(container)``; each
 :class:`SweepResult` lists the alerts raised (``result.prompts``: those that ask an operator
 to phone an owner, one bell each); :func:`describe` makes one line of an alert.
 
@@ -47,11 +47,13 @@ policy sets one other than the built-in default, else the configured ``at_risk``
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -63,7 +65,7 @@ from callcenter.clock import Clock
 from callcenter.domain import Alert, AlertKind, Case, CaseEvent, Priority, RescuePlan
 from callcenter.errors import CallCenterError, ValidationError
 from callcenter.i18n import _
-from callcenter.ports import AlertKey, CaseClockView, ChangeFeed, UnitOfWork, UnitOfWorkFactory
+from callcenter.ports import AlertKey, CaseClockView, UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,8 @@ def clock_view(case: Case) -> CaseClockView:
         us(case.completed_at),
         us(case.feedback_at),
         us(case.promised_arrival_at),
+        case.version,
+        _AT_ONCE,
     )
 
 
@@ -255,8 +259,9 @@ def _scan(
 ) -> None:
     """Append to ``out`` the alerts due for ``cases`` at ``now``: the hot loop of the sweep.
 
-    With ``horizons``, also note for each case the next instant at which, the case staying
-    as it is, another alert could fall due (absent: none ever will).
+    With ``horizons``, also note for each case judged the next instant at which, the case
+    staying as it is, another alert could fall due (:data:`_NEVER`: none ever will; a case
+    whose policy cannot be loaded is not judged and gets none).
 
     Kept flat on purpose (no call per clock, no enum in sight): it runs 10,000 times a sweep.
     """
@@ -305,11 +310,15 @@ def _scan(
                 add((case_id, check.overdue, deadline, False))
             elif deadline + 1 < horizon:
                 horizon = deadline + 1
-        if horizons is not None and horizon != _NEVER:
+        if horizons is not None:
             horizons[case_id] = horizon
 
 
-_NEVER = 1 << 62
+#: The horizon of a case for which nothing more can fall due while it stays as it is: a
+#: date the schedule can store (``watch_at``), after every deadline.
+_NEVER = (datetime(9999, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+    microseconds=1
+)
 
 
 def _judge(
@@ -370,14 +379,12 @@ class RaisedAlert:
 class SweepResult:
     at: datetime  # the instant swept (the injected clock)
     raised: tuple[RaisedAlert, ...] = ()  # inserted by this sweep, by deadline
-    open_cases: int = 0
-    due: int = 0  # alerts due at ``at``, raised now or before
+    judged: int = 0  # open cases whose time had come (every one, the first time)
     closed: int = 0  # stale alerts this sweep resolved (clock stopped, promise extended)
     problems: tuple[str, ...] = ()  # e.g. a policy file that cannot be loaded
     duration: float = 0.0  # seconds of wall time
     query_seconds: float = 0.0  # of which reading
     write_seconds: float = 0.0  # of which writing
-    full: bool = True  # read every open case (False: only what the change feed reported)
 
     @property
     def counts(self) -> dict[AlertKind, int]:
@@ -389,31 +396,61 @@ class SweepResult:
         return [r for r in self.raised if r.is_prompt]
 
 
-PolicyLookup = Callable[[str], sla.Policy]
+class PolicyLookup(Protocol):
+    """The SLA policies a sweeper judges by: ``name -> Policy``, and every name there is."""
+
+    def __call__(self, name: str) -> sla.Policy: ...
+    def names(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The presets and the site's policies (``<config dir>/policies``), loaded on demand
+    (:func:`callcenter.sla.load_policy` caches each file until it changes)."""
+
+    config_dir: Path | None = None
+
+    def __call__(self, name: str) -> sla.Policy:
+        return sla.load_policy(name, self.config_dir)
+
+    def names(self) -> list[str]:
+        return sla.available_policies(self.config_dir)
 
 
 def policy_lookup(config_dir: Path | None = None) -> PolicyLookup:
     """``name -> Policy`` from the presets and the site's config directory (cached)."""
+    return Policies(config_dir)
 
-    def lookup(name: str) -> sla.Policy:
-        return sla.load_policy(name, config_dir)
 
-    return lookup
+#: ``watch`` of a case scheduled at once (the epoch, ``storage.tables.WATCH_AT_ONCE``).
+_AT_ONCE = 0
 
 
 class Sweeper:
-    """Sweeps again and again, doing only the work of what changed or came due.
+    """Sweeps again and again; each sweep judges only the cases whose time has come.
 
-    The first sweep (and every ``resync_every``-th after it, and any sweep after an error)
-    reads every open case and the keys of their alerts, as :func:`sweep` does. In between,
-    the change feed (``feed``: the ``ChangeFeed`` port, one per sweeper) says which cases and
-    alerts other sessions changed, and only those are read again; the rules judge again only
-    the cases that changed or reached their *horizon* (the next instant at which anything can
-    fall due for them), the others keep what was judged. Before anything is written, the
-    cases with new alerts are read again from the database and judged afresh, and the unique
-    key has the last word. Without ``feed`` every sweep reads and judges everything.
+    The database keeps the schedule (the :class:`~callcenter.ports.WatchRepository` port,
+    ``cases.watch_at``): for each open case, the instant from which something new can fall
+    due for it, the case staying as it is (its *horizon*, see :func:`_scan`). Adding or
+    saving a case schedules it at once. A sweep reads the cases scheduled up to now and the
+    keys of their alerts, judges them, and in one transaction inserts the new alerts, closes
+    the stale ones and writes each judged case's next look, unless the case was saved
+    meanwhile (then it stays scheduled at once). So a sweep costs what changed or came due,
+    whether this process swept before or not: the database remembers, not the process, as
+    the next run time of a job does in APScheduler's job stores. The first sweep of a new
+    (or newly migrated) database judges every open case.
 
-    Not thread-safe: one sweep at a time (the scheduler runs it with ``max_instances=1``).
+    The schedule holds for the rules it was computed with: a fingerprint of the policies,
+    the at-risk window and the time zone (:meth:`fingerprint`) is kept beside it, and a
+    sweeper whose rules differ schedules every open case at once before it sweeps (after an
+    edited policy file, say, the next sweep judges everything again).
+
+    A case scheduled at once stays so while it needs a look at every sweep: no promised
+    arrival to measure against (its deadline is worked out from the whole case each time),
+    or a stale alert to close (an operator may hold it: it is closed once let go).
+
+    One sweep at a time (the scheduler runs it with ``max_instances=1``); any number of
+    processes may sweep the same database at once.
     """
 
     def __init__(
@@ -425,8 +462,6 @@ class Sweeper:
         at_risk: timedelta,
         policies: PolicyLookup,
         actor: str = SYSTEM_ACTOR,
-        feed: Callable[[], ChangeFeed] | None = None,
-        resync_every: int = 20,
     ) -> None:
         self.uow = uow_factory
         self.clock = clock
@@ -434,141 +469,97 @@ class Sweeper:
         self.at_risk = at_risk
         self.policies = policies
         self.actor = actor
-        self._feed_factory = feed
-        self._feed: ChangeFeed | None = None
-        self._resync_every = max(1, resync_every)
-        self._sweeps_since_full: int | None = None  # None: the next sweep reads everything
-        self._views: dict[int, CaseClockView] = {}
-        # (case, kind, deadline) of every alert of the open cases
-        self._known: set[tuple[int, str, int]] = set()
-        self._unresolved: dict[int, AlertKey] = {}
-        self._told: set[tuple[int, int]] = set()  # (case, deadline) the owner was told of
         self._books: dict[str, RuleBook | None] = {}
         self._policy_errors: dict[str, str] = {}
-        #: case id -> (the view judged, valid until (µs), the alerts then due)
-        self._memo: dict[int, tuple[CaseClockView, int, list[_Due]]] = {}
-        self._due_count = 0
-        self._pending: list[_Due] = []  # due, not known, not inserted by us (someone's?)
-        self._dirty: set[int] = set()  # cases whose view or alerts changed this sweep
+        self._rules = ""  # the fingerprint the books were made for
+        self._adopted = ""  # the fingerprint this sweeper last wrote to the database
 
-    # -- the sweep -------------------------------------------------------------------------
     def __call__(self) -> SweepResult:
-        try:
-            with _collector_paused():
-                return self._sweep()
-        except BaseException:
-            self._sweeps_since_full = None  # start afresh next time
-            raise
+        with _collector_paused():
+            return self._sweep()
 
-    def close(self) -> None:
-        if self._feed is not None:
-            self._feed.close()
-            self._feed = None
+    def fingerprint(self) -> str:
+        """The rules this sweeper judges by, as a short hash: the time zone, the at-risk
+        window and every policy's clocks and office hours (or why it cannot be loaded)."""
+        parts = [f"tz={self.tz}", f"at_risk={self.at_risk}"]
+        for name in self.policies.names():
+            try:
+                policy = self.policies(name)
+            except CallCenterError as exc:
+                parts.append(f"{name}: {exc}")
+            else:
+                rules = _canonical((policy.business_hours, policy.by_priority))
+                parts.append(f"{name}: {rules!r}")
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
 
     def _sweep(self) -> SweepResult:
         started = time.perf_counter()
         now = self.clock.now().astimezone(UTC)
         now_us = to_micros(now)
-        full = (
-            self._feed_factory is None
-            or self._sweeps_since_full is None
-            or self._sweeps_since_full + 1 >= self._resync_every
-        )
-        self._dirty = set()
+        rules = self.fingerprint()
+        if rules != self._rules:  # first sweep, or a policy file changed
+            self._books, self._rules = {}, rules
+        problems: list[str] = []
         with self.uow(write=False) as uow:
-            if full:
-                self._read_everything(uow)
-            else:
-                self._read_changes(uow)
+            stored = uow.watch.rules()
+        if stored != rules:
+            problems.extend(self._adopt(rules, now))
+        with self.uow(write=False) as uow:
+            views = uow.watch.due(now)
+            keys = uow.alerts.keys_of_cases(v.id for v in views) if views else []
             read = time.perf_counter()
-            judged = self._judge(uow, now_us)
-        known = self._known
-        new = [d for d in judged + self._pending if d[:3] not in known]
-        if new and not full:
-            # The cache found candidates; the cases, read again, decide (the unique key then
-            # has the last word).
-            ids = {d[0] for d in new}
-            with self.uow(write=False) as uow:
-                self._refresh_cases(uow, ids)
-                judged = self._judge(uow, now_us)
-            new = [d for d in judged if d[:3] not in known]
-        unresolved: Iterable[AlertKey] = self._unresolved.values()
-        if not full:  # only a change (of a case, or of its alerts) makes an alert stale
-            dirty = self._dirty
-            unresolved = [k for k in unresolved if k.case_id in dirty]
-        stale = _stale(unresolved, self._views)
+            judged: list[_Due] = []
+            horizons: dict[int, int] = {}
+            unpromised: list[CaseClockView] = []
+            _scan(self._book, views, now_us, judged, unpromised, horizons)
+            if unpromised:  # no promised arrival (rare): the SLA engine works it out
+                _scan_unpromised(uow, self._books, unpromised, now_us, self.tz, judged)
+        known = {k[1:4] for k in keys}  # (case_id, kind, deadline)
+        new = [d for d in judged if d[:3] not in known]
+        by_id = {v.id: v for v in views}
+        stale = _stale((k for k in keys if not k.resolved), by_id)
+        # The next look at each judged case: its horizon, or at once when it needs a look
+        # at every sweep (no promise: "now + 1"). Cases of a policy that cannot be loaded
+        # have no horizon: they stay as they are.
+        plan = {i: _AT_ONCE if h <= now_us + 1 else h for i, h in horizons.items()}
         computed = time.perf_counter()
-        raised, closed = self._write(new, stale, now) if new or stale else ([], 0)
-        self._pending = [d for d in new if d[:3] not in known]
+        raised: list[RaisedAlert] = []
+        closed = 0
+        if new or stale or any(by_id[i].watch != w for i, w in plan.items()):
+            raised, closed = self._write(new, stale, plan, by_id, keys, now)
         done = time.perf_counter()
-        self._sweeps_since_full = 0 if full else (self._sweeps_since_full or 0) + 1
+        problems.extend(self._policy_errors.values())
         return SweepResult(
             at=now,
             raised=tuple(raised),
-            open_cases=len(self._views),
-            due=self._due_count,
+            judged=len(views),
             closed=closed,
-            problems=tuple(self._policy_errors.values()),
+            problems=tuple(problems),
             duration=done - started,
             query_seconds=read - started,
             write_seconds=done - computed,
-            full=full,
         )
 
-    # -- reading ---------------------------------------------------------------------------
-    def _read_everything(self, uow: UnitOfWork) -> None:
-        if self._feed_factory is not None:
-            if self._feed is None:
-                self._feed = self._feed_factory()  # before reading: no change falls between
-            else:
-                self._feed.poll()  # what it reports is in the full read below
-        self._books = {}
-        self._memo = {}
-        self._pending = []
-        self._views = {v.id: v for v in uow.cases.open_clock_view()}
-        keys = uow.alerts.keys_of_open_cases()
-        # What _remember does key by key, in bulk (every case is judged after a full read:
-        # none needs marking dirty).
-        self._known = {k[1:4] for k in keys}  # (case_id, kind, deadline)
-        self._unresolved = {k.id: k for k in keys if not k.resolved}
-        self._told = {
-            (k.case_id, k.deadline)
-            for k in keys
-            if k.outcome == OUTCOME_OWNER_TOLD and k.kind in _ARRIVAL_VALUES
-        }
+    def _adopt(self, rules: str, now: datetime) -> list[str]:
+        """Schedule every open case at once for ``rules``; say so when another sweeper had
+        replaced the rules this one recorded (sessions with different rules)."""
+        with self.uow(write=True) as uow:
+            count = uow.watch.adopt(rules, at=now, by=self.actor)
+            if count is None:  # another sweeper just did it
+                return []
+            uow.commit()
+        log.info("SLA sweep: new rules %s: %d open cases judged afresh", rules, count)
+        clash = self._adopted == rules
+        self._adopted = rules
+        if not clash:
+            return []
+        problem = _(
+            "Another session sweeps this database with different SLA rules (policy files, "
+            "at-risk minutes or time zone): every sweep judges every open case again."
+        )
+        log.warning("SLA sweep: %s", problem)
+        return [problem]
 
-    def _read_changes(self, uow: UnitOfWork) -> None:
-        assert self._feed is not None
-        cases: set[int] = set()
-        alerts: set[int] = set()
-        for change in self._feed.poll():
-            if change.entity == "case":
-                cases.add(change.entity_id)
-            elif change.entity == "alert":
-                alerts.add(change.entity_id)
-        if cases:
-            self._refresh_cases(uow, cases)
-        if alerts:
-            self._remember(uow.alerts.keys_by_ids(alerts))
-
-    def _refresh_cases(self, uow: UnitOfWork, ids: set[int]) -> None:
-        for case_id in ids:
-            self._views.pop(case_id, None)
-        self._views.update((v.id, v) for v in uow.cases.open_clock_view(ids))
-        self._dirty |= ids
-
-    def _remember(self, keys: Iterable[AlertKey]) -> None:
-        for key in keys:
-            self._known.add((key.case_id, key.kind, key.deadline))
-            self._dirty.add(key.case_id)
-            if key.resolved:
-                self._unresolved.pop(key.id, None)
-            else:
-                self._unresolved[key.id] = key
-            if key.outcome == OUTCOME_OWNER_TOLD and key.kind in _ARRIVAL_VALUES:
-                self._told.add((key.case_id, key.deadline))
-
-    # -- judging ---------------------------------------------------------------------------
     def _book(self, name: str) -> RuleBook | None:
         try:
             return self._books[name]
@@ -586,75 +577,49 @@ class Sweeper:
         self._books[name] = book
         return book
 
-    def _judge(self, uow: UnitOfWork, now: int) -> list[_Due]:
-        """Judge again the cases that changed or reached their horizon; return what is due
-        for them (the others' alerts due were judged before: see the memo)."""
-        memo = self._memo
-        again: list[CaseClockView] = []
-        count = 0
-        if memo:
-            for case in self._views.values():
-                seen = memo.get(case.id)
-                if seen is not None and seen[0] is case and now < seen[1]:
-                    count += len(seen[2])
-                else:
-                    again.append(case)
-            for case_id in [i for i in memo if i not in self._views]:
-                del memo[case_id]  # closed, or gone
-        else:  # after a full read
-            again = list(self._views.values())
-        # Without a feed every sweep reads and judges everything: nothing to remember.
-        keep = self._feed_factory is not None
-        judged: list[_Due] = []
-        if again:
-            unpromised: list[CaseClockView] = []
-            horizons: dict[int, int] | None = {} if keep else None
-            _scan(self._book, again, now, judged, unpromised, horizons)
-            if unpromised:  # no promised arrival (rare): the SLA engine works it out
-                _scan_unpromised(uow, self._books, unpromised, now, self.tz, judged)
-            if horizons is not None:
-                by_case: dict[int, list[_Due]] = {}
-                for item in judged:
-                    by_case.setdefault(item[0], []).append(item)
-                for case in again:
-                    memo[case.id] = (case, horizons.get(case.id, _NEVER), by_case.get(case.id, []))
-        self._due_count = count + len(judged)
-        return judged
-
-    # -- writing ---------------------------------------------------------------------------
     def _write(
-        self, new: list[_Due], stale: dict[str, list[int]], now: datetime
+        self,
+        new: list[_Due],
+        stale: dict[str, list[int]],
+        plan: dict[int, int],
+        views: dict[int, CaseClockView],
+        keys: list[AlertKey],
+        now: datetime,
     ) -> tuple[list[RaisedAlert], int]:
+        told = {
+            (k.case_id, k.deadline)
+            for k in keys
+            if k.outcome == OUTCOME_OWNER_TOLD and k.kind in _ARRIVAL_VALUES
+        }
         alerts = sorted(
-            (_new_alert(d, now, self.actor, self._told) for d in new),
+            (_new_alert(d, now, self.actor, told) for d in new),
             key=lambda a: (a.case_id, a.kind.value, a.deadline),
         )
-        closed: list[tuple[int, str]] = []
+        # A case with a stale alert is looked at again at the next sweep, which finds it
+        # closed (or still held by an operator, who may let go of it).
+        for ids in stale.values():
+            plan.update((case_id, _AT_ONCE) for case_id in _cases_of(ids, keys))
+        changed = [
+            (i, views[i].version, from_micros(w)) for i, w in plan.items() if views[i].watch != w
+        ]
+        closed = 0
         with self.uow(write=True) as uow:
+            # The cases first (in the order of their ids), then the alerts: an operator's
+            # transaction takes an alert then its case (a delay call), or a case alone, and
+            # closing takes only the alerts nobody holds (SKIP LOCKED), so none waits for
+            # the other in a circle.
+            uow.watch.schedule(changed)
             for outcome, ids in stale.items():
-                done = uow.alerts.resolve_unclaimed(ids, at=now, by=self.actor, outcome=outcome)
-                closed.extend((i, outcome) for i in done)
+                closed += len(
+                    uow.alerts.resolve_unclaimed(ids, at=now, by=self.actor, outcome=outcome)
+                )
             inserted = uow.alerts.insert_new(alerts)
             uow.events.append_many([_raised_event(a, now, self.actor) for a in inserted])
             numbers = uow.cases.numbers(a.case_id for a in inserted) if inserted else {}
             uow.commit()
-        self._remember(
-            AlertKey(
-                a.id,
-                a.case_id,
-                a.kind.value,
-                to_micros(a.deadline),
-                a.resolved_at is not None,
-                a.outcome,
-            )
-            for a in inserted
-            if a.id is not None
-        )
-        # Only unresolved alerts are closed: their keys are there.
-        self._remember(self._unresolved[i]._replace(resolved=True, outcome=o) for i, o in closed)
         raised = [RaisedAlert(a, numbers.get(a.case_id, "?")) for a in inserted]
         raised.sort(key=lambda r: (r.alert.deadline, r.alert.case_id, _KIND_ORDER[r.kind]))
-        return raised, len(closed)
+        return raised, closed
 
 
 def sweep(
@@ -666,13 +631,13 @@ def sweep(
     policies: PolicyLookup,
     actor: str = SYSTEM_ACTOR,
 ) -> SweepResult:
-    """One sweep from scratch: raise every alert due now that does not exist yet.
+    """One sweep: raise every alert due now that does not exist yet (``watch --once``).
 
-    Reads every open case and the keys of their alerts (two lean queries; no write
-    transaction unless there is something to write), applies the rules in Python, then
-    inserts only the new alerts, each with an ``alert_raised`` event on its case (and a
-    change in the feed), and closes stale ones. Any number of processes may sweep the same
-    database at once: the unique key (case, kind, deadline) decides.
+    Reads the cases whose time has come and the keys of their alerts (no write transaction
+    unless there is something to write), applies the rules in Python, then inserts only the
+    new alerts, each with an ``alert_raised`` event on its case (and a change in the feed),
+    closes stale ones and schedules the next look at each case. Any number of processes may
+    sweep the same database at once: the unique key (case, kind, deadline) decides.
     """
     return Sweeper(uow_factory, clock, tz=tz, at_risk=at_risk, policies=policies, actor=actor)()
 
@@ -710,18 +675,11 @@ class _Parts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def settings(self) -> Any: ...
-    def change_feed(self) -> ChangeFeed: ...
 
 
-def sweeper_for(
-    container: _Parts, *, actor: str = SYSTEM_ACTOR, incremental: bool = True
-) -> Sweeper:
-    """The sweeper of a :class:`callcenter.bootstrap.Container`, configured from its settings.
-
-    ``incremental``: between full reads it follows the container's change feed (the
-    application, ``callcenter watch``); else every sweep reads everything (``--once``).
-    Call it to sweep; close it when done.
-    """
+def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
+    """The sweeper of a :class:`callcenter.bootstrap.Container`, configured from its settings
+    (the application, ``callcenter watch``). Call it to sweep."""
     settings = container.settings
     config_dir = settings.config_path.parent if settings.config_path else None
     return Sweeper(
@@ -731,7 +689,6 @@ def sweeper_for(
         at_risk=timedelta(minutes=settings.at_risk_minutes),
         policies=policy_lookup(config_dir),
         actor=actor,
-        feed=container.change_feed if incremental else None,
     )
 
 
@@ -779,12 +736,12 @@ def _raised_event(alert: Alert, now: datetime, actor: str) -> CaseEvent:
 def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the duration of one sweep.
 
-    A full read makes tens of thousands of small objects (the views, the alert keys, what
-    is due) that live until the sweep ends; each collection meanwhile walks them again, and
-    every few sweeps a full one walks every object of the process: in the benchmark that
-    took 30-50 ms a sweep, as long as the sweep itself. They form no cycles, so they are
-    freed as usual once unused. Only the thread that switched the collector off switches it
-    on again; one that found it off leaves it so.
+    A sweep that judges every open case (the first on a database) makes tens of thousands
+    of small objects (the views, the alert keys, what is due) that live until it ends; each
+    collection meanwhile walks them again, and every few sweeps a full one walks every
+    object of the process: in the benchmark that took 30-50 ms, as long as the reading.
+    They form no cycles, so they are freed as usual once unused. Only the thread that
+    switched the collector off switches it on again; one that found it off leaves it so.
     """
     if not gc.isenabled():
         yield
@@ -794,6 +751,30 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def _cases_of(alert_ids: list[int], keys: list[AlertKey]) -> set[int]:
+    wanted = set(alert_ids)
+    return {k.case_id for k in keys if k.id in wanted}
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` (dataclasses, mappings, sets, sequences of them) in a form whose ``repr`` is
+    the same in every process: sets are ordered (their order follows string hashes, which
+    differ from one process to the next)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return (
+            type(value).__name__,
+            [(f.name, _canonical(getattr(value, f.name))) for f in fields],
+        )
+    if isinstance(value, Mapping):
+        return sorted((repr(_canonical(k)), _canonical(v)) for k, v in value.items())
+    if isinstance(value, set | frozenset):
+        return sorted(repr(_canonical(v)) for v in value)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return str(value)
 
 
 def _stale(unresolved: Iterable[AlertKey], cases: dict[int, CaseClockView]) -> dict[str, list[int]]:

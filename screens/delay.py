@@ -1,8 +1,8 @@
 """The delay call (MISSION "The call", step 5) in the running application.
 
 * :class:`DelayCallsMixin` — mixed into :class:`screens.app.CallCenterApp`: the SLA watch
-  loop (an APScheduler ``AsyncIOScheduler`` sweeping with the incremental
-  :class:`~callcenter.watch.Sweeper` every ``sweep_seconds``), the open delay-call prompts
+  loop (an APScheduler ``AsyncIOScheduler`` running a :class:`~callcenter.watch.Sweeper`
+  every ``sweep_seconds``, which judges the cases whose time has come), the open delay-call prompts
   (reloaded after every sweep and whenever the change feed reports an alert or a case, so a
   prompt reaches every operator's application, not only the one that swept it), a toast and
   one terminal bell per new alert, the prompt strip on every full screen, the owner-notice
@@ -380,19 +380,12 @@ class DelayCallsMixin(App[int]):
             log.info("SLA watch: sweeping every %s s", self.settings.sweep_seconds)
 
     def stop_delay_calls(self) -> None:
-        """On unmount: stop the watch loop and close the sweeper's change feed."""
+        """On unmount: stop the watch loop."""
         if self._scheduler is not None:
             from callcenter.scheduler import shutdown
 
             shutdown(self._scheduler)
             self._scheduler = None
-        sweeper = self._sweeper
-        if sweeper is not None and self._sweep_lock.acquire(timeout=1.0):
-            try:
-                sweeper.close()
-                self._sweeper = None
-            finally:
-                self._sweep_lock.release()
 
     # -- sweeping ----------------------------------------------------------------------------
     def _sweep_and_read(self) -> tuple[SweepResult, DeskState]:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callcenter.domain import (
@@ -40,6 +41,7 @@ from callcenter.i18n import _
 from callcenter.ports import AlertKey, AuditEntry, CaseClockView
 from storage.convert import rows_to_domain, to_domain, to_row
 from storage.tables import (
+    WATCH_AT_ONCE,
     AlertRow,
     AssignmentRow,
     AuditRow,
@@ -49,6 +51,7 @@ from storage.tables import (
     CustomerRow,
     StaffRow,
     VehicleRow,
+    WatchStateRow,
 )
 
 Touch = Callable[[str, int], None]
@@ -120,6 +123,7 @@ class SqlCaseRepository:
     def save(self, case: Case) -> Case:
         def extra(row: CaseRow) -> None:
             row.is_open = case.status.is_open
+            row.watch_at = WATCH_AT_ONCE  # changed: the SLA sweep judges it again
 
         return _save_versioned(
             self.session,
@@ -218,32 +222,6 @@ class SqlCaseRepository:
         ).one()
         return int(row[0]), int(row[1])
 
-    def open_clock_view(self, ids: Iterable[int] | None = None) -> list[CaseClockView]:
-        if ids is None:  # the sweep's full read: every open case, from ix_cases_open_clock
-            every = _driver_rows(self.session, "open_clock_view", self._clock_view)
-            return _as(CaseClockView, every)
-        query = self._clock_view()
-        views: list[CaseClockView] = []
-        for chunk in _chunks(ids):
-            rows = self.session.execute(query.where(CaseRow.id.in_(chunk)))
-            views.extend(_as(CaseClockView, rows))
-        return views
-
-    def _clock_view(self) -> Any:
-        micros = _micros_of(self.session)
-        return select(
-            CaseRow.id,
-            CaseRow.policy,
-            CaseRow.priority,
-            CaseRow.plan,
-            micros(CaseRow.received_at),
-            micros(CaseRow.dispatched_at),
-            micros(CaseRow.arrived_at),
-            micros(CaseRow.completed_at),
-            micros(CaseRow.feedback_at),
-            micros(CaseRow.promised_arrival_at),
-        ).where(CaseRow.is_open.is_(True))
-
     def numbers(self, ids: Iterable[int]) -> dict[int, str]:
         found: dict[int, str] = {}
         for chunk in _chunks(ids):
@@ -311,50 +289,6 @@ def _micros_of(session: Session) -> Callable[[Any], Any]:
         return cast(epoch * literal_column("1000000"), BigInteger)
 
     return pg_micros
-
-
-#: The SQL text of the statements :func:`_driver_rows` ran, by (dialect, driver, name).
-_COMPILED: dict[tuple[str, str, str], str] = {}
-
-
-def _driver_rows(session: Session, name: str, query: Callable[[], Any]) -> Sequence[Any]:
-    """The rows of a statement without parameters as the driver returns them: plain tuples.
-
-    For the sweep's full reads, 10,000 rows of integers and short strings that need no
-    conversion: SQLAlchemy's result processing would add a third to the driver's time on
-    SQLite and as much again on PostgreSQL. ``query()`` makes the statement, compiled once
-    per dialect and ``name``. Runs in the session's transaction; a driver error is raised as
-    SQLAlchemy raises it (so ``translate_db_error`` knows it). SQLAlchemy's cursor events
-    (and ``echo``) do not see these statements.
-    """
-    connection = session.connection()
-    dialect = connection.dialect
-    key = (dialect.name, dialect.driver, name)
-    sql = _COMPILED.get(key)
-    if sql is None:
-        compiled = query().compile(dialect=dialect)
-        if compiled.params:  # pragma: no cover - a programming error
-            raise ValueError(f"{name}: _driver_rows runs statements without parameters only")
-        sql = _COMPILED[key] = str(compiled)
-    proxied = connection.connection
-    cursor = proxied.cursor()
-    try:
-        cursor.execute(sql)
-        return cursor.fetchall()
-    except dialect.loaded_dbapi.Error as exc:
-        invalidated = dialect.is_disconnect(exc, proxied.dbapi_connection, cursor)
-        if invalidated:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql,
-            None,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=invalidated,
-            dialect=dialect,
-        ) from exc
-    finally:
-        cursor.close()
 
 
 class SqlCrewRepository:
@@ -630,29 +564,11 @@ class SqlAlertRepository:
             inserted.append(alert)
         return inserted
 
-    def keys_of_open_cases(self, case_ids: Iterable[int] | None = None) -> list[AlertKey]:
-        if case_ids is None:  # the sweep's full read
-            every = _driver_rows(self.session, "keys_of_open_cases", self._keys_of_open)
-            return _as(AlertKey, every)
-        query = self._keys_of_open()
+    def keys_of_cases(self, case_ids: Iterable[int]) -> list[AlertKey]:
         keys: list[AlertKey] = []
         for chunk in _chunks(case_ids):
-            rows = self.session.execute(query.where(AlertRow.case_id.in_(chunk)))
+            rows = self.session.execute(self._keys().where(AlertRow.case_id.in_(chunk)))
             keys.extend(_as(AlertKey, rows))
-        return keys
-
-    def _keys_of_open(self) -> Any:
-        return (
-            self._keys()
-            .join(CaseRow, CaseRow.id == AlertRow.case_id)
-            .where(CaseRow.is_open.is_(True))
-        )
-
-    def keys_by_ids(self, alert_ids: Iterable[int]) -> list[AlertKey]:
-        keys: list[AlertKey] = []
-        for chunk in _chunks(alert_ids):
-            stmt = self._keys().where(AlertRow.id.in_(chunk))
-            keys.extend(_as(AlertKey, self.session.execute(stmt)))
         return keys
 
     def _keys(self) -> Any:
@@ -721,6 +637,73 @@ class SqlAlertRepository:
             .order_by(c.raised_at, c.id)
         )
         return rows_to_domain(Alert, result)
+
+
+class SqlWatchRepository:
+    """The SLA sweep's schedule: ``cases.watch_at`` and the ``watch_state`` row."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def due(self, until: datetime) -> list[CaseClockView]:
+        return _as(CaseClockView, self.session.execute(self._due_query(until)))
+
+    def _due_query(self, until: datetime) -> Any:
+        micros = _micros_of(self.session)
+        return select(
+            CaseRow.id,
+            CaseRow.policy,
+            CaseRow.priority,
+            CaseRow.plan,
+            micros(CaseRow.received_at),
+            micros(CaseRow.dispatched_at),
+            micros(CaseRow.arrived_at),
+            micros(CaseRow.completed_at),
+            micros(CaseRow.feedback_at),
+            micros(CaseRow.promised_arrival_at),
+            CaseRow.version,
+            micros(CaseRow.watch_at),
+        ).where(CaseRow.is_open.is_(True), CaseRow.watch_at <= until)
+
+    def schedule(self, items: Iterable[tuple[int, int, datetime]]) -> None:
+        # In the order of the ids: two sweepers locking the same cases never cross.
+        params = [{"case_id": c, "seen": v, "watch_at": w} for c, v, w in sorted(items)]
+        if not params:
+            return
+        table: Any = CaseRow.__table__
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("case_id"), table.c.version == bindparam("seen"))
+            .values(watch_at=bindparam("watch_at"))
+        )
+        self.session.execute(stmt, params)
+
+    def rules(self) -> str | None:
+        return self.session.scalar(select(WatchStateRow.rules).where(WatchStateRow.id == 1))
+
+    def adopt(self, rules: str, *, at: datetime, by: str) -> int | None:
+        # The state row's lock first: sweepers adopting at once take turns (PostgreSQL
+        # would otherwise find two of them updating the same cases in different orders).
+        state = self.session.get(WatchStateRow, 1, with_for_update=True, populate_existing=True)
+        if state is not None and state.rules == rules:
+            return None
+        table: Any = CaseRow.__table__
+        if self.session.get_bind().dialect.name == "postgresql":  # lock in the schedule's order
+            self.session.execute(
+                select(table.c.id)
+                .where(table.c.is_open.is_(True))
+                .order_by(table.c.id)
+                .with_for_update()
+            ).all()
+        result: Any = self.session.execute(
+            update(table).where(table.c.is_open.is_(True)).values(watch_at=WATCH_AT_ONCE)
+        )
+        if state is None:
+            self.session.add(WatchStateRow(id=1, rules=rules, changed_at=at, changed_by=by))
+        else:
+            state.rules, state.changed_at, state.changed_by = rules, at, by
+        self.session.flush()
+        return int(result.rowcount or 0)
 
 
 class SqlStaffRepository:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+#: ``cases.watch_at`` of a case the sweep has not judged since it last changed.
+WATCH_AT_ONCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Base(DeclarativeBase):
@@ -144,28 +148,25 @@ class CaseRow(Base):
     updated_by: Mapped[str] = mapped_column(String(64), default="")
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The SLA sweep's schedule (not part of the domain Case): the instant from which the
+    #: sweep must look at this case again. A new case, and every save, set it back to
+    #: WATCH_AT_ONCE (the epoch): the next sweep judges it. See ``SqlWatchRepository`` and
+    #: ``callcenter.watch``.
+    watch_at: Mapped[datetime] = mapped_column(
+        default=lambda: WATCH_AT_ONCE, server_default=text("'1970-01-01 00:00:00'")
+    )
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         CheckConstraint("distance_km >= 0 AND distance_km <= 1000", name="distance_range"),
         CheckConstraint("fee_quote >= 0", name="fee_positive"),
         Index("ix_cases_open_promised", "is_open", "promised_arrival_at"),
-        # Everything the SLA sweep reads of the open cases (SqlCaseRepository.
-        # open_clock_view), so that it reads this index alone. is_open leads, so that
-        # SQLite's planner takes it over the one above for "is_open IS 1".
+        # The sweep's schedule: the open cases whose watch time has come. is_open leads, so
+        # that SQLite's planner, without statistics, takes it over the one above.
         Index(
-            "ix_cases_open_clock",
+            "ix_cases_watch",
             "is_open",
-            "id",
-            "policy",
-            "priority",
-            "plan",
-            "received_at",
-            "dispatched_at",
-            "arrived_at",
-            "completed_at",
-            "feedback_at",
-            "promised_arrival_at",
+            "watch_at",
             sqlite_where=text("is_open IS 1"),
             postgresql_where=text("is_open IS true"),
         ),
@@ -214,6 +215,19 @@ class AlertRow(Base):
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (UniqueConstraint("case_id", "kind", "deadline"),)
+
+
+class WatchStateRow(Base):
+    """One row: the fingerprint of the SLA rules the sweep's schedule (``cases.watch_at``)
+    was computed with. A sweeper with other rules (an edited policy file, another at-risk
+    window or time zone) clears the schedule of every open case and records its own."""
+
+    __tablename__ = "watch_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rules: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[datetime | None]
+    changed_by: Mapped[str] = mapped_column(String(64), default="")
 
 
 class ChangeRow(Base):

@@ -28,6 +28,7 @@ from storage.repository import (
     SqlCustomerRepository,
     SqlEventLog,
     SqlStaffRepository,
+    SqlWatchRepository,
 )
 from storage.tables import ChangeRow
 
@@ -127,6 +128,7 @@ class SqlUnitOfWork:
         )
         self.staff: ports.StaffRepository = SqlStaffRepository(self.session, self._touch)
         self.audit: ports.AuditLog = SqlAuditLog(self.session)
+        self.watch: ports.WatchRepository = SqlWatchRepository(self.session)
         return self
 
     def __exit__(

@@ -26,11 +26,19 @@ def _url() -> str:
     return settings.load().database_url
 
 
+def _pragma(connection: Connection, sql: str) -> None:
+    """A PRAGMA outside any transaction (inside one, ``foreign_keys`` is silently ignored).
+    Through the driver's connection: a statement through SQLAlchemy's would first BEGIN."""
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.dbapi_connection.execute(sql)  # type: ignore[union-attr]
+
+
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
-        # Batch migrations copy tables; foreign keys must be off meanwhile (outside a txn).
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # Batch migrations copy tables; foreign keys must be off meanwhile.
+        _pragma(connection, "PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -40,7 +48,7 @@ def _run(connection: Connection) -> None:
     with context.begin_transaction():
         context.run_migrations()
     if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        _pragma(connection, "PRAGMA foreign_keys=ON")
         problems = connection.execute(text("PRAGMA foreign_key_check")).all()
         if problems:
             raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")

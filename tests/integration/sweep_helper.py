@@ -328,19 +328,16 @@ def main(argv: list[str]) -> int:
 
     from callcenter import watch
     from storage.engine import make_engine
-    from storage.feed import PollingChangeFeed
     from storage.uow import SqlUnitOfWorkFactory
 
     url, steps, step_seconds = argv[0], int(argv[1]), float(argv[2])
-    mode = argv[3] if len(argv) > 3 else "app"
     clock = ManualClock(datetime.fromisoformat(os.environ["CALLCENTER_FAKE_NOW"]))
     engine = make_engine(url)
     uow = SqlUnitOfWorkFactory(engine, clock)
     lookup = watch.policy_lookup(None)
     tz = ZoneInfo("Asia/Shanghai")
-    feed = (lambda: PollingChangeFeed(engine)) if mode == "app" else None
     sweeper = watch.Sweeper(
-        uow, clock, tz=tz, at_risk=AT_RISK, policies=lookup, feed=feed, actor=f"p{os.getpid()}"
+        uow, clock, tz=tz, at_risk=AT_RISK, policies=lookup, actor=f"p{os.getpid()}"
     )
     go_at = float(os.environ.get("CALLCENTER_GO_AT", "0"))
     while time.time() < go_at:
@@ -361,7 +358,6 @@ def main(argv: list[str]) -> int:
                 flush=True,
             )
         clock.advance(td(seconds=step_seconds))
-    sweeper.close()
     engine.dispose()
     return 0
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.exc import DBAPIError
 
 from callcenter import watch
 from callcenter.domain import Alert, AlertKind
 from callcenter.errors import ConcurrencyConflict
-from storage import repository
 from storage.engine import make_engine
 from storage.feed import PollingChangeFeed
 from storage.uow import SqlUnitOfWorkFactory
+from tests.conftest import FIXED_NOW
 from tests.factories import intake
 
 
@@ -99,7 +98,7 @@ def test_concurrent_read_then_write_transactions_wait_instead_of_failing(contain
 
 @pytest.mark.parametrize("micro", [0, 1, 499_999, 998_999, 999_000, 999_499, 999_500, 999_999])
 def test_the_sweeps_clock_view_is_exact_to_the_microsecond(container, micro: int) -> None:
-    """Every clock column, read whole (the sweep's full read) or by ids, as to_micros."""
+    """Every clock column as the sweep reads it, as to_micros; a saved case is due at once."""
     case = container.services.take_call(intake())
     with container.uow() as uow:
         c = uow.cases.get(case.id)
@@ -114,27 +113,62 @@ def test_the_sweeps_clock_view_is_exact_to_the_microsecond(container, micro: int
         uow.commit()
     with container.uow(write=False) as uow:
         expected = watch.clock_view(uow.cases.get(case.id))
-        assert uow.cases.open_clock_view() == [expected]
-        assert uow.cases.open_clock_view([case.id]) == [expected]
+        assert uow.watch.due(FIXED_NOW) == [expected]
 
 
-def test_the_sweeps_full_read_is_of_one_index_on_sqlite(container) -> None:
-    """ix_cases_open_clock holds all the sweep reads; SQLite's planner must take it."""
-    if container.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL reads the index alone only once the table was vacuumed")
+def test_the_schedule_gives_only_the_cases_whose_time_has_come(container) -> None:
+    services = container.services
+    soon, later, never = (
+        services.take_call(intake(plate=f"粤B1000{i}", phone=f"1381234567{i}")) for i in range(3)
+    )
+    closed = services.take_call(intake(plate="粤B10009", phone="13812345670"))
+    services.cancel(closed.id, "test")
+    at = {soon.id: FIXED_NOW + timedelta(minutes=5), later.id: FIXED_NOW + timedelta(hours=1)}
+    at[never.id] = datetime(9999, 1, 1, tzinfo=UTC)
     with container.uow(write=False) as uow:
-        uow.cases.open_clock_view()  # compiles the statement
-        sql = repository._COMPILED[("sqlite", "pysqlite", "open_clock_view")]
-        plan = uow.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
-    assert [row[-1] for row in plan] == [
-        "SEARCH cases USING COVERING INDEX ix_cases_open_clock (is_open=?)"
-    ]
-
-
-def test_a_driver_error_in_a_full_read_is_raised_as_sqlalchemy_raises_it(container) -> None:
-    """The full reads skip SQLAlchemy's results, not its errors (translate_db_error)."""
+        assert {v.id for v in uow.watch.due(FIXED_NOW)} == {soon.id, later.id, never.id}
+        versions = {v.id: v.version for v in uow.watch.due(FIXED_NOW)}
+    with container.uow() as uow:
+        uow.watch.schedule((i, versions[i], w) for i, w in at.items())
+        uow.commit()
     with container.uow(write=False) as uow:
-        uow.session.connection().exec_driver_sql("DROP TABLE alerts")  # rolled back
-        with pytest.raises(DBAPIError) as caught:
-            uow.alerts.keys_of_open_cases()
-    assert "alerts" in str(caught.value)
+        assert uow.watch.due(FIXED_NOW) == []
+        due = uow.watch.due(FIXED_NOW + timedelta(minutes=5))
+        assert [(v.id, v.watch) for v in due] == [(soon.id, watch.to_micros(at[soon.id]))]
+        assert {v.id for v in uow.watch.due(FIXED_NOW + timedelta(days=365))} == {
+            soon.id,
+            later.id,
+        }
+    with container.uow() as uow:  # any save: judged at once
+        case = uow.cases.get(later.id)
+        case.notes = "the owner called again"
+        uow.cases.save(case)
+        uow.commit()
+    with container.uow(write=False) as uow:
+        assert [v.id for v in uow.watch.due(FIXED_NOW)] == [later.id]
+    with container.uow() as uow:  # a schedule judged on the version before that save
+        uow.watch.schedule([(later.id, versions[later.id], at[later.id])])
+        uow.commit()
+    with container.uow(write=False) as uow:
+        assert [v.id for v in uow.watch.due(FIXED_NOW)] == [later.id], "the save wins"
+    with container.uow() as uow:
+        assert uow.watch.adopt("other rules", at=FIXED_NOW, by="test") == 3
+        uow.commit()
+    with container.uow(write=False) as uow:
+        assert uow.watch.rules() == "other rules"
+        assert {v.id for v in uow.watch.due(FIXED_NOW)} == {soon.id, later.id, never.id}
+
+
+def test_the_sweeps_read_is_of_its_index(container) -> None:
+    """The open cases whose time has come, from ix_cases_watch: SQLite's planner takes it
+    without statistics; PostgreSQL's can (it prefers reading a tiny table whole)."""
+    sqlite = container.engine.dialect.name == "sqlite"
+    with container.uow(write=False) as uow:
+        if not sqlite:
+            uow.session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+        sql = str(uow.watch._due_query(FIXED_NOW).compile(uow.session.get_bind()))
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+        now = FIXED_NOW.replace(tzinfo=None).isoformat(" ")
+        params = (now,) if sqlite else {"watch_at_1": FIXED_NOW}
+        plan = uow.session.connection().exec_driver_sql(explain + sql, params).all()
+    assert "ix_cases_watch" in " ".join(str(row[-1]) for row in plan)
