@@ -410,3 +410,138 @@ def test_sweep_results_count_by_kind() -> None:
     result = watch.SweepResult(at=now, raised=raised)
     assert result.counts == {AlertKind.ARRIVAL_LATE: 2, AlertKind.RESPONSE_OVERDUE: 1}
     assert len(result.prompts) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# The schedule the database keeps
+
+
+def _sweeper_with(container: bootstrap.Container, at_risk: int = 10, **kw: object) -> watch.Sweeper:
+    return watch.Sweeper(
+        container.uow,
+        container.clock,
+        tz=container.settings.tz,
+        at_risk=timedelta(minutes=at_risk),
+        policies=kw.pop("policies", watch.policy_lookup(None)),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_a_sweep_judges_only_the_cases_whose_time_has_come(
+    container: bootstrap.Container, clock: ManualClock
+) -> None:
+    services: Services = container.services
+    crew = add_crew(services)
+    waiting = services.take_call(intake(plate="粤B10001"))
+    en_route = services.dispatch(
+        services.take_call(intake(plate="粤B10002", phone="13812345679")).id, crew.id
+    )
+    first = _sweeper_with(container)()
+    assert first.judged == 2 and first.raised == ()
+    # A new process (watch --once, an application starting) finds nothing to look at.
+    assert _sweeper_with(container)().judged == 0
+    clock.advance(timedelta(minutes=5, microseconds=1))  # the response deadline passed
+    result = _sweeper_with(container)()
+    assert result.judged == 1
+    assert [(r.alert.case_id, r.kind) for r in result.raised] == [
+        (waiting.id, AlertKind.RESPONSE_OVERDUE)
+    ]
+    assert _sweeper_with(container)().judged == 0
+    services.en_route(en_route.id)  # a save: judged at the next sweep
+    again = _sweeper_with(container)()
+    assert again.judged == 1 and again.raised == ()
+    assert en_route.promised_arrival_at is not None
+    clock.set(en_route.promised_arrival_at - timedelta(minutes=10))  # at risk: both cases
+    at_risk = _sweeper_with(container)()
+    assert at_risk.judged == 2
+    assert {(r.alert.case_id, r.kind) for r in at_risk.raised} == {
+        (waiting.id, AlertKind.ARRIVAL_AT_RISK),
+        (en_route.id, AlertKind.ARRIVAL_AT_RISK),
+    }
+
+
+def test_other_rules_judge_every_open_case_again(
+    container: bootstrap.Container, clock: ManualClock, tmp_path
+) -> None:
+    services: Services = container.services
+    case = services.take_call(intake())
+    assert case.promised_arrival_at is not None
+    assert _sweeper_with(container)().judged == 1
+    assert _sweeper_with(container)().judged == 0
+    clock.set(case.promised_arrival_at - timedelta(minutes=14))
+    before = _sweeper_with(container)()  # 14 min left, window 10 min
+    assert [r.kind for r in before.raised] == [AlertKind.RESPONSE_OVERDUE]
+    wider = _sweeper_with(container, at_risk=15)()  # another at-risk window
+    assert wider.judged == 1
+    assert [r.kind for r in wider.raised] == [AlertKind.ARRIVAL_AT_RISK]
+    # An edited policy file: a site copy of the preset with a shorter response clock.
+    site = tmp_path / "policies"
+    site.mkdir()
+    preset = (watch.sla.PRESETS_DIR / "roadside.toml").read_text(encoding="utf-8")
+    assert "minutes = 5\n" in preset
+    (site / "roadside.toml").write_text(preset.replace("minutes = 5\n", "minutes = 4\n", 1))
+    edited = _sweeper_with(container, at_risk=15, policies=watch.policy_lookup(tmp_path))
+    assert edited.fingerprint() != _sweeper_with(container, at_risk=15).fingerprint()
+    assert edited().judged == 1
+
+
+def test_sessions_sweeping_with_different_rules_are_told(
+    container: bootstrap.Container, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    container.services.take_call(intake())
+    ours, theirs = _sweeper_with(container), _sweeper_with(container, at_risk=20)
+    assert ours().problems == () and theirs().problems == ()  # each adopts its rules once
+    clash = ours()  # ours were replaced by someone else's: say so
+    assert len(clash.problems) == 1 and "different SLA rules" in clash.problems[0]
+    assert "different SLA rules" in caplog.text
+
+
+def test_the_fingerprint_of_the_rules_is_the_same_in_every_process() -> None:
+    code = (
+        "from datetime import timedelta; from zoneinfo import ZoneInfo; "
+        "from callcenter import watch; "
+        "print(watch.Sweeper(None, None, tz=ZoneInfo('Asia/Shanghai'), "
+        "at_risk=timedelta(minutes=10), policies=watch.policy_lookup(None)).fingerprint())"
+    )
+    import os
+    import subprocess
+    import sys
+
+    prints = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(prints) == 1  # sets of plans and holidays ordered, whatever the string hashes
+
+
+def test_a_stale_alert_an_operator_holds_is_closed_once_let_go(
+    container: bootstrap.Container, clock: ManualClock
+) -> None:
+    from callcenter.delays import DelayCalls
+
+    services: Services = container.services
+    crew = add_crew(services)
+    case = services.dispatch(services.take_call(intake()).id, crew.id)
+    clock.advance(timedelta(minutes=31))
+    (raised,) = _sweeper_with(container)().raised
+    desk = DelayCalls.from_services(services)
+    desk.claim(raised.alert.id)
+    services.en_route(case.id)
+    services.arrive(case.id, SAFE)  # the clock stopped: the alert is stale, but held
+    held = _sweeper_with(container)()
+    assert held.judged == 1 and held.closed == 0
+    assert _sweeper_with(container)().judged == 1, "looked at again at every sweep"
+    with services.uow(write=False) as uow:
+        alert = uow.alerts.get(raised.alert.id)
+    assert alert is not None
+    desk.release_claim(alert.id)
+    released = _sweeper_with(container)()
+    assert released.judged == 1 and released.closed == 1
+    assert _sweeper_with(container)().judged == 1  # the look after closing sets the horizon
+    assert _sweeper_with(container)().judged == 0
