@@ -15,6 +15,14 @@ Textual versions it was written against (the method's code is compared), and oth
 leaves Textual as it is. It also drops the newline Textual writes between updated lines,
 which the absolute cursor move starting every chop makes redundant.
 ``tests/ui/test_partial_updates.py`` checks both the bytes and the screen.
+
+It also mends the chops themselves (:func:`_render_chops`, upstream Textualize/textual#6357,
+open): Textual cuts every line of a widget at the edges of every widget on that line, even
+where nothing covers it, and a double-width character across such a cut becomes two spaces.
+A toast in Chinese over the edge of a panel below it lost the characters on that edge
+("按 F3 查    误电话"). Here a widget's line is cut only where a widget in front of it takes
+over, the buckets it covers past the first get an empty strip, and the renderer above takes
+each strip's own width as its end. Both replacements install together or not at all.
 """
 
 from __future__ import annotations
@@ -22,11 +30,13 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+from collections.abc import Callable, Mapping, Sequence
 
 from rich.cells import get_character_cell_size
 from rich.console import Console
 from rich.segment import Segment
-from textual._compositor import ChopsUpdate
+from textual._compositor import ChopsUpdate, Compositor
+from textual.geometry import Region
 from textual.strip import Strip
 
 log = logging.getLogger(__name__)
@@ -34,12 +44,18 @@ log = logging.getLogger(__name__)
 #: sha256 of ``inspect.getsource(ChopsUpdate.render_segments)`` of the Textual releases
 #: this replacement was checked against (8.2.8).
 KNOWN_SOURCES = frozenset({"4c1cdb567e0b8354bd70cb129da78a42314c39eb8aacd5bf21951cbd5aaba0ef"})
+#: The same for ``Compositor._render_chops``.
+KNOWN_CHOPS_SOURCES = frozenset(
+    {"ca8c3359d7afd0171bda158ab5b846fec5144539e438de5113d76f11eb357f0f"}
+)
 
 _original = ChopsUpdate.render_segments
+_original_chops = Compositor._render_chops
+_EMPTY = Strip([], 0)
 
 
-def source_digest() -> str:
-    return hashlib.sha256(inspect.getsource(_original).encode()).hexdigest()
+def source_digest(function: object = _original) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()  # type: ignore[arg-type]
 
 
 def installed() -> bool:
@@ -51,18 +67,24 @@ def install() -> bool:
     if installed():
         return True
     try:
-        digest = source_digest()
+        digest, chops_digest = source_digest(), source_digest(_original_chops)
     except (OSError, TypeError):  # no source (a frozen build): leave Textual alone
         return False
-    if digest not in KNOWN_SOURCES:
-        log.info("partial updates: Textual's renderer changed (%s); left as it is", digest)
+    if digest not in KNOWN_SOURCES or chops_digest not in KNOWN_CHOPS_SOURCES:
+        log.info(
+            "partial updates: Textual's renderer changed (%s, %s); left as it is",
+            digest,
+            chops_digest,
+        )
         return False
     ChopsUpdate.render_segments = _render_segments  # type: ignore[method-assign]
+    Compositor._render_chops = _render_chops  # type: ignore[method-assign]
     return True
 
 
 def uninstall() -> None:
     ChopsUpdate.render_segments = _original  # type: ignore[method-assign]
+    Compositor._render_chops = _original_chops  # type: ignore[method-assign]
 
 
 def cell_start(strip: Strip, offset: int) -> int:
@@ -100,14 +122,13 @@ def _render_segments(self: ChopsUpdate, console: Console) -> str:
     append = sequences.append
     move_to = _move_to
     chops = self.chops
-    chop_ends = self.chop_ends
 
     for y, x1, x2 in self.spans:
         line = chops[y]
-        ends = chop_ends[y]
-        for end, (x, strip) in zip(ends, line.items(), strict=False):
-            if strip is None:
+        for x, strip in line.items():
+            if strip is None or not strip.cell_length:  # empty: covered (see _render_chops)
                 continue
+            end = x + strip.cell_length  # may run past the next cut: see _render_chops
             if x >= x2 or end <= x1:  # Textual: x > x2, which writes an empty chop at x2
                 continue
             if x2 > x >= x1 and end <= x2:
@@ -120,6 +141,43 @@ def _render_segments(self: ChopsUpdate, console: Console) -> str:
             append(move_to(x + start, y))
             append(strip.render(console))
     return "".join(sequences)
+
+
+def _render_chops(
+    self: Compositor, crop: Region, is_rendered_line: Callable[[int], bool]
+) -> Sequence[Mapping[int, Strip]]:
+    """``Compositor._render_chops`` of Textual 8.2.8, each widget's line cut only where the
+    widgets in front of it take over (see the module docstring)."""
+    cuts = self.cuts
+    chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
+    intersection = Region.intersection
+    # Front to back: the first strip to fill a bucket wins it.
+    for region, clip, strips in self._get_renders(crop):
+        render_region = intersection(region, clip)
+        render_x = render_region.x
+        first_cut, last_cut = render_region.column_span
+        for y, strip in zip(render_region.line_range, strips, strict=False):
+            if not is_rendered_line(y):
+                continue
+            chops_line = chops[y]
+            final_cuts = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
+            starts = final_cuts[:-1]
+            if not starts:
+                continue
+            get = chops_line.get
+            free = [get(cut) is None for cut in starts]
+            # Runs of buckets that are all free or all taken; cut only between runs.
+            runs = [i for i in range(len(starts)) if i == 0 or free[i] != free[i - 1]]
+            edges = [final_cuts[i] - render_x for i in runs[1:]]
+            pieces = strip.divide([*edges, final_cuts[-1] - render_x])
+            for n, (i, piece) in enumerate(zip(runs, pieces, strict=False)):
+                if not free[i]:
+                    continue
+                chops_line[starts[i]] = piece
+                stop = runs[n + 1] if n + 1 < len(runs) else len(starts)
+                for j in range(i + 1, stop):
+                    chops_line[starts[j]] = _EMPTY  # covered by the piece above
+    return chops  # type: ignore[return-value]
 
 
 def _move_to(x: int, y: int) -> str:

@@ -11,7 +11,10 @@ from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
 from textual.strip import Strip
+from textual.widgets import Static
 
 import screens.app  # noqa: F401 - installs the renderer, as the application does
 from screens import partial_updates
@@ -127,3 +130,67 @@ def test_the_screen_is_the_same_as_with_textuals_renderer(seed: int) -> None:
     if not cuts_wide:  # Textual writes a space for half a wide character (see the module)
         assert paint(stale, stock) == current
     assert len(ours) <= len(stock) + 4 * len(spans)
+
+
+# --------------------------------------------------------------------------------------------
+# Chops: a widget's line is cut only where a widget in front of it takes over (textual#6357)
+
+MESSAGE = "……另有 2 位车主待致电，按 F3 查看延误电话。"
+
+
+class _Panels(App[None]):
+    """A board and a side panel with a left border; toasts cover the panel's edge."""
+
+    def __init__(self, panel_width: int) -> None:
+        super().__init__()
+        self.panel_width = panel_width
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Static("救援组", id="board")
+            yield Static("待命", id="panel")
+
+    def on_mount(self) -> None:
+        self.query_one("#board").styles.width = "1fr"
+        panel = self.query_one("#panel")
+        panel.styles.width = self.panel_width
+        panel.styles.height = "100%"
+        panel.styles.border_left = ("vkey", "white")
+
+
+def _text(strips: list[Strip]) -> list[str]:
+    return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+@pytest.mark.parametrize("panel_width", [31, 33])  # the panel's edge in the middle of a 字
+async def test_a_chinese_toast_over_a_panel_edge_keeps_every_character(panel_width: int) -> None:
+    app = _Panels(panel_width)
+    async with app.run_test(size=(100, 12), notifications=True) as pilot:
+        app.notify(MESSAGE, timeout=60)
+        await pilot.pause()
+        compositor = app.screen._compositor
+        screen = _text(compositor.render_strips())
+        assert any(MESSAGE in line for line in screen), screen
+        partial_updates.uninstall()
+        try:
+            stock = _text(compositor.render_strips())
+        finally:
+            assert partial_updates.install()
+        assert not any(MESSAGE in line for line in stock), "Textual's own cuts lose a 字 here"
+        # The panel under the toast repaints (its text changed). A terminal whose cells of
+        # the panel are stale shows the toast whole after the partial update.
+        width, height = app.size
+        full = compositor.render_full_update().render_segments(console())
+        stale = paint(blank(height, width), full)
+        edge = width - panel_width
+        for row in stale:
+            for x in range(edge - 1 if row[edge] == "" else edge, width):
+                row[x] = "?"
+        panel = app.query_one("#panel", Static)
+        panel.update("出车")
+        compositor.update_widgets({panel})  # as the screen does on its next refresh
+        update = compositor.render_partial_update()
+    assert update is not None
+    after = paint(stale, update.render_segments(console()))
+    assert not any("?" in row for row in after)
+    assert any(MESSAGE in "".join(row) for row in after)
