@@ -473,6 +473,7 @@ class Sweeper:
         self._policy_errors: dict[str, str] = {}
         self._rules = ""  # the fingerprint the books were made for
         self._adopted = ""  # the fingerprint this sweeper last wrote to the database
+        self._fingerprinted: tuple[list[tuple[str, sla.Policy | str]], str] | None = None
 
     def __call__(self) -> SweepResult:
         with _collector_paused():
@@ -480,17 +481,36 @@ class Sweeper:
 
     def fingerprint(self) -> str:
         """The rules this sweeper judges by, as a short hash: the time zone, the at-risk
-        window and every policy's clocks and office hours (or why it cannot be loaded)."""
-        parts = [f"tz={self.tz}", f"at_risk={self.at_risk}"]
+        window and every policy's clocks and office hours (or why it cannot be loaded).
+
+        Worked out again only when a policy was loaded anew (a file changed: the loader
+        caches each file until then) or failed."""
+        loaded: list[tuple[str, sla.Policy | str]] = []
         for name in self.policies.names():
             try:
-                policy = self.policies(name)
+                loaded.append((name, self.policies(name)))
             except CallCenterError as exc:
-                parts.append(f"{name}: {exc}")
+                loaded.append((name, str(exc)))
+        seen = self._fingerprinted
+        if (
+            seen is not None
+            and len(seen[0]) == len(loaded)
+            and all(
+                a == b and (p is q or p == q)
+                for (a, p), (b, q) in zip(seen[0], loaded, strict=True)
+            )
+        ):
+            return seen[1]
+        parts = [f"tz={self.tz}", f"at_risk={self.at_risk}"]
+        for name, policy in loaded:
+            if isinstance(policy, str):
+                parts.append(f"{name}: {policy}")
             else:
                 rules = _canonical((policy.business_hours, policy.by_priority))
                 parts.append(f"{name}: {rules!r}")
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+        self._fingerprinted = (loaded, digest)
+        return digest
 
     def _sweep(self) -> SweepResult:
         started = time.perf_counter()
@@ -501,10 +521,9 @@ class Sweeper:
             self._books, self._rules = {}, rules
         problems: list[str] = []
         with self.uow(write=False) as uow:
-            stored = uow.watch.rules()
-        if stored != rules:
-            problems.extend(self._adopt(rules, now))
-        with self.uow(write=False) as uow:
+            if uow.watch.rules() != rules:
+                uow.rollback()
+                problems.extend(self._adopt(rules, now))
             views = uow.watch.due(now)
             keys = uow.alerts.keys_of_cases(v.id for v in views) if views else []
             read = time.perf_counter()

@@ -483,6 +483,12 @@ def test_other_rules_judge_every_open_case_again(
     edited = _sweeper_with(container, at_risk=15, policies=watch.policy_lookup(tmp_path))
     assert edited.fingerprint() != _sweeper_with(container, at_risk=15).fingerprint()
     assert edited().judged == 1
+    assert edited().judged == 0
+    # Edited again while this sweeper runs: it notices at its next sweep.
+    before = edited.fingerprint()
+    (site / "roadside.toml").write_text(preset.replace("minutes = 5\n", "minutes = 6\n", 1))
+    assert edited.fingerprint() != before
+    assert edited().judged == 1
 
 
 def test_sessions_sweeping_with_different_rules_are_told(
