@@ -237,7 +237,8 @@ T = TypeVar("T")
 
 def _as(cls: type[T], rows: Iterable[Sequence[Any]]) -> list[T]:
     """``rows`` as the named tuple ``cls`` (the columns in its order). ``tuple.__new__`` with
-    no per-row ``_make`` call: half the cost over the 20,000 rows of a full sweep."""
+    no per-row ``_make`` call: half the cost over the 18,000 rows of a sweep that judges
+    every open case (the first on a database)."""
     return list(map(partial(tuple.__new__, cls), rows))  # type: ignore[type-var]
 
 
