@@ -562,14 +562,15 @@ class Sweeper:
     def _adopt(self, rules: str, now: datetime) -> list[str]:
         """Schedule every open case at once for ``rules``; say so when another sweeper had
         replaced the rules this one recorded (sessions with different rules)."""
+        clash = self._adopted == rules
         with self.uow(write=True) as uow:
             count = uow.watch.adopt(rules, at=now, by=self.actor)
-            if count is None:  # another sweeper just did it
-                return []
-            uow.commit()
+            if count is not None:  # None: another sweeper with these rules was first
+                uow.commit()
+        self._adopted = rules  # recorded, by this sweeper or one with the same rules
+        if count is None:
+            return []
         log.info("SLA sweep: new rules %s: %d open cases judged afresh", rules, count)
-        clash = self._adopted == rules
-        self._adopted = rules
         if not clash:
             return []
         problem = _(

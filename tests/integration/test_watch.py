@@ -416,14 +416,16 @@ def test_sweep_results_count_by_kind() -> None:
 # The schedule the database keeps
 
 
-def _sweeper_with(container: bootstrap.Container, at_risk: int = 10, **kw: object) -> watch.Sweeper:
+def _sweeper_with(
+    container: bootstrap.Container, at_risk: int = 10, policies: watch.PolicyLookup | None = None
+) -> watch.Sweeper:
+    """A sweeper of ``container`` with these rules (a session configured otherwise)."""
     return watch.Sweeper(
         container.uow,
         container.clock,
         tz=container.settings.tz,
         at_risk=timedelta(minutes=at_risk),
-        policies=kw.pop("policies", watch.policy_lookup(None)),  # type: ignore[arg-type]
-        **kw,  # type: ignore[arg-type]
+        policies=policies or watch.policy_lookup(None),
     )
 
 
