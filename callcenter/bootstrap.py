@@ -188,11 +188,11 @@ def build(
     """Everything a session needs, built from ``settings``.
 
     ``identify``: the session acts for ``settings.user``, who must be active staff (else
-    :class:`callcenter.staff.NotStaff`); the first user of a database without staff becomes
+    :class:`callcenter.services.staff.NotStaff`); the first user of a database without staff becomes
     its administrator. ``identify=False`` builds a trusted internal session (no role).
     ``read_only``: the supervisor board; the database itself is opened read-only.
     """
-    from callcenter import staff as staff_mod
+    from callcenter.services import staff as staff_mod
 
     set_language(settings.language)
     if is_sqlite(settings.database_url) and not read_only:
@@ -271,7 +271,7 @@ def check_schema(settings: Settings, engine: Engine) -> None:
 def claim_first_admin(settings: Settings) -> str | None:
     """After ``callcenter db upgrade``: a database without staff gets ``settings.user`` as
     its administrator. Returns the notice to print, or None."""
-    from callcenter import staff as staff_mod
+    from callcenter.services import staff as staff_mod
 
     container = build(settings, prepare=False, identify=False)
     try:
@@ -322,7 +322,7 @@ def session(container: Container, **overrides: Any) -> Any:
     from functools import partial
 
     from callcenter import watch
-    from callcenter.delays import DelayCalls
+    from callcenter.services.delays import DelayCalls
     from screens.app import Session
 
     parts: dict[str, Any] = {

@@ -248,7 +248,7 @@ def _staff(args: Any, settings: settings_mod.Settings) -> int:
     """``callcenter staff add|list|disable|role``: one line per result, as administrator."""
     from callcenter import bootstrap
     from callcenter.i18n import _
-    from callcenter.staff import StaffDirectory, describe, parse_role
+    from callcenter.services.staff import StaffDirectory, describe, parse_role
 
     container = bootstrap.build(settings)
     try:

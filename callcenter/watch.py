@@ -73,7 +73,7 @@ SYSTEM_ACTOR = "watch"
 
 #: The clock had already stopped, late, when the sweep first saw the breach.
 OUTCOME_MISSED = "missed"
-#: An operator phoned the owner and reached them (set by :mod:`callcenter.delays`).
+#: An operator phoned the owner and reached them (set by :mod:`callcenter.services.delays`).
 OUTCOME_OWNER_TOLD = "owner_told"
 #: Closed together with a sibling alert of the same case by one delay call.
 OUTCOME_COVERED = "covered"

@@ -46,8 +46,8 @@ from screens.messages import DatabaseState, DataChanged, own_screens
 from screens.partial_updates import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
-    from callcenter.delays import DelayCalls
     from callcenter.services import Services
+    from callcenter.services.delays import DelayCalls
     from callcenter.watch import Sweeper
 
 log = logging.getLogger(__name__)

@@ -65,8 +65,8 @@ from screens.messages import AlertsRaised, DelayPromptsChanged, own_screens
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from callcenter.delays import DelayCallResult, DelayCalls, DelayPrompt, OwnerNotice
     from callcenter.services import Services
+    from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt, OwnerNotice
     from callcenter.settings import Settings
     from callcenter.watch import Sweeper, SweepResult
 
@@ -74,9 +74,9 @@ log = logging.getLogger(__name__)
 
 
 def _not_needed() -> OwnerNotice:
-    # callcenter.delays (with the SLA watch and phone formatting) loads after the first
+    # callcenter.services.delays (with the SLA watch and phone formatting) loads after the first
     # frame: the board paints before it is needed.
-    from callcenter.delays import OwnerNotice
+    from callcenter.services.delays import OwnerNotice
 
     return OwnerNotice.NOT_NEEDED
 
@@ -89,7 +89,7 @@ MAX_TOASTS = 3
 #: day already passed rolls over to tomorrow).
 MAX_ETA_AHEAD = timedelta(hours=12)
 
-# The timeline events of the delay call (callcenter.delays, callcenter.watch), for the case
+# The timeline events of the delay call (callcenter.services.delays, callcenter.watch), for the case
 # detail screen.
 DELAY_EVENT_LABELS: dict[str, str] = {
     "alert_raised": N_("SLA alert"),

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from callcenter.domain import Case, Change, Crew
 
 if TYPE_CHECKING:
-    from callcenter.delays import DelayPrompt, OwnerNotice
+    from callcenter.services.delays import DelayPrompt, OwnerNotice
     from callcenter.watch import RaisedAlert
 
 

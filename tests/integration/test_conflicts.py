@@ -20,8 +20,8 @@ from callcenter.clock import ManualClock
 from callcenter.domain import CaseStatus, CrewStatus, Role
 from callcenter.errors import ConcurrencyConflict, InvalidTransition
 from callcenter.services import Services
+from callcenter.services.staff import StaffDirectory
 from callcenter.settings import Settings
-from callcenter.staff import StaffDirectory
 from tests.conftest import FIXED_NOW
 from tests.factories import add_crew, intake
 

@@ -25,8 +25,8 @@ from callcenter.i18n import set_language
 from callcenter.permissions import ALLOWED, Action, is_allowed
 from callcenter.ports import AuditEntry
 from callcenter.services import Checklist, Services
+from callcenter.services.staff import NotStaff, StaffDirectory
 from callcenter.settings import Settings
-from callcenter.staff import NotStaff, StaffDirectory
 from storage.tables import AuditRow, CrewRow
 from tests.factories import add_crew, intake
 

@@ -531,7 +531,7 @@ def test_the_fingerprint_of_the_rules_is_the_same_in_every_process() -> None:
 def test_a_stale_alert_an_operator_holds_is_closed_once_let_go(
     container: bootstrap.Container, clock: ManualClock
 ) -> None:
-    from callcenter.delays import DelayCalls
+    from callcenter.services.delays import DelayCalls
 
     services: Services = container.services
     crew = add_crew(services)

@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, RadioSet, Static
 
 from callcenter.clock import ManualClock
-from callcenter.delays import DelayCalls, OwnerNotice
 from callcenter.domain import DelayReason
+from callcenter.services.delays import DelayCalls, OwnerNotice
 from screens.board import BoardScreen
 from screens.case_detail import CaseDetailScreen
 from screens.delay import DelayCallForm, DelayCallsScreen, PromptStrip

@@ -23,8 +23,8 @@ from textual.widgets import OptionList, Static
 from callcenter import bootstrap
 from callcenter.clock import ManualClock
 from callcenter.domain import CaseStatus, CrewStatus, RescuePlan, Role
+from callcenter.services.staff import StaffDirectory
 from callcenter.settings import Settings
-from callcenter.staff import StaffDirectory
 from screens.dispatch import DispatchScreen, margin_text
 from tests.conftest import FIXED_NOW
 from tests.factories import add_crew, intake

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from callcenter import sla, watch
-from callcenter.delays import DelayPrompt, OwnerNotice, owner_notice
 from callcenter.domain import (
     Alert,
     AlertKind,
@@ -19,6 +18,7 @@ from callcenter.domain import (
     Priority,
     RescuePlan,
 )
+from callcenter.services.delays import DelayPrompt, OwnerNotice, owner_notice
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai

@@ -39,12 +39,12 @@ from callcenter.errors import (
     ConcurrencyConflict,
     InvalidTransition,
     NotFound,
-    PermissionDenied,
     ValidationError,
 )
 from callcenter.i18n import N_, _
 from callcenter.permissions import Action
-from callcenter.ports import UnitOfWork, UnitOfWorkFactory
+from callcenter.ports import UnitOfWork
+from callcenter.services.base import ServiceBase
 from callcenter.validation import format_phone
 from callcenter.watch import (
     ARRIVAL_ALERTS,
@@ -165,68 +165,45 @@ def owner_notice(case: Case, alerts: Iterable[Alert], now: datetime) -> OwnerNot
 
 
 class DelayCalls:
-    """The delay-call use-cases of one session (same database, clock and user as Services)."""
+    """The delay-call use-cases of one session: the first kind of the call desk
+    (:mod:`callcenter.calls`). Every write goes through the session's one write path
+    (:class:`~callcenter.services.base.ServiceBase`): role checked, audited, fed."""
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        *,
-        tz: ZoneInfo,
-        actor: str,
-        renotify: timedelta = DEFAULT_RENOTIFY,
-        speed_kmh: float = 40.0,
-        depot: tuple[float, float] = (22.5431, 114.0579),
-        read_only: bool = False,
-    ) -> None:
+    def __init__(self, services: ServiceBase, *, renotify: timedelta = DEFAULT_RENOTIFY) -> None:
         if renotify <= timedelta(0):
             raise ValueError("renotify must be positive")
-        self.uow = uow
-        self.clock = clock
-        self.tz = tz
-        self.actor = actor
+        self.services = services
         self.renotify = renotify
-        self.speed_kmh = speed_kmh
-        self.depot = depot
-        self.read_only = read_only
-        # Set by from_services: writes then pass the services' permission check and audit.
-        self.services: Any = None
 
     @classmethod
-    def from_services(cls, services: Any, *, renotify_minutes: int = 5) -> DelayCalls:
+    def from_services(cls, services: ServiceBase, *, renotify_minutes: int = 5) -> DelayCalls:
         """Bound to the same database, clock, user and settings as ``services``."""
-        calls = cls(
-            services.uow,
-            services.clock,
-            tz=services.tz,
-            actor=services.actor,
-            renotify=timedelta(minutes=renotify_minutes),
-            speed_kmh=services.speed_kmh,
-            depot=services.depot,
-            read_only=services.read_only,
-        )
-        calls.services = services
-        return calls
+        return cls(services, renotify=timedelta(minutes=renotify_minutes))
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.services.tz
+
+    @property
+    def actor(self) -> str:
+        return self.services.actor
+
+    @property
+    def read_only(self) -> bool:
+        return self.services.read_only
 
     # -- helpers -----------------------------------------------------------------------
     def _write(
         self, work: Callable[[UnitOfWork], T], action: str = "", alert_id: int | None = None
     ) -> T:
-        if self.services is not None and hasattr(self.services, "write"):
-            # Checked against the role and written to the audit log like every other change.
-            return self.services.write(  # type: ignore[no-any-return,unused-ignore]
-                work, action=action, entity="alert", entity_id=alert_id
-            )
-        if self.read_only:
-            raise PermissionDenied(_("This board is read-only."))
-        with self.uow(write=True) as uow:
-            result = work(uow)
-            uow.commit()
-            return result
+        return self.services.write(work, action=action, entity="alert", entity_id=alert_id)
 
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
-        with self.uow(write=False) as uow:
-            return work(uow)
+        return self.services.read(work)
 
     def local(self, instant: datetime | None) -> str:
         return instant.astimezone(self.tz).strftime("%H:%M") if instant else "?"
@@ -270,8 +247,8 @@ class DelayCalls:
             return 0, None
         eta = None
         if crew is not None and crew.lat is not None and crew.lon is not None:
-            km = crew_distance_km(crew, case, self.depot)
-            eta = now + timedelta(hours=km / self.speed_kmh)
+            km = crew_distance_km(crew, case, self.services.depot)
+            eta = now + timedelta(hours=km / self.services.speed_kmh)
             late = eta - promise
         else:
             late = now - promise

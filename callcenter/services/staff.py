@@ -20,7 +20,7 @@ from callcenter.errors import InvalidTransition, NotFound, PermissionDenied, Val
 from callcenter.i18n import _
 from callcenter.permissions import Action
 from callcenter.ports import AuditEntry, UnitOfWork
-from callcenter.services import Services
+from callcenter.services.base import ServiceBase
 
 log = logging.getLogger(__name__)
 USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$")
@@ -90,7 +90,7 @@ def check_display_name(text: str) -> str:
     return name
 
 
-def claim_first_admin(services: Services, username: str) -> Staff | None:
+def claim_first_admin(services: ServiceBase, username: str) -> Staff | None:
     """On a database without staff, make ``username`` its administrator; None otherwise."""
     if services.read_only:
         return None
@@ -105,7 +105,7 @@ def claim_first_admin(services: Services, username: str) -> Staff | None:
     return services.write(work, action=Action.MANAGE_STAFF, entity="staff")
 
 
-def identify(services: Services, username: str, *, read_only: bool = False) -> Identity:
+def identify(services: ServiceBase, username: str, *, read_only: bool = False) -> Identity:
     """The active member of staff ``username``, or :class:`NotStaff` (logged and audited).
 
     A database without any staff makes ``username`` its first administrator (not a
@@ -124,7 +124,7 @@ def identify(services: Services, username: str, *, read_only: bool = False) -> I
     raise refused
 
 
-def _audit_refused_session(services: Services, username: str, refused: NotStaff) -> None:
+def _audit_refused_session(services: ServiceBase, username: str, refused: NotStaff) -> None:
     entry = AuditEntry(
         at=services.clock.now(),
         actor=username,
@@ -139,10 +139,23 @@ def _audit_refused_session(services: Services, username: str, refused: NotStaff)
     services.audit_refusal(entry)
 
 
+class StaffUseCases(ServiceBase):
+    """Staff use-cases every session has."""
+
+    def ensure_staff(self, username: str, display_name: str, role: Role) -> Staff:
+        def work(uow: UnitOfWork) -> Staff:
+            existing = uow.staff.get(username)
+            if existing:
+                return existing
+            return uow.staff.add(Staff(username, display_name, role))
+
+        return self._write(work, action=Action.MANAGE_STAFF)
+
+
 class StaffDirectory:
     """The staff use-cases (administrator only): add, list, disable, change a role."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: ServiceBase) -> None:
         self.services = services
 
     def list(self) -> list[Staff]:

@@ -1,0 +1,35 @@
+"""Use-cases, one module per family, all writing through the one write path of :mod:`.base`.
+
+* :mod:`.base` — :class:`ServiceBase`: permission, version check, event, audit row, change feed;
+* :mod:`.intake` — taking a call (来电登记) and the fee agreement;
+* :mod:`.lifecycle` — dispatch, reassignment, the case's steps, cancelling;
+* :mod:`.queries` — what the screens read;
+* :mod:`.staff` — who the session is, and the staff directory;
+* :mod:`.delays` — the delay call (loaded after the board's first frame);
+* :mod:`.calls` — the generic outbound call desk the delay call is the first kind of.
+
+Services take plain values (raw text from the screens), return plain domain objects, and raise
+the errors of :mod:`callcenter.errors` with translated messages. The clock is injected.
+"""
+
+from __future__ import annotations
+
+from callcenter.services.base import ServiceBase
+from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
+from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
+from callcenter.services.queries import QueryUseCases
+from callcenter.services.staff import StaffUseCases
+
+__all__ = [
+    "CheckedIntake",
+    "Checklist",
+    "Intake",
+    "Returning",
+    "ServiceBase",
+    "Services",
+    "is_night",
+]
+
+
+class Services(IntakeUseCases, LifecycleUseCases, QueryUseCases, StaffUseCases):
+    """The use-cases of one session, bound to its database, clock and settings."""

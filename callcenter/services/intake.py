@@ -1,0 +1,334 @@
+"""Intake (来电登记): the form as typed, its checks, the archive link, the fee agreement."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from callcenter import sla, validation
+from callcenter.domain import (
+    Case,
+    Customer,
+    FaultCategory,
+    Priority,
+    RescuePlan,
+    Vehicle,
+    VehicleType,
+)
+from callcenter.errors import (
+    InvalidTransition,
+    ValidationError,
+    ValidationErrors,
+)
+from callcenter.i18n import _
+from callcenter.permissions import Action
+from callcenter.ports import UnitOfWork
+from callcenter.services.base import ServiceBase
+
+T = TypeVar("T")
+
+
+@dataclass
+class Intake:
+    """What the operator typed on the intake form, as text. Validated by :meth:`take_call`."""
+
+    caller_name: str = ""
+    phone: str = ""
+    plate: str = ""
+    no_plate: bool = False
+    vehicle_model: str = ""
+    vehicle_type: VehicleType = VehicleType.CAR
+    address: str = ""
+    coordinates: str = ""  # "lat,lon", optional
+    distance_km: str = ""
+    fault_description: str = ""
+    fault_category: FaultCategory = FaultCategory.OTHER
+    priority: Priority = Priority.GENERAL
+    plan: RescuePlan = RescuePlan.TOWING
+    fee_quote: str = ""
+    fee_agreed: bool = False
+    agreed_arrival: str = ""
+    notes: str = ""
+    customer_id: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (v.value if hasattr(v, "value") else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Intake:
+        intake = cls()
+        for key, value in data.items():
+            if not hasattr(intake, key):
+                continue
+            current = getattr(intake, key)
+            if hasattr(current, "value") and value is not None:
+                value = type(current)(value)
+            setattr(intake, key, value)
+        return intake
+
+
+@dataclass(frozen=True)
+class CheckedIntake:
+    caller_name: str
+    phone: str
+    phone_ext: str
+    plate: str
+    address: str
+    lat: float | None
+    lon: float | None
+    distance_km: Decimal
+    fault_description: str
+    fee_quote: Decimal
+    agreed_arrival_at: datetime | None
+    promised_arrival_at: datetime | None
+
+
+@dataclass
+class Returning:
+    """A caller the archive knows, found by phone or plate while the form is typed."""
+
+    customer: Customer
+    vehicle: Vehicle | None
+    recent: list[Case] = field(default_factory=list)
+
+
+class IntakeUseCases(ServiceBase):
+    """Taking a call."""
+
+    def promise_for(
+        self, distance_text: str, agreed_text: str = "", priority: Priority = Priority.GENERAL
+    ) -> datetime | None:
+        """The arrival that would be promised if the call were saved now (live on the form)."""
+        now = self.clock.now()
+        distance = validation.parse_distance(distance_text)
+        agreed = (
+            validation.parse_local_datetime(agreed_text, self.tz, now)
+            if agreed_text.strip()
+            else None
+        )
+        return sla.arrival_deadline(
+            self.policy,
+            received_at=now,
+            distance_km=distance,
+            agreed_arrival_at=agreed,
+            priority=priority,
+            tz=self.tz,
+        )
+
+    def check_intake(self, intake: Intake, received_at: datetime) -> CheckedIntake:
+        """Validate every field at once; raises ValidationErrors listing each wrong field."""
+        errors: list[ValidationError] = []
+
+        def attempt(fn: Callable[[], T]) -> T | None:
+            try:
+                return fn()
+            except ValidationErrors as exc:
+                errors.extend(exc.errors)
+            except ValidationError as exc:
+                errors.append(exc)
+            return None
+
+        name = attempt(lambda: validation.require_text("caller_name", intake.caller_name, 100))
+        phone = attempt(lambda: validation.parse_phone(intake.phone))
+        plate = attempt(
+            lambda: validation.normalize_plate(
+                validation.NO_PLATE if intake.no_plate else intake.plate,
+                allow_none=intake.no_plate,
+            )
+        )
+        address = attempt(lambda: validation.require_text("address", intake.address, 300))
+        coords = attempt(lambda: _parse_coordinates(intake.coordinates))
+        distance = attempt(lambda: validation.parse_distance(intake.distance_km))
+        fault = attempt(
+            lambda: validation.require_text("fault_description", intake.fault_description, 2000)
+        )
+        fee = attempt(lambda: validation.parse_fee(intake.fee_quote or "0"))
+        agreed = None
+        if intake.agreed_arrival.strip():
+            agreed = attempt(
+                lambda: validation.parse_local_datetime(intake.agreed_arrival, self.tz, received_at)
+            )
+            if agreed is not None and agreed <= received_at:
+                errors.append(
+                    ValidationError(
+                        "agreed_arrival_at", _("The agreed arrival must be in the future.")
+                    )
+                )
+        promised = None
+        if distance is not None:
+            promised = attempt(
+                lambda: sla.arrival_deadline(
+                    self.policy,
+                    received_at=received_at,
+                    distance_km=distance,
+                    agreed_arrival_at=agreed,
+                    priority=intake.priority,
+                    tz=self.tz,
+                )
+            )
+        if len(intake.notes) > 2000:
+            errors.append(ValidationError("notes", _("At most 2000 characters.")))
+        if errors:
+            raise ValidationErrors(errors)
+        assert name is not None and phone is not None and plate is not None
+        assert address is not None and distance is not None and fault is not None
+        assert fee is not None
+        lat, lon = coords if coords else (None, None)
+        return CheckedIntake(
+            name,
+            phone.e164,
+            phone.extension,
+            plate,
+            address,
+            lat,
+            lon,
+            distance,
+            fault,
+            fee,
+            agreed,
+            promised,
+        )
+
+    def take_call(self, intake: Intake) -> Case:
+        """Register a call: validate, number it, link the archive, record the event."""
+        now = self.clock.now()
+        checked = self.check_intake(intake, now)
+
+        def work(uow: UnitOfWork) -> Case:
+            customer, vehicle = self._archive(uow, intake, checked, now)
+            case = Case(
+                received_at=now,
+                caller_name=checked.caller_name,
+                phone=checked.phone,
+                phone_ext=checked.phone_ext,
+                plate=checked.plate,
+                address=checked.address,
+                lat=checked.lat,
+                lon=checked.lon,
+                distance_km=checked.distance_km,
+                fault_description=checked.fault_description,
+                policy=self.policy.name,
+                vehicle_model=intake.vehicle_model.strip(),
+                vehicle_type=intake.vehicle_type,
+                fault_category=intake.fault_category,
+                priority=intake.priority,
+                plan=intake.plan,
+                fee_quote=checked.fee_quote,
+                fee_agreed=intake.fee_agreed,
+                fee_agreed_at=now if intake.fee_agreed else None,
+                agreed_arrival_at=checked.agreed_arrival_at,
+                promised_arrival_at=checked.promised_arrival_at,
+                original_promised_at=checked.promised_arrival_at,
+                notes=intake.notes.strip(),
+                customer_id=customer.id,
+                vehicle_id=vehicle.id if vehicle else None,
+                created_by=self.actor,
+                updated_at=now,
+                updated_by=self.actor,
+            )
+            case.number = uow.cases.next_number(now.astimezone(self.tz).strftime("%Y%m%d"))
+            uow.cases.add(case)
+            self._event(uow, case, "received", promised=case.promised_arrival_at)
+            if case.fee_agreed:
+                self._event(uow, case, "fee_agreed", fee=case.fee_quote)
+            return case
+
+        return self._write(work, action=Action.TAKE_CALL)
+
+    def _archive(
+        self, uow: UnitOfWork, intake: Intake, checked: CheckedIntake, now: datetime
+    ) -> tuple[Customer, Vehicle | None]:
+        """Find the caller in the customer archive, or open an archive for them."""
+        customer = uow.customers.find_by_phone(checked.phone)
+        vehicle: Vehicle | None = None
+        found = (
+            uow.customers.find_by_plate(checked.plate)
+            if checked.plate != validation.NO_PLATE
+            else None
+        )
+        if found is not None:
+            owner, vehicle = found
+            customer = customer or owner
+        if customer is None:
+            customer = uow.customers.add(
+                Customer(
+                    name=checked.caller_name,
+                    phone=checked.phone,
+                    phone_ext=checked.phone_ext,
+                    address=checked.address,
+                    created_at=now,
+                )
+            )
+        if vehicle is None and checked.plate != validation.NO_PLATE:
+            assert customer.id is not None
+            vehicle = uow.customers.add_vehicle(
+                Vehicle(
+                    plate=checked.plate,
+                    model=intake.vehicle_model.strip(),
+                    vehicle_type=intake.vehicle_type,
+                    customer_id=customer.id,
+                )
+            )
+        return customer, vehicle
+
+    def recognise(self, *, phone: str = "", plate: str = "") -> Returning | None:
+        """A returning caller by phone or plate (typed text, validated quietly)."""
+        e164 = None
+        norm_plate = None
+        with contextlib.suppress(ValidationError):
+            e164 = validation.parse_phone(phone).e164 if phone.strip() else None
+        with contextlib.suppress(ValidationError):
+            norm_plate = validation.normalize_plate(plate) if plate.strip() else None
+        if not e164 and not norm_plate:
+            return None
+
+        def work(uow: UnitOfWork) -> Returning | None:
+            vehicle = None
+            customer = uow.customers.find_by_phone(e164) if e164 else None
+            if norm_plate:
+                found = uow.customers.find_by_plate(norm_plate)
+                if found:
+                    customer = customer or found[0]
+                    vehicle = found[1]
+            if customer is None:
+                return None
+            if vehicle is None and customer.vehicles:
+                vehicle = customer.vehicles[0]
+            recent = uow.cases.recent_for(phone=customer.phone, plate=norm_plate, limit=5)
+            return Returning(customer, vehicle, recent)
+
+        return self._read(work)
+
+    def agree_fee(self, case_id: int, version: int | None = None) -> Case:
+        def work(uow: UnitOfWork) -> Case:
+            case = self._case(uow, case_id, version)
+            if not case.is_open:
+                raise InvalidTransition(_("The case is closed."))
+            case.fee_agreed = True
+            case.fee_agreed_at = self.clock.now()
+            self._touch(case)
+            uow.cases.save(case)
+            self._event(uow, case, "fee_agreed", fee=case.fee_quote)
+            return case
+
+        return self._write(work, action=Action.AGREE_FEE)
+
+
+def _parse_coordinates(text: str) -> tuple[float, float] | None:
+    text = text.strip().replace("，", ",")
+    if not text:
+        return None
+    try:
+        lat_s, lon_s = (p.strip() for p in text.split(","))
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError:
+        raise ValidationError(
+            "coordinates", _("Coordinates are 'latitude, longitude', e.g. 22.54, 114.06.")
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationError("coordinates", _("Coordinates out of range."))
+    return lat, lon

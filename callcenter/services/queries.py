@@ -1,0 +1,58 @@
+"""Reads of the board, the case detail and search: one read transaction each."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from callcenter.domain import (
+    Assignment,
+    Case,
+    CaseEvent,
+    Crew,
+)
+from callcenter.services.base import ServiceBase
+
+T = TypeVar("T")
+
+
+class QueryUseCases(ServiceBase):
+    """What the screens read."""
+
+    def open_cases(self) -> list[Case]:
+        return self._read(lambda uow: uow.cases.list_open())
+
+    def cases_for_notice(self, now: datetime, at_risk: timedelta) -> list[Case]:
+        """The open cases whose owner may need (or had) a delay call: crew not on scene and
+        the promise within ``at_risk`` of ``now`` or past, extended, or told of a delay."""
+        return self._read(lambda uow: uow.cases.list_open_for_notice(now + at_risk))
+
+    def cases_by_ids(self, ids: list[int]) -> list[Case]:
+        return self._read(lambda uow: uow.cases.list_by_ids(ids))
+
+    def case(self, case_id: int) -> Case:
+        return self._read(lambda uow: self._case(uow, case_id, None))
+
+    def timeline(self, case_id: int) -> list[CaseEvent]:
+        return self._read(lambda uow: uow.events.for_case(case_id))
+
+    def crews(self) -> list[Crew]:
+        return self._read(lambda uow: uow.crews.list())
+
+    def arrivals_today(self) -> tuple[int, int]:
+        """(arrivals, of which on time) of the crews that arrived today, in the centre's zone.
+
+        On time: on scene no later than the promise in force (a force-majeure extension
+        counts, as agreed with the owner).
+        """
+        local = self.clock.now().astimezone(self.tz)
+        start = datetime.combine(local.date(), datetime.min.time(), self.tz)
+        end = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), self.tz)
+        return self._read(lambda uow: uow.cases.arrivals_between(start, end))
+
+    def current_assignment(self, case_id: int) -> Assignment | None:
+        """Who dispatched the crew now on ``case_id``, and when (None if no crew is on it)."""
+        return self._read(lambda uow: uow.assignments.current_for_case(case_id))
+
+    def search(self, text: str) -> list[Case]:
+        return self._read(lambda uow: uow.cases.search(text))
