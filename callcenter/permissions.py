@@ -34,6 +34,9 @@ class Action(StrEnum):
     EXTEND_DEADLINE = "extend_deadline"  # with a force-majeure reason
     CLAIM_ALERT = "claim_alert"
     RESOLVE_ALERT = "resolve_alert"
+    SCHEDULE_CALL = "schedule_call"  # owe a call on the desk (a promised call-back, ...)
+    CLAIM_CALL = "claim_call"
+    RECORD_CALL = "record_call"
     RECORD_SERVICE = "record_service"
     RECORD_FEEDBACK = "record_feedback"
     EDIT_CUSTOMER = "edit_customer"
@@ -46,6 +49,7 @@ class Action(StrEnum):
     EDIT_POLICY = "edit_policy"
     EDIT_TARIFF = "edit_tariff"
     CLOSE_COMPLAINT = "close_complaint"
+    RELEASE_OTHERS_CALL = "release_others_call"  # free a call an absent operator holds
     # the administrator's
     MANAGE_STAFF = "manage_staff"
 
@@ -65,6 +69,9 @@ OPERATOR: frozenset[Action] = frozenset(
         Action.EXTEND_DEADLINE,
         Action.CLAIM_ALERT,
         Action.RESOLVE_ALERT,
+        Action.SCHEDULE_CALL,
+        Action.CLAIM_CALL,
+        Action.RECORD_CALL,
         Action.RECORD_SERVICE,
         Action.RECORD_FEEDBACK,
         Action.EDIT_CUSTOMER,
@@ -79,6 +86,7 @@ SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.EDIT_POLICY,
     Action.EDIT_TARIFF,
     Action.CLOSE_COMPLAINT,
+    Action.RELEASE_OTHERS_CALL,
 }
 ADMIN: frozenset[Action] = SUPERVISOR | {Action.MANAGE_STAFF}
 
@@ -97,6 +105,7 @@ _WHAT: Mapping[Action, str] = {
     Action.EDIT_POLICY: N_("edit a service-level policy"),
     Action.EDIT_TARIFF: N_("edit the tariff"),
     Action.CLOSE_COMPLAINT: N_("close a complaint"),
+    Action.RELEASE_OTHERS_CALL: N_("free a call another operator holds"),
     Action.MANAGE_STAFF: N_("manage staff"),
 }
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple, Protocol, Self
 
+from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.domain import (
     Alert,
     AlertKind,
@@ -205,6 +206,26 @@ class WatchRepository(Protocol):
         ...
 
 
+class CallTaskRepository(Protocol):
+    """The call desk's own tasks (kinds that are not ``external``) and their attempts."""
+
+    def add(self, task: CallTask) -> CallTask: ...
+    def get(self, task_id: int) -> CallTask | None: ...
+    def save(self, task: CallTask) -> CallTask:
+        """Raises ConcurrencyConflict if the stored version differs from ``task.version``."""
+        ...
+
+    def open_due(self, until: datetime, kinds: Iterable[str]) -> list[CallTask]:
+        """The open tasks of ``kinds`` whose next try is at or before ``until``."""
+        ...
+
+    def open_for(
+        self, *, case_id: int | None = None, customer_id: int | None = None
+    ) -> list[CallTask]: ...
+    def add_attempt(self, attempt: CallAttempt) -> CallAttempt: ...
+    def attempts(self, task_id: int) -> list[CallAttempt]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolled back on exit unless :meth:`commit` was called."""
 
@@ -217,6 +238,7 @@ class UnitOfWork(Protocol):
     staff: StaffRepository
     audit: AuditLog
     watch: WatchRepository
+    calls: CallTaskRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -661,6 +661,35 @@ def _localize(field: str, day: date, clock: time, zone: tzinfo) -> datetime:
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+#: Control characters no text field stores: C0 but tab and line feed, DEL and C1.
+_CONTROL_ANY_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_LINE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_text(
+    field: str, text: str | None, max_len: int, *, required: bool = True, multiline: bool = False
+) -> str:
+    """Trim ``text``; refuse it when required and empty, longer than ``max_len``, or with a
+    control character (tabs and line feeds only where ``multiline``)."""
+    value = (text or "").strip()
+    if multiline:
+        value = value.replace("\r\n", "\n")
+    if not value:
+        if required:
+            raise ValidationError(field, _("This field is required."))
+        return ""
+    if len(value) > max_len:
+        raise ValidationError(
+            field,
+            _("Too long: at most {max} characters (this has {count}).").format(
+                max=max_len, count=len(value)
+            ),
+        )
+    if (_CONTROL_ANY_RE if multiline else _CONTROL_LINE_RE).search(value):
+        raise ValidationError(field, _("Contains a control character that cannot be stored."))
+    return value
+
+
 def require_text(field: str, text: str | None, max_len: int) -> str:
     """Trim ``text``; refuse it when empty, longer than ``max_len`` or with control characters."""
     if max_len < 1:

@@ -9,8 +9,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import inspect
 
-from callcenter.domain import model
-
 T = TypeVar("T")
 
 
@@ -19,7 +17,7 @@ _FIELD_TYPES: dict[type, dict[str, Any]] = {}
 
 def _field_types(cls: type) -> dict[str, Any]:
     if cls not in _FIELD_TYPES:
-        hints = typing.get_type_hints(cls, vars(model))
+        hints = typing.get_type_hints(cls)  # in the namespace of the class's module
         _FIELD_TYPES[cls] = {f.name: hints[f.name] for f in dataclasses.fields(cls)}
     return _FIELD_TYPES[cls]
 

@@ -217,6 +217,52 @@ class AlertRow(Base):
     __table_args__ = (UniqueConstraint("case_id", "kind", "deadline"),)
 
 
+class CallTaskRow(Base):
+    """A call owed on the call desk (``callcenter.calls``), of a kind not raised by the sweep."""
+
+    __tablename__ = "call_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    due_at: Mapped[datetime]
+    next_try_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_positive"),
+        # The desk's read: the open tasks whose next try has come.
+        Index("ix_call_tasks_due", "is_open", "next_try_at"),
+    )
+
+
+class CallAttemptRow(Base):
+    """Append-only: one row per try of a call task."""
+
+    __tablename__ = "call_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("call_tasks.id"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
 class WatchStateRow(Base):
     """One row: the fingerprint of the SLA rules the sweep's schedule (``cases.watch_at``)
     was computed with. A sweeper with other rules (an edited policy file, another at-risk

@@ -19,6 +19,7 @@ from callcenter.clock import Clock
 from callcenter.errors import ConcurrencyConflict, DatabaseUnavailable
 from callcenter.i18n import _
 from storage.engine import writer
+from storage.repositories.calls import SqlCallTaskRepository
 from storage.repository import (
     SqlAlertRepository,
     SqlAssignmentRepository,
@@ -129,6 +130,9 @@ class SqlUnitOfWork:
         self.staff: ports.StaffRepository = SqlStaffRepository(self.session, self._touch)
         self.audit: ports.AuditLog = SqlAuditLog(self.session)
         self.watch: ports.WatchRepository = SqlWatchRepository(self.session)
+        self.calls: ports.CallTaskRepository = SqlCallTaskRepository(
+            self.session, self._touch, self._lock
+        )
         return self
 
     def __exit__(

@@ -292,6 +292,12 @@ class ServiceBase:
             CaseEvent(case.id, self.clock.now(), self.actor, kind, _jsonable(details))
         )
 
+    def case_event(self, uow: UnitOfWork, case_id: int, event: str, **details: Any) -> None:
+        """Inside a write: add the line ``event`` to the timeline of case ``case_id``."""
+        uow.events.append(
+            CaseEvent(case_id, self.clock.now(), self.actor, event, _jsonable(details))
+        )
+
     def _case(self, uow: UnitOfWork, case_id: int, version: int | None) -> Case:
         case = uow.cases.get(case_id)
         if case is None:
@@ -335,8 +341,9 @@ def _entity_of(result: object) -> tuple[str, int | None]:
     for cls, name in kinds:
         if isinstance(result, cls):
             return name, getattr(result, "id", None)
-    if result is not None and type(result).__name__ == "Alert":
-        return "alert", getattr(result, "id", None)
+    other = {"Alert": "alert", "CallTask": "call_task"}.get(type(result).__name__)
+    if other is not None:
+        return other, getattr(result, "id", None)
     return "", None
 
 

@@ -45,7 +45,7 @@ from callcenter.i18n import N_, _
 from callcenter.permissions import Action
 from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
-from callcenter.validation import format_phone
+from callcenter.validation import format_phone, parse_local_datetime
 from callcenter.watch import (
     ARRIVAL_ALERTS,
     OUTCOME_ALREADY_TOLD,
@@ -59,6 +59,9 @@ DEFAULT_RENOTIFY = timedelta(minutes=5)
 #: The longest a delay may be announced for: beyond, the case needs a supervisor, not a call.
 MAX_DELAY = timedelta(hours=24)
 MAX_REASON_TEXT = 500
+#: A new expected arrival further away than this is almost surely a typing slip (a time of
+#: day already passed rolls over to tomorrow).
+MAX_ETA_AHEAD = timedelta(hours=12)
 _TOLD = frozenset({OUTCOME_OWNER_TOLD, OUTCOME_COVERED, OUTCOME_ALREADY_TOLD})
 
 
@@ -352,7 +355,11 @@ class DelayCalls:
                 raise NotFound(_("Alert {id} not found.").format(id=alert_id))
             if alert.claimed_by is None or alert.resolved_at is not None:
                 return alert
-            if alert.claimed_by != self.actor and not force:
+            if alert.claimed_by != self.actor and force:
+                self.services.require(
+                    Action.RELEASE_OTHERS_CALL, entity="alert", entity_id=alert_id
+                )
+            elif alert.claimed_by != self.actor:
                 raise ConcurrencyConflict(
                     _("{who} has taken this call (since {when}).").format(
                         who=alert.claimed_by, when=self.local(alert.claimed_at)
@@ -401,6 +408,39 @@ class DelayCalls:
         if new_eta > now + MAX_DELAY:
             raise ValidationError("new_eta", _("The new expected arrival must be within 24 hours."))
         return text
+
+    def record_delay_call_text(
+        self,
+        alert_id: int,
+        *,
+        reached: bool,
+        reason: DelayReason,
+        reason_text: str = "",
+        eta_text: str = "",
+        version: int | None = None,
+    ) -> DelayCallResult:
+        """:meth:`record_delay_call` from the form's raw text: the new expected arrival as
+        typed (``HH:MM`` …, in the centre's zone; required when the owner was reached, and at
+        most 12 hours ahead)."""
+        eta = None
+        if eta_text.strip() or reached:
+            now = self.clock.now()
+            eta = parse_local_datetime(eta_text, self.tz, now, field="new_eta")
+            if eta - now > MAX_ETA_AHEAD:
+                raise ValidationError(
+                    "new_eta",
+                    _("{time} is more than 12 hours away: check the time.").format(
+                        time=eta_text.strip()
+                    ),
+                )
+        return self.record_delay_call(
+            alert_id,
+            reached=reached,
+            reason=reason,
+            reason_text=reason_text,
+            new_eta=eta,
+            version=version,
+        )
 
     def record_delay_call(
         self,

@@ -1,0 +1,368 @@
+"""The call desk's use-cases (F3): every kind of outbound call, one way of working.
+
+:class:`CallDesk` lists what is to be called now across every registered kind
+(:mod:`callcenter.calls.kinds`), gives one operator at a time a call (an exclusive claim that
+names who holds it and since when), records each attempt with its outcome, schedules the next
+try by the kind's retry schedule, and keeps the kind's result. The delay call's tasks are the
+SLA sweep's arrival alerts, handled by :class:`~callcenter.services.delays.DelayCalls`; the
+other kinds' tasks are rows of the desk's own table. Every write goes through the session's
+one write path (:class:`~callcenter.services.base.ServiceBase`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from callcenter.calls import delay as delay_kind
+from callcenter.calls import kinds
+from callcenter.calls.model import (
+    CallAttempt,
+    CallKind,
+    CallTask,
+    DeskItem,
+    Outcome,
+    Subject,
+    TaskState,
+)
+from callcenter.domain import AlertKind, DelayReason
+from callcenter.errors import (
+    ConcurrencyConflict,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+    ValidationErrors,
+)
+from callcenter.i18n import _
+from callcenter.permissions import Action
+from callcenter.ports import UnitOfWork
+from callcenter.services.base import ServiceBase
+from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
+from callcenter.validation import check_text, format_phone
+
+#: The longest a call may be scheduled ahead (a follow-up months after a sale fits).
+MAX_AHEAD = timedelta(days=800)
+MAX_NOTE = 500
+
+
+class CallDesk:
+    """The call desk of one session (same database, clock and user as its services)."""
+
+    def __init__(self, services: ServiceBase, delay_calls: DelayCalls) -> None:
+        self.services = services
+        self.delays = delay_calls
+
+    @property
+    def actor(self) -> str:
+        return self.services.actor
+
+    def kinds(self) -> list[CallKind]:
+        return kinds.all_kinds()
+
+    # -- reading -----------------------------------------------------------------------
+    def open_items(self, now: datetime | None = None) -> list[DeskItem]:
+        """What is to be called now, every kind: the urgent first, then by due time."""
+        at = now or self.services.clock.now()
+        items = [delay_item(p) for p in self.delays.open_prompts(at)]
+        own = [k.name for k in kinds.all_kinds() if not k.external]
+        if own:
+            items += self.services.read(lambda uow: self._task_items(uow, own, at))
+        return sorted(items, key=lambda i: (not i.urgent, i.due_at, i.kind, i.ref))
+
+    def _task_items(self, uow: UnitOfWork, names: list[str], at: datetime) -> list[DeskItem]:
+        tasks = uow.calls.open_due(at, names)
+        case_ids = {t.case_id for t in tasks if t.case_id is not None}
+        cases = {c.id: c for c in uow.cases.list_by_ids(case_ids)} if case_ids else {}
+        customers = {
+            t.customer_id: uow.customers.get(t.customer_id)
+            for t in tasks
+            if t.customer_id is not None
+        }
+        items = []
+        for task in tasks:
+            assert task.id is not None
+            kind = kinds.get(task.kind)
+            case = cases.get(task.case_id) if task.case_id is not None else None
+            customer = customers.get(task.customer_id) if task.customer_id is not None else None
+            if case is not None:
+                about, plate, name = case.number, case.plate, case.caller_name
+                phone = format_phone(case.phone, case.phone_ext)
+            elif customer is not None:
+                about, plate, name = customer.name, "", customer.name
+                phone = format_phone(customer.phone, customer.phone_ext)
+            else:
+                about = plate = name = phone = ""
+            overdue = math.floor((at - task.due_at) / timedelta(minutes=1))
+            message = _("{kind}: call {name} ({phone})").format(
+                kind=kind.title, name=name or "?", phone=phone or "?"
+            )
+            if task.note:
+                message += " — " + task.note
+            items.append(
+                DeskItem(
+                    kind=task.kind,
+                    ref=task.id,
+                    version=task.version,
+                    due_at=task.try_at,
+                    about=about,
+                    plate=plate,
+                    name=name,
+                    phone=phone,
+                    message=message,
+                    attempts=task.attempts,
+                    urgent=overdue > 0 and task.attempts == 0,
+                    case_id=task.case_id,
+                    customer_id=task.customer_id,
+                    claimed_by=task.claimed_by,
+                    claimed_at=task.claimed_at,
+                )
+            )
+        return items
+
+    def task(self, task_id: int) -> CallTask:
+        return self.services.read(lambda uow: self._task(uow, task_id, None))
+
+    def attempts(self, task_id: int) -> list[CallAttempt]:
+        return self.services.read(lambda uow: uow.calls.attempts(task_id))
+
+    # -- scheduling --------------------------------------------------------------------
+    def schedule(
+        self,
+        kind: str,
+        *,
+        due_at: datetime,
+        case_id: int | None = None,
+        customer_id: int | None = None,
+        note: str = "",
+    ) -> CallTask:
+        """Owe a call of ``kind`` about a case or a customer, due at ``due_at``."""
+        spec = _kind(kind)
+        if spec.external:
+            raise InvalidTransition(_("Calls of this kind are raised by the system."))
+        if due_at.tzinfo is None or due_at.utcoffset() is None:
+            raise ValueError("due_at must be a timezone-aware datetime")
+        text = check_text("note", note, MAX_NOTE, required=False)
+        about = case_id if spec.subject is Subject.CASE else customer_id
+        if about is None:
+            field = "case" if spec.subject is Subject.CASE else "customer"
+            raise ValidationError(field, _("Say whom the call is about."))
+        now = self.services.clock.now()
+        if due_at > now + MAX_AHEAD:
+            raise ValidationError("due_at", _("A call is scheduled at most 800 days ahead."))
+
+        def work(uow: UnitOfWork) -> CallTask:
+            if case_id is not None and uow.cases.get(case_id) is None:
+                raise NotFound(_("Case {id} not found.").format(id=case_id))
+            if customer_id is not None and uow.customers.get(customer_id) is None:
+                raise NotFound(_("Customer {id} not found.").format(id=customer_id))
+            task = uow.calls.add(
+                CallTask(
+                    kind=spec.name,
+                    due_at=due_at,
+                    created_at=now,
+                    created_by=self.actor,
+                    case_id=case_id,
+                    customer_id=customer_id,
+                    note=text,
+                )
+            )
+            self.services.note(kind=spec.name, due_at=due_at)
+            if case_id is not None:
+                self.services.case_event(uow, case_id, "call_scheduled", kind=spec.name, due=due_at)
+            return task
+
+        return self.services.write(work, action=Action.SCHEDULE_CALL, entity="call_task")
+
+    # -- claiming ----------------------------------------------------------------------
+    def claim(self, kind: str, ref: int, version: int | None = None) -> DeskItem | CallTask:
+        """Take the call. Refused (ConcurrencyConflict naming who and since when) if another
+        operator has it or it was handled; claiming one's own claim again is harmless."""
+        if _kind(kind).external:
+            return self.delays.claim(ref, version)  # type: ignore[return-value]
+
+        def work(uow: UnitOfWork) -> CallTask:
+            task = self._task(uow, ref, version, open_only=True)
+            if task.claimed_by == self.actor:
+                return task
+            task.claimed_by, task.claimed_at = self.actor, self.services.clock.now()
+            return uow.calls.save(task)
+
+        return self.services.write(
+            work, action=Action.CLAIM_CALL, entity="call_task", entity_id=ref
+        )
+
+    def release(
+        self, kind: str, ref: int, version: int | None = None, *, force: bool = False
+    ) -> Any:
+        """Give the call back to everyone. Only its holder may, unless ``force`` (a
+        supervisor freeing a call an absent operator kept)."""
+        if _kind(kind).external:
+            return self.delays.release_claim(ref, version, force=force)
+
+        def work(uow: UnitOfWork) -> CallTask:
+            task = self._task(uow, ref, None)
+            if task.claimed_by is None or not task.is_open:
+                return task
+            if task.claimed_by != self.actor:
+                if not force:
+                    raise self._held(task)
+                self.services.require(Action.RELEASE_OTHERS_CALL, entity="call_task", entity_id=ref)
+            if version is not None and task.version != version:
+                raise ConcurrencyConflict(_("This call changed meanwhile; look at it again."))
+            task.claimed_by = task.claimed_at = None
+            return uow.calls.save(task)
+
+        return self.services.write(
+            work, action=Action.CLAIM_CALL, entity="call_task", entity_id=ref
+        )
+
+    # -- the call ----------------------------------------------------------------------
+    def record(
+        self,
+        kind: str,
+        ref: int,
+        *,
+        outcome: Outcome,
+        note: str = "",
+        fields: Mapping[str, str] | None = None,
+        version: int | None = None,
+    ) -> CallTask | DelayCallResult:
+        """Record one attempt of the call ``ref`` of ``kind``; ``fields`` is the kind's
+        result as typed (raw text by field name), checked by the kind when the outcome
+        finishes the call. Raises ValidationError(s) naming the fields."""
+        spec = _kind(kind)
+        raw = dict(fields or {})
+        if outcome not in spec.outcomes:
+            raise ValidationError("outcome", _("Choose what came of the call."))
+        if spec.external:
+            return self.delays.record_delay_call_text(
+                ref,
+                reached=outcome is Outcome.REACHED,
+                reason=_delay_reason(raw.get("reason", "")),
+                reason_text=raw.get("reason_text", ""),
+                eta_text=raw.get("new_eta", ""),
+                version=version,
+            )
+        text = check_text("note", note, MAX_NOTE, required=False, multiline=True)
+        payload = spec.parse_result(raw) if outcome in spec.done_on else {}
+
+        def work(uow: UnitOfWork) -> CallTask:
+            task = self._task(uow, ref, version, open_only=True)
+            now = self.services.clock.now()
+            assert task.id is not None
+            uow.calls.add_attempt(CallAttempt(task.id, now, self.actor, outcome, text, payload))
+            task.attempts += 1
+            state, next_try = spec.after(outcome, task.attempts, now)
+            task.state = state
+            task.claimed_by = task.claimed_at = None
+            if state is TaskState.OPEN:
+                task.next_try_at = next_try
+            else:
+                task.closed_at, task.closed_by = now, self.actor
+                task.result = payload
+            self.services.note(kind=spec.name, outcome=outcome.value, state=state.value)
+            if task.case_id is not None:
+                self.services.case_event(
+                    uow,
+                    task.case_id,
+                    "call_attempt",
+                    kind=spec.name,
+                    outcome=outcome.value,
+                    state=state.value,
+                    note=text,
+                    **{f"result_{k}": v for k, v in payload.items()},
+                )
+            return uow.calls.save(task)
+
+        return self.services.write(
+            work, action=Action.RECORD_CALL, entity="call_task", entity_id=ref
+        )
+
+    def cancel(self, kind: str, ref: int, reason: str, version: int | None = None) -> CallTask:
+        """The call is no longer owed (e.g. the customer came in)."""
+        if _kind(kind).external:
+            raise InvalidTransition(_("Calls of this kind close by themselves."))
+        text = check_text("reason", reason, MAX_NOTE)
+
+        def work(uow: UnitOfWork) -> CallTask:
+            task = self._task(uow, ref, version, open_only=True)
+            now = self.services.clock.now()
+            task.state = TaskState.CANCELLED
+            task.claimed_by = task.claimed_at = None
+            task.closed_at, task.closed_by = now, self.actor
+            task.result = {"cancel_reason": text}
+            self.services.note(reason=text)
+            return uow.calls.save(task)
+
+        return self.services.write(
+            work, action=Action.RECORD_CALL, entity="call_task", entity_id=ref
+        )
+
+    # -- helpers -----------------------------------------------------------------------
+    def _held(self, task: CallTask) -> ConcurrencyConflict:
+        who = self.services.display_name(task.claimed_by or "?")
+        return ConcurrencyConflict(
+            _("{who} has taken this call (since {when}).").format(
+                who=who, when=self.services.local(task.claimed_at) if task.claimed_at else "?"
+            ),
+            changed_by=who,
+            changed_at=task.claimed_at,
+        )
+
+    def _task(
+        self, uow: UnitOfWork, task_id: int, version: int | None, *, open_only: bool = False
+    ) -> CallTask:
+        task = uow.calls.get(task_id)
+        if task is None:
+            raise NotFound(_("Call {id} not found.").format(id=task_id))
+        if open_only and not task.is_open:
+            who = self.services.display_name(task.closed_by or "?")
+            raise ConcurrencyConflict(
+                _("This call was already handled by {who} at {when}.").format(
+                    who=who, when=self.services.local(task.closed_at) if task.closed_at else "?"
+                ),
+                changed_by=who,
+                changed_at=task.closed_at,
+            )
+        if open_only and task.claimed_by is not None and task.claimed_by != self.actor:
+            raise self._held(task)
+        if version is not None and task.version != version and task.claimed_by != self.actor:
+            raise ConcurrencyConflict(_("This call changed meanwhile; look at it again."))
+        return task
+
+
+def delay_item(prompt: DelayPrompt) -> DeskItem:
+    """A delay prompt as a line of the desk."""
+    return DeskItem(
+        kind=delay_kind.NAME,
+        ref=prompt.alert_id,
+        version=prompt.alert_version,
+        due_at=prompt.deadline,
+        about=prompt.case_number,
+        plate=prompt.plate,
+        name=prompt.owner_name,
+        phone=prompt.owner_phone,
+        message=prompt.message,
+        urgent=prompt.kind is AlertKind.ARRIVAL_LATE,
+        case_id=prompt.case_id,
+        claimed_by=prompt.claimed_by,
+        claimed_at=prompt.claimed_at,
+    )
+
+
+def _kind(name: str) -> CallKind:
+    try:
+        return kinds.get(name)
+    except KeyError:
+        raise ValidationErrors(
+            [ValidationError("kind", _("Unknown kind of call: {kind}.").format(kind=name))]
+        ) from None
+
+
+def _delay_reason(text: str) -> DelayReason:
+    try:
+        return DelayReason(text.strip() or DelayReason.OTHER.value)
+    except ValueError:
+        raise ValidationError("reason", _("Choose the reason for the delay.")) from None
