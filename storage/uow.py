@@ -19,7 +19,7 @@ from callcenter.clock import Clock
 from callcenter.errors import ConcurrencyConflict, DatabaseUnavailable
 from callcenter.i18n import _
 from storage.engine import writer
-from storage.repository import (
+from storage.repositories import (
     SqlAlertRepository,
     SqlAssignmentRepository,
     SqlAuditLog,
