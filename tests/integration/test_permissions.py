@@ -410,7 +410,7 @@ BULK_ALLOWED = {
     # the sweep resolves only alerts nobody claimed or resolved, bumping their version
     ("storage/repositories/alerts.py", "resolve_unclaimed"),
     # `callcenter demo --reset` deletes every row right after
-    ("callcenter/bootstrap.py", "reset_data"),
+    ("storage/schema.py", "reset_data"),
 }
 
 
