@@ -25,7 +25,7 @@ class SqlAlertRepository:
         self.lock = lock  # a writing unit of work locks what it reads (PostgreSQL)
 
     def add_if_absent(self, alert: Alert) -> Alert | None:
-        if self.exists(alert.case_id, alert.kind, alert.deadline):
+        if self._exists(alert.case_id, alert.kind, alert.deadline):
             return None
         row = AlertRow()
         to_row(alert, row)
@@ -57,19 +57,13 @@ class SqlAlertRepository:
             who=lambda row: (row.claimed_by or "", row.claimed_at),
         )
 
-    def open_alerts(self) -> list[Alert]:
-        rows = self.session.scalars(
-            select(AlertRow).where(AlertRow.resolved_at.is_(None)).order_by(AlertRow.raised_at)
-        )
-        return [to_domain(Alert, r) for r in rows]
-
     def for_case(self, case_id: int) -> list[Alert]:
         rows = self.session.scalars(
             select(AlertRow).where(AlertRow.case_id == case_id).order_by(AlertRow.raised_at)
         )
         return [to_domain(Alert, r) for r in rows]
 
-    def exists(self, case_id: int, kind: AlertKind, deadline: datetime) -> bool:
+    def _exists(self, case_id: int, kind: AlertKind, deadline: datetime) -> bool:
         return (
             self.session.scalar(
                 select(AlertRow.id).where(

@@ -38,10 +38,6 @@ class SqlCaseRepository:
         )
         return to_domain(Case, row) if row else None
 
-    def get_by_number(self, number: str) -> Case | None:
-        row = self.session.scalar(select(CaseRow).where(CaseRow.number == number))
-        return to_domain(Case, row) if row else None
-
     def save(self, case: Case) -> Case:
         def extra(row: CaseRow) -> None:
             row.is_open = case.status.is_open

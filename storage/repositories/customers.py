@@ -6,9 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callcenter.domain import Customer, Vehicle
-from callcenter.i18n import _
 from storage.convert import to_domain, to_row
-from storage.repositories._common import Touch, _save_versioned
+from storage.repositories._common import Touch
 from storage.tables import CustomerRow, VehicleRow
 
 
@@ -42,16 +41,6 @@ class SqlCustomerRepository:
     def get(self, customer_id: int) -> Customer | None:
         row = self.session.get(CustomerRow, customer_id)
         return self._load(row) if row else None
-
-    def save(self, customer: Customer) -> Customer:
-        return _save_versioned(
-            self.session,
-            self.touch,
-            CustomerRow,
-            customer,
-            "customer",
-            _("This customer no longer exists."),
-        )
 
     def find_by_phone(self, phone: str) -> Customer | None:
         row = self.session.scalar(
