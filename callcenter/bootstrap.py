@@ -10,80 +10,48 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect
-
 from callcenter import sla
 from callcenter.clock import Clock, SystemClock
-from callcenter.errors import DatabaseUnavailable, SchemaOutOfDate
+from callcenter.errors import SchemaOutOfDate
 from callcenter.i18n import _, set_language
+from callcenter.ports import ChangeFeed
 from callcenter.services import Services
 from callcenter.settings import Settings
-from storage.engine import is_sqlite, make_engine
-
-__all__ = ["Container", "build", "make_app", "make_engine"]
-from callcenter.ports import ChangeFeed
+from storage.engine import Engine, display_url, is_sqlite, make_engine, read_only_url
 from storage.feed import make_change_feed
-from storage.uow import SqlUnitOfWorkFactory, translate_db_error
+from storage.schema import (
+    alembic_config,
+    check_connection,
+    current_revision,
+    downgrade,
+    has_cases_table,
+    head_revision,
+    reset_data,
+    schema_is_current,
+    upgrade,
+)
+from storage.uow import SqlUnitOfWorkFactory
+
+# The composition root, and the names the CLI, the tests and the benchmarks reach storage by
+# (the schema's administration lives in storage.schema, URLs and engines in storage.engine).
+__all__ = [
+    "Container",
+    "alembic_config",
+    "build",
+    "check_connection",
+    "current_revision",
+    "display_url",
+    "downgrade",
+    "head_revision",
+    "make_app",
+    "make_engine",
+    "read_only_url",
+    "reset_data",
+    "schema_is_current",
+    "upgrade",
+]
 
 log = logging.getLogger(__name__)
-MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
-
-
-def display_url(url: str) -> str:
-    """``url`` without its password, for messages."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def alembic_config(url: str) -> Any:
-    """An Alembic config for ``url`` that works installed or from a checkout."""
-    from alembic.config import Config
-
-    import storage
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(Path(storage.__file__).parent / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    cfg.attributes["configure_logging"] = False
-    return cfg
-
-
-def head_revision(url: str) -> str | None:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-
-
-def current_revision(engine: Engine) -> str | None:
-    from alembic.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-def schema_is_current(engine: Engine) -> bool:
-    """Whether the schema is at :data:`storage.migrations.HEAD`, by one plain ``SELECT``
-    (no Alembic: the usual start, on a current schema, stays quick)."""
-    from storage.migrations import HEAD
-
-    with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return False
-        rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-    return [r[0] for r in rows] == [HEAD]
-
-
-def upgrade(url: str, revision: str = "head") -> None:
-    from alembic import command
-
-    command.upgrade(alembic_config(url), revision)
-
-
-def downgrade(url: str, revision: str) -> None:
-    from alembic import command
-
-    command.downgrade(alembic_config(url), revision)
 
 
 @dataclass
@@ -105,19 +73,6 @@ class Container:
         self.engine.dispose()
 
 
-def check_connection(engine: Engine) -> None:
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:  # the driver's own errors, whatever they are
-        translated = translate_db_error(exc)
-        if isinstance(translated, DatabaseUnavailable):
-            raise translated from exc
-        raise DatabaseUnavailable(
-            _("The database cannot be reached: {error}").format(error=exc)
-        ) from exc
-
-
 def prepare_database(settings: Settings, engine: Engine) -> bool:
     """Bring the schema to head where allowed; True when the database was new.
 
@@ -127,7 +82,7 @@ def prepare_database(settings: Settings, engine: Engine) -> bool:
     check_connection(engine)
     if schema_is_current(engine):
         return False
-    new = not inspect(engine).has_table("cases")
+    new = not has_cases_table(engine)
     head = head_revision(settings.database_url)
     current = current_revision(engine)
     if current == head:
@@ -142,30 +97,6 @@ def prepare_database(settings: Settings, engine: Engine) -> bool:
             "run 'callcenter db upgrade'."
         ).format(current=current or "empty", head=head)
     )
-
-
-def read_only_url(url: str) -> str:
-    """``url`` opened read-only at the database level, not only in the services.
-
-    SQLite: the file is opened with ``mode=ro`` (a URI filename), so any write fails in
-    SQLite itself; the change feed (``PRAGMA data_version``) still works. PostgreSQL: every
-    transaction of the session is ``READ ONLY`` (``default_transaction_read_only``).
-    """
-    from urllib.parse import quote
-
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = parsed.database or ""
-        if not path or path == ":memory:" or path.startswith("file:"):
-            return url
-        return f"sqlite:///file:{quote(str(Path(path).resolve()))}?mode=ro&uri=true"
-    query = dict(parsed.query)
-    options = query.get("options", "")
-    options = options if isinstance(options, str) else " ".join(options)
-    query["options"] = (options + " -c default_transaction_read_only=on").strip()
-    return parsed.set(query=query).render_as_string(hide_password=False)
 
 
 def _os_login() -> str:
@@ -295,24 +226,6 @@ def load_demo(container: Container, seed: int = 7, reset: bool = False) -> Any:
         policy_name=container.policy.name,
         depot=(container.settings.depot_lat, container.settings.depot_lon),
     )
-
-
-def reset_data(engine: Engine) -> None:
-    """Delete every row (keeping staff and the schema); for ``callcenter demo --reset``."""
-    from sqlalchemy import delete, update
-
-    from storage.tables import Base
-
-    keep = {"staff", "alembic_version", "watch_state"}
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-        from storage.tables import CrewRow
-
-        conn.execute(update(CrewRow).values(current_case_id=None))
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name not in keep:
-                conn.execute(delete(table))
 
 
 def session(container: Container, **overrides: Any) -> Any:

@@ -626,7 +626,3 @@ def detach_from_terminal() -> None:
         with contextlib.suppress(OSError):
             os.dup2(null, fd)
     os.close(null)
-
-
-def run_callable(fn: Callable[..., object], *args: object) -> Callable[[], object]:
-    return partial(fn, *args)

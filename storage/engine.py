@@ -7,10 +7,23 @@ with "database is locked" at once whatever the timeout, an immediate one waits i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "WRITE_OPTION",
+    "Engine",
+    "display_url",
+    "is_sqlite",
+    "make_engine",
+    "read_only_url",
+    "writer",
+]
 
 WRITE_OPTION = "callcenter_write"
 BUSY_TIMEOUT_MS = 10_000
@@ -18,6 +31,31 @@ BUSY_TIMEOUT_MS = 10_000
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def display_url(url: str) -> str:
+    """``url`` without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def read_only_url(url: str) -> str:
+    """``url`` opened read-only at the database level, not only in the services.
+
+    SQLite: the file is opened with ``mode=ro`` (a URI filename), so any write fails in
+    SQLite itself; the change feed (``PRAGMA data_version``) still works. PostgreSQL: every
+    transaction of the session is ``READ ONLY`` (``default_transaction_read_only``).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return url
+        return f"sqlite:///file:{quote(str(Path(path).resolve()))}?mode=ro&uri=true"
+    query = dict(parsed.query)
+    options = query.get("options", "")
+    options = options if isinstance(options, str) else " ".join(options)
+    query["options"] = (options + " -c default_transaction_read_only=on").strip()
+    return parsed.set(query=query).render_as_string(hide_password=False)
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

@@ -19,11 +19,11 @@ from callcenter.clock import Clock
 from callcenter.errors import ConcurrencyConflict, DatabaseUnavailable
 from callcenter.i18n import _
 from storage.engine import writer
-from storage.repositories.calls import SqlCallTaskRepository
-from storage.repository import (
+from storage.repositories import (
     SqlAlertRepository,
     SqlAssignmentRepository,
     SqlAuditLog,
+    SqlCallTaskRepository,
     SqlCaseRepository,
     SqlCrewRepository,
     SqlCustomerRepository,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.i18n import _
 from storage.convert import to_domain, to_row
-from storage.repository import Touch, _save_versioned
+from storage.repositories._common import Touch, _save_versioned
 from storage.tables import CallAttemptRow, CallTaskRow
 
 

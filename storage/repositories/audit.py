@@ -1,0 +1,53 @@
+"""The general audit log: :class:`callcenter.ports.AuditLog`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callcenter.ports import AuditEntry
+from storage.tables import AuditRow
+
+
+class SqlAuditLog:
+    """The general audit log (append-only): every change and every refused action."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(self, entry: AuditEntry) -> AuditEntry:
+        row = AuditRow(
+            at=entry.at,
+            actor=entry.actor[:64],
+            action=entry.action[:48],
+            entity=entry.entity[:16],
+            entity_id=entry.entity_id,
+            allowed=entry.allowed,
+            details=entry.details,
+        )
+        self.session.add(row)
+        self.session.flush()
+        entry.id = row.id
+        return entry
+
+    def recent(
+        self, *, limit: int = 100, actor: str | None = None, allowed: bool | None = None
+    ) -> list[AuditEntry]:
+        query = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        if allowed is not None:
+            query = query.where(AuditRow.allowed.is_(allowed))
+        return [
+            AuditEntry(
+                at=r.at,
+                actor=r.actor,
+                action=r.action,
+                entity=r.entity,
+                entity_id=r.entity_id,
+                allowed=r.allowed,
+                details=dict(r.details or {}),
+                id=r.id,
+            )
+            for r in self.session.scalars(query)
+        ]

@@ -1,0 +1,150 @@
+"""Cases: the ``cases`` table behind :class:`callcenter.ports.CaseRepository`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session
+
+from callcenter.domain import Case
+from callcenter.i18n import _
+from storage.convert import rows_to_domain, to_domain, to_row
+from storage.repositories._common import Touch, _chunks, _save_versioned
+from storage.tables import WATCH_AT_ONCE, CaseRow
+
+
+class SqlCaseRepository:
+    def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
+        self.session = session
+        self.touch = touch
+        self.lock = lock  # a writing unit of work locks what it reads (PostgreSQL)
+
+    def add(self, case: Case) -> Case:
+        row = CaseRow()
+        to_row(case, row)
+        row.is_open = case.status.is_open
+        row.version = 1
+        self.session.add(row)
+        self.session.flush()
+        case.id, case.version = row.id, row.version
+        self.touch("case", row.id)
+        return case
+
+    def get(self, case_id: int) -> Case | None:
+        row = self.session.get(
+            CaseRow, case_id, with_for_update=self.lock, populate_existing=self.lock
+        )
+        return to_domain(Case, row) if row else None
+
+    def save(self, case: Case) -> Case:
+        def extra(row: CaseRow) -> None:
+            row.is_open = case.status.is_open
+            row.watch_at = WATCH_AT_ONCE  # changed: the SLA sweep judges it again
+
+        return _save_versioned(
+            self.session,
+            self.touch,
+            CaseRow,
+            case,
+            "case",
+            _("This case no longer exists."),
+            who=lambda row: (row.updated_by, row.updated_at),
+            extra=extra,
+        )
+
+    def list_open(self) -> list[Case]:
+        table = CaseRow.__table__
+        result = self.session.execute(
+            select(table).where(table.c.is_open.is_(True)).order_by(table.c.id)
+        )
+        return rows_to_domain(Case, result)
+
+    def list_open_for_notice(self, until: datetime) -> list[Case]:
+        c = CaseRow.__table__.c
+        result = self.session.execute(
+            select(CaseRow.__table__)
+            .where(
+                c.is_open.is_(True),
+                c.arrived_at.is_(None),
+                c.promised_arrival_at.is_not(None),
+                or_(
+                    c.promised_arrival_at <= until,
+                    c.owner_notified_at.is_not(None),
+                    c.original_promised_at != c.promised_arrival_at,
+                ),
+            )
+            .order_by(c.id)
+        )
+        return rows_to_domain(Case, result)
+
+    def list_by_ids(self, ids: Iterable[int]) -> list[Case]:
+        ids = list(ids)
+        if not ids:
+            return []
+        rows = self.session.scalars(select(CaseRow).where(CaseRow.id.in_(ids)))
+        return [to_domain(Case, r) for r in rows]
+
+    def recent_for(self, *, phone: str | None, plate: str | None, limit: int = 5) -> list[Case]:
+        conditions = []
+        if phone:
+            conditions.append(CaseRow.phone == phone)
+        if plate:
+            conditions.append(CaseRow.plate == plate)
+        if not conditions:
+            return []
+        rows = self.session.scalars(
+            select(CaseRow)
+            .where(or_(*conditions))
+            .order_by(CaseRow.received_at.desc())
+            .limit(limit)
+        )
+        return [to_domain(Case, r) for r in rows]
+
+    def search(self, text: str, limit: int = 50) -> list[Case]:
+        like = f"%{text.strip()}%"
+        rows = self.session.scalars(
+            select(CaseRow)
+            .where(
+                or_(
+                    CaseRow.number.like(like),
+                    CaseRow.plate.like(like),
+                    CaseRow.phone.like(like),
+                    CaseRow.caller_name.like(like),
+                    CaseRow.address.like(like),
+                )
+            )
+            .order_by(CaseRow.received_at.desc())
+            .limit(limit)
+        )
+        return [to_domain(Case, r) for r in rows]
+
+    def next_number(self, day: str) -> str:
+        last = self.session.scalar(
+            select(func.max(CaseRow.number)).where(CaseRow.number.like(f"{day}-%"))
+        )
+        seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+        return f"{day}-{seq:04d}"
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(CaseRow)) or 0
+
+    def arrivals_between(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(arrivals, of which on time) of the crews that arrived in [start, end)."""
+        on_time = case((CaseRow.arrived_at <= CaseRow.promised_arrival_at, 1), else_=0)
+        row = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(on_time), 0)).where(
+                CaseRow.arrived_at >= start, CaseRow.arrived_at < end
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def numbers(self, ids: Iterable[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for chunk in _chunks(ids):
+            rows = self.session.execute(
+                select(CaseRow.id, CaseRow.number).where(CaseRow.id.in_(chunk))
+            )
+            found.update({case_id: number for case_id, number in rows})
+        return found
