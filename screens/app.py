@@ -37,13 +37,13 @@ from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import _
 from callcenter.ports import ChangeFeed
 from callcenter.settings import Settings, state_dir
-from screens.board import BoardScreen
-from screens.delay import DelayCallsMixin
-from screens.filters import SupervisorBoardScreen
-from screens.help import HelpScreen
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DatabaseState, DataChanged, own_screens
-from screens.partial_updates import install as install_partial_updates
+from screens.board.board import BoardScreen
+from screens.board.supervisor import SupervisorBoardScreen
+from screens.calls.delay_form import DelayCallsMixin
+from screens.help.help import HelpScreen
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DatabaseState, DataChanged, own_screens
+from screens.kit.textual_private import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
     from callcenter.delays import DelayCalls
@@ -305,13 +305,13 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
         def chosen(choice: str | None) -> None:
             if choice == "restore":
-                from screens.intake import IntakeScreen
+                from screens.intake.intake import IntakeScreen
 
                 self.push_screen(IntakeScreen(draft))
             elif choice == "discard":
                 self.drafts.clear()
 
-        from screens.intake import DraftOfferScreen, saved_time
+        from screens.intake.intake import DraftOfferScreen, saved_time
 
         self.push_screen(DraftOfferScreen(draft, saved_time(stamp, self.tz)), chosen)
 
@@ -319,7 +319,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         """Open the intake form (the form restores a kept draft itself)."""
         if self.read_only:
             return
-        from screens.intake import IntakeScreen
+        from screens.intake.intake import IntakeScreen
 
         if any(isinstance(screen, IntakeScreen) for screen in self.screen_stack):
             return
@@ -349,7 +349,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def save_drafts(self) -> None:
         """Write every open intake form's draft now, synchronously."""
-        from screens.intake import IntakeScreen
+        from screens.intake.intake import IntakeScreen
 
         for screen in list(self.screen_stack):
             if isinstance(screen, IntakeScreen):

@@ -39,7 +39,7 @@ from textual.strip import Strip
 
 from callcenter.domain import Case, CaseStatus, Crew, Priority
 from callcenter.i18n import N_, _
-from screens.i18n_bindings import translate_bindings
+from screens.kit.i18n_bindings import translate_bindings
 
 # The arrival clock runs until the crew is on scene.
 ARRIVAL_PENDING = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE})

@@ -23,10 +23,10 @@ from textual.widgets import DataTable, Input, RadioSet, Static
 from callcenter.clock import ManualClock
 from callcenter.delays import DelayCalls, OwnerNotice
 from callcenter.domain import DelayReason
-from screens.board import BoardScreen
-from screens.case_detail import CaseDetailScreen
-from screens.delay import DelayCallForm, DelayCallsScreen, PromptStrip
-from screens.intake import IntakeScreen
+from screens.board.board import BoardScreen
+from screens.calls.delay_form import DelayCallForm, DelayCallsScreen, PromptStrip
+from screens.case.detail import CaseDetailScreen
+from screens.intake.intake import IntakeScreen
 from tests.conftest import FIXED_NOW
 
 HOSTILE = "[@click=app.quit][b]王[/b]"

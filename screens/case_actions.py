@@ -21,8 +21,8 @@ from callcenter.domain import Case, CaseStatus
 from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import _
 from callcenter.services import Checklist, is_night
-from screens.format import local_time
-from screens.modals import CancelReasonModal, ChecklistModal, ConfirmModal
+from screens.kit.format import local_time
+from screens.widgets.modals import CancelReasonModal, ChecklistModal, ConfirmModal
 
 if TYPE_CHECKING:
     from screens.app import CallCenterApp

@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from callcenter.domain import Case
 from callcenter.errors import CallCenterError
 from callcenter.i18n import N_, _
-from screens.format import fit, local_time
+from screens.kit.format import fit, local_time
 
 if TYPE_CHECKING:
     from screens.app import CallCenterApp
@@ -52,7 +52,7 @@ def result_row(case: Case, tz: object) -> Text:
 class SearchScreen(ModalScreen[int | None]):
     """Type to search; Enter (or Down then Enter) opens the highlighted case."""
 
-    CSS_PATH = "detail.tcss"
+    CSS_PATH = "../case/detail.tcss"
     BINDINGS = [
         Binding("escape", "back", N_("Go back")),
         Binding("down", "to_results", show=False),

@@ -24,12 +24,12 @@ from callcenter.domain import Case, CaseEvent, CaseStatus, Crew
 from callcenter.errors import CallCenterError, NotFound
 from callcenter.i18n import N_, _
 from callcenter.validation import format_phone
-from screens.actions import error_text, fee_text, km_text, run_action
-from screens.delay import DELAY_EVENT_LABELS, delay_event_details
-from screens.dispatch import DispatchScreen, margin_text
-from screens.format import countdown, local_time
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged
+from screens.calls.delay_form import DELAY_EVENT_LABELS, delay_event_details
+from screens.case.dispatch import DispatchScreen, margin_text
+from screens.case_actions import error_text, fee_text, km_text, run_action
+from screens.kit.format import countdown, local_time
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 
 if TYPE_CHECKING:
     from screens.app import CallCenterApp

@@ -26,10 +26,10 @@ from callcenter.dispatching import CrewOption
 from callcenter.domain import Case, CaseStatus, Crew
 from callcenter.errors import CallCenterError, ConcurrencyConflict, InvalidTransition
 from callcenter.i18n import N_, _
-from screens.actions import conflict_message, error_text, fee_text, km_text, sentences
-from screens.format import fit, local_time
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged
+from screens.case_actions import conflict_message, error_text, fee_text, km_text, sentences
+from screens.kit.format import fit, local_time
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 
 if TYPE_CHECKING:
     from screens.app import CallCenterApp

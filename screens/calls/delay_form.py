@@ -58,9 +58,9 @@ from callcenter.errors import (
     ValidationError,
 )
 from callcenter.i18n import N_, _
-from screens.format import local_time
-from screens.i18n_bindings import translate_bindings
-from screens.messages import AlertsRaised, DelayPromptsChanged, own_screens
+from screens.kit.format import local_time
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import AlertsRaised, DelayPromptsChanged, own_screens
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler

@@ -37,7 +37,7 @@ from callcenter.domain import Case, FaultCategory, Priority, RescuePlan, Vehicle
 from callcenter.errors import CallCenterError, ValidationError, ValidationErrors
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
-from screens.i18n_bindings import translate_bindings
+from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:

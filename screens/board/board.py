@@ -29,9 +29,9 @@ from textual.worker import Worker, WorkerState
 
 from callcenter.domain import Case, Crew, CrewStatus
 from callcenter.i18n import N_, _
-from screens.format import local_time
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged
+from screens.kit.format import local_time
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 from screens.widgets.case_board import CaseBoard, clean, fit
 
 if TYPE_CHECKING:
@@ -519,7 +519,7 @@ class BoardScreen(Screen[None]):
 
     def open_case(self, case_id: int) -> None:
         try:
-            from screens.case_detail import CaseDetailScreen
+            from screens.case.detail import CaseDetailScreen
         except ImportError:
             self._unavailable()
             return
@@ -535,7 +535,7 @@ class BoardScreen(Screen[None]):
 
     def action_new_call(self) -> None:
         try:
-            from screens.intake import IntakeScreen
+            from screens.intake.intake import IntakeScreen
         except ImportError:
             self._unavailable()
             return
@@ -553,7 +553,7 @@ class BoardScreen(Screen[None]):
         if case is None:
             return
         try:
-            from screens.dispatch import DispatchScreen
+            from screens.case.dispatch import DispatchScreen
         except ImportError:
             self._unavailable()
             return
@@ -569,7 +569,7 @@ class BoardScreen(Screen[None]):
         if case is None:
             return
         try:
-            from screens.actions import run_action
+            from screens.case_actions import run_action
         except ImportError:
             self._unavailable()
             return
@@ -595,7 +595,7 @@ class BoardScreen(Screen[None]):
 
     def action_search(self) -> None:
         try:
-            from screens.search import SearchScreen
+            from screens.search.search import SearchScreen
         except ImportError:
             self._unavailable()
             return
