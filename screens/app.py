@@ -39,14 +39,14 @@ from callcenter.ports import ChangeFeed
 from callcenter.settings import Settings, state_dir
 from screens.board.board import BoardScreen
 from screens.board.supervisor import SupervisorBoardScreen
-from screens.calls.delay_form import DelayCallsMixin
+from screens.desk import DelayCallsMixin
 from screens.help.help import HelpScreen
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DatabaseState, DataChanged, own_screens
 from screens.kit.textual_private import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
-    from callcenter.delays import DelayCalls
+    from callcenter.delays import DelayCallResult, DelayCalls, DelayPrompt
     from callcenter.services import Services
     from callcenter.watch import Sweeper
 
@@ -319,13 +319,76 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         """Open the intake form (the form restores a kept draft itself)."""
         if self.read_only:
             return
+        if not isinstance(self.screen, BoardScreen):
+            return
+        self.open_intake()
+
+    # -- navigation: the only place that opens screens (see screens/kit/host.py) -------------
+    def open_case(self, case_id: int) -> None:
+        """The case in full."""
+        from screens.case.detail import CaseDetailScreen
+
+        self.push_screen(CaseDetailScreen(case_id))
+
+    def open_intake(self, done: Callable[[int | None], None] | None = None) -> None:
+        """The intake form, unless one is open already; ``done`` gets the saved case's id."""
         from screens.intake.intake import IntakeScreen
 
         if any(isinstance(screen, IntakeScreen) for screen in self.screen_stack):
             return
-        if not isinstance(self.screen, BoardScreen):
+        self.push_screen(IntakeScreen(), done)
+
+    def open_dispatch(self, case: Case, done: Callable[[int | None], None] | None = None) -> None:
+        """The crew list for ``case``; ``done`` gets the case's id once a crew is sent."""
+        from screens.case.dispatch import DispatchScreen
+
+        self.push_screen(DispatchScreen(case), done)
+
+    def open_search(self, done: Callable[[int | None], None] | None = None) -> None:
+        """The case search; ``done`` gets the chosen case's id."""
+        from screens.search.search import SearchScreen
+
+        self.push_screen(SearchScreen(), done)
+
+    def open_delay_calls(self) -> None:
+        """The delay calls (F3), from any screen, once."""
+        from screens.calls.delay_form import DelayCallForm
+        from screens.calls.delay_list import DelayCallsScreen
+
+        if self.delay_calls is None:
+            self.notify(_("This screen is not available yet."), severity="error", markup=False)
             return
-        self.push_screen(IntakeScreen())
+        if any(
+            isinstance(screen, DelayCallsScreen | DelayCallForm) for screen in self.screen_stack
+        ):
+            return
+        self.push_screen(DelayCallsScreen())
+
+    def open_delay_call(
+        self,
+        prompt: DelayPrompt,
+        version: int,
+        done: Callable[[DelayCallResult | None], None] | None = None,
+    ) -> None:
+        """The form of a delay call this operator has taken."""
+        from screens.calls.delay_form import DelayCallForm
+
+        self.push_screen(DelayCallForm(prompt, version), done)
+
+    def open_help(self) -> None:
+        """Every key of the current screen."""
+        keys = [
+            (b.key_display or self.get_key_display(b), b.description)
+            for (_node, b, _enabled, _tooltip) in self.screen.active_bindings.values()
+            if b.description
+        ]
+        self.push_screen(HelpScreen(keys))
+
+    async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:
+        """A lifecycle step of ``case`` for the operator of ``screen`` (screens/case_actions.py)."""
+        from screens.case_actions import run_action
+
+        await run_action(screen, action, case)
 
     def _unblock_output(self) -> None:
         """If Textual's output thread died on the dead terminal (EIO) before the hang-up
@@ -560,12 +623,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         return await super().run_action(action, default_namespace, namespaces)
 
     def action_help(self) -> None:
-        keys = [
-            (b.key_display or self.get_key_display(b), b.description)
-            for (_node, b, _enabled, _tooltip) in self.screen.active_bindings.values()
-            if b.description
-        ]
-        self.push_screen(HelpScreen(keys))
+        self.open_help()
 
     def action_refresh(self) -> None:
         screen = self.screen
@@ -626,7 +684,3 @@ def detach_from_terminal() -> None:
         with contextlib.suppress(OSError):
             os.dup2(null, fd)
     os.close(null)
-
-
-def run_callable(fn: Callable[..., object], *args: object) -> Callable[[], object]:
-    return partial(fn, *args)

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual.screen import Screen
 from textual.worker import NoActiveWorker, get_current_worker
 
 from callcenter.domain import Case, CaseStatus
-from callcenter.errors import CallCenterError, ConcurrencyConflict
+from callcenter.errors import CallCenterError
 from callcenter.i18n import _
 from callcenter.services import Checklist, is_night
-from screens.kit.format import local_time
+from screens.kit.format import conflict_message, error_text, fee_text
+from screens.kit.host import host
 from screens.widgets.modals import CancelReasonModal, ChecklistModal, ConfirmModal
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
 
 ACTIONS = ("en_route", "arrive", "complete", "report_back", "close", "cancel", "agree_fee")
 
@@ -50,46 +46,6 @@ def success_message(action: str, number: str) -> str:
     return messages[action].format(number=number)
 
 
-def error_text(exc: CallCenterError, tz: Any) -> str:
-    """The translated message of ``exc``; a conflict always says who changed what, when."""
-    text = str(exc)
-    if isinstance(exc, ConcurrencyConflict) and exc.changed_by and exc.changed_by not in text:
-        when = exc.changed_at if isinstance(exc.changed_at, datetime) else None
-        text = sentences(
-            text,
-            _("Changed by {who} at {when}.").format(who=exc.changed_by, when=local_time(when, tz)),
-        )
-    return text
-
-
-def sentences(*parts: str) -> str:
-    """Sentences one after the other ("A. B." in English, "A。B。" in Chinese)."""
-    text = ""
-    for part in parts:
-        if part:
-            text = _("{first} {second}").format(first=text, second=part) if text else part
-    return text
-
-
-def conflict_message(case: Case, tz: Any) -> str:
-    """The message of a case changed since the operator saw it (the services' wording)."""
-    return _("Case {number} was changed by {who} at {when}.").format(
-        number=case.number,
-        who=case.updated_by or "?",
-        when=local_time(case.updated_at, tz) if case.updated_at else "?",
-    )
-
-
-def fee_text(fee: Decimal) -> str:
-    return f"¥{fee:,.2f}"
-
-
-def km_text(km: Decimal | float) -> str:
-    """``8`` / ``12.5`` — a distance without trailing zeros."""
-    value = km if isinstance(km, Decimal) else Decimal(str(round(km, 1)))
-    return format(value.normalize(), "f")
-
-
 async def run_action(screen: Screen[Any], action: str, case: Case) -> None:
     """Run lifecycle ``action`` on ``case`` for the operator of ``screen``'s app."""
     if action not in ACTIONS:
@@ -108,8 +64,9 @@ async def run_action(screen: Screen[Any], action: str, case: Case) -> None:
 
 
 async def _perform(screen: Screen[Any], action: str, case: Case) -> None:
-    app: CallCenterApp = screen.app  # type: ignore[assignment]
-    services = app.services
+    app = screen.app
+    session = host(screen)
+    services = session.services
     assert case.id is not None
     case_id = case.id
 
@@ -120,7 +77,7 @@ async def _perform(screen: Screen[Any], action: str, case: Case) -> None:
         try:
             return await asyncio.to_thread(fn, *args)
         except CallCenterError as exc:
-            refuse(error_text(exc, app.tz))
+            refuse(error_text(exc, session.tz))
             return None
 
     result: Case | None = None
@@ -138,9 +95,9 @@ async def _perform(screen: Screen[Any], action: str, case: Case) -> None:
             )
             return
         if fresh.version != case.version:
-            refuse(conflict_message(fresh, app.tz))
+            refuse(conflict_message(fresh, session.tz))
             return
-        night = is_night(app.clock_now(), app.tz)
+        night = is_night(session.clock_now(), session.tz)
         checklist: Checklist | None = await app.push_screen_wait(ChecklistModal(case.number, night))
         if checklist is None:
             return

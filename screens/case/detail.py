@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -24,15 +24,12 @@ from callcenter.domain import Case, CaseEvent, CaseStatus, Crew
 from callcenter.errors import CallCenterError, NotFound
 from callcenter.i18n import N_, _
 from callcenter.validation import format_phone
-from screens.calls.delay_form import DELAY_EVENT_LABELS, delay_event_details
-from screens.case.dispatch import DispatchScreen, margin_text
-from screens.case_actions import error_text, fee_text, km_text, run_action
-from screens.kit.format import countdown, local_time
+from screens.case.dispatch import margin_text
+from screens.kit.delay_text import DELAY_EVENT_LABELS, delay_event_details
+from screens.kit.format import countdown, error_text, fee_text, km_text, local_time
+from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 SHORT = "%m-%d %H:%M"
@@ -334,8 +331,8 @@ class CaseDetailScreen(Screen[None]):
         self.events: list[CaseEvent] = []
 
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(_("Loading…")), id="detail-header")
@@ -450,7 +447,7 @@ class CaseDetailScreen(Screen[None]):
                 severity="error",
             )
             return
-        self.app.push_screen(DispatchScreen(case), callback=self._dispatched)
+        self.cc.open_dispatch(case, self._dispatched)
 
     def _dispatched(self, result: int | None) -> None:
         self.load()
@@ -461,7 +458,7 @@ class CaseDetailScreen(Screen[None]):
 
     @work(group="case-action", exit_on_error=False)
     async def perform(self, action: str, case: Case) -> None:
-        await run_action(self, action, case)
+        await self.cc.run_case_action(self, action, case)
         self.load()
 
     def action_back(self) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -26,13 +25,18 @@ from callcenter.dispatching import CrewOption
 from callcenter.domain import Case, CaseStatus, Crew
 from callcenter.errors import CallCenterError, ConcurrencyConflict, InvalidTransition
 from callcenter.i18n import N_, _
-from screens.case_actions import conflict_message, error_text, fee_text, km_text, sentences
-from screens.kit.format import fit, local_time
+from screens.kit.format import (
+    conflict_message,
+    error_text,
+    fee_text,
+    fit,
+    km_text,
+    local_time,
+    sentences,
+)
+from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
 
 # Column widths in terminal cells (CJK counts two).
 WIDTHS = {"code": 10, "leader": 8, "status": 10, "distance": 9, "eta": 10}
@@ -101,8 +105,8 @@ class DispatchScreen(ModalScreen[int | None]):
         self.options: list[CrewOption] = []
 
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dispatch-box"):

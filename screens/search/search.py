@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -20,9 +19,7 @@ from callcenter.domain import Case
 from callcenter.errors import CallCenterError
 from callcenter.i18n import N_, _
 from screens.kit.format import fit, local_time
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
+from screens.kit.host import Host, host
 
 _PHONE_LIKE = re.compile(r"[\d\s\-()+]+")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
@@ -66,8 +63,8 @@ class SearchScreen(ModalScreen[int | None]):
         self.results: list[Case] = []
 
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):

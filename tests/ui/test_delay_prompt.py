@@ -24,8 +24,10 @@ from callcenter.clock import ManualClock
 from callcenter.delays import DelayCalls, OwnerNotice
 from callcenter.domain import DelayReason
 from screens.board.board import BoardScreen
-from screens.calls.delay_form import DelayCallForm, DelayCallsScreen, PromptStrip
+from screens.calls.delay_form import DelayCallForm
+from screens.calls.delay_list import DelayCallsScreen
 from screens.case.detail import CaseDetailScreen
+from screens.desk import PromptStrip
 from screens.intake.intake import IntakeScreen
 from tests.conftest import FIXED_NOW
 
