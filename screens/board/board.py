@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState
 
 from callcenter.domain import Case, Crew, CrewStatus
 from callcenter.i18n import N_, _
+from screens.kit.actions import CASE_STEPS, WRITE_ACTIONS
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
@@ -37,17 +38,6 @@ from screens.widgets.case_board import CaseBoard, clean, fit
 
 log = logging.getLogger(__name__)
 CREW_ORDER = {status: i for i, status in enumerate(CrewStatus)}
-
-# Actions that need a selected case, with the ``run_action`` name they map to.
-CASE_ACTIONS = {
-    "en_route": "en_route",
-    "arrived": "arrive",
-    "completed": "complete",
-    "reported_back": "report_back",
-    "cancel": "cancel",
-    "agree_fee": "agree_fee",
-}
-WRITE_ACTIONS = frozenset({"new_call", "dispatch", *CASE_ACTIONS})
 
 
 @dataclass(frozen=True)
@@ -63,9 +53,9 @@ COMMANDS: tuple[BoardCommand, ...] = (
     BoardCommand("open", N_("Open case"), N_("Show the selected case in full")),
     BoardCommand("dispatch", N_("Dispatch a crew"), N_("Send a crew to the selected case")),
     BoardCommand("en_route", N_("Crew en route"), N_("The crew of the selected case set off")),
-    BoardCommand("arrived", N_("Crew arrived"), N_("The crew is on scene (safety checklist)")),
-    BoardCommand("completed", N_("Rescue completed"), N_("The work on scene is done")),
-    BoardCommand("reported_back", N_("Crew reported back"), N_("The crew is back at the depot")),
+    BoardCommand("arrive", N_("Crew arrived"), N_("The crew is on scene (safety checklist)")),
+    BoardCommand("complete", N_("Rescue completed"), N_("The work on scene is done")),
+    BoardCommand("report_back", N_("Crew reported back"), N_("The crew is back at the depot")),
     BoardCommand("cancel", N_("Cancel case"), N_("Cancel the selected case, with a reason")),
     BoardCommand("agree_fee", N_("Fee agreed"), N_("The owner agreed to the fee")),
     BoardCommand("search", N_("Search cases"), N_("Find a case by number, plate, phone, name")),
@@ -222,8 +212,8 @@ class BoardScreen(Screen[None]):
         Binding("n", "new_call", N_("New call")),
         Binding("d", "dispatch", N_("Dispatch")),
         Binding("r", "en_route", N_("En route")),
-        Binding("a", "arrived", N_("Arrived")),
-        Binding("c", "completed", N_("Done")),
+        Binding("a", "arrive", N_("Arrived")),
+        Binding("c", "complete", N_("Done")),
         Binding("b", "reported_back", N_("Back")),
         Binding("x", "cancel", N_("Cancel")),
         Binding("f", "agree_fee", N_("Fee")),
@@ -539,19 +529,19 @@ class BoardScreen(Screen[None]):
         case = self.selected_case()
         if case is None:
             return
-        await self.cc.run_case_action(self, CASE_ACTIONS[action], case)
+        await self.cc.run_case_action(self, CASE_STEPS[action], case)
 
     async def action_en_route(self) -> None:
         await self._case_action("en_route")
 
-    async def action_arrived(self) -> None:
-        await self._case_action("arrived")
+    async def action_arrive(self) -> None:
+        await self._case_action("arrive")
 
-    async def action_completed(self) -> None:
-        await self._case_action("completed")
+    async def action_complete(self) -> None:
+        await self._case_action("complete")
 
-    async def action_reported_back(self) -> None:
-        await self._case_action("reported_back")
+    async def action_report_back(self) -> None:
+        await self._case_action("report_back")
 
     async def action_cancel(self) -> None:
         await self._case_action("cancel")

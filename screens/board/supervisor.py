@@ -23,13 +23,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Label, Select, Static
 
 from callcenter.domain import Case, CaseStatus, Crew, Priority
+from callcenter.domain.lifecycle import ARRIVAL_PENDING
 from callcenter.i18n import N_, _
 from screens.board.board import BoardScreen
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
 from screens.widgets.tick_box import TickBox
-
-ARRIVAL_PENDING = (CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE)
 
 
 def is_late(case: Case, now: datetime) -> bool:

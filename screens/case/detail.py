@@ -20,11 +20,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from callcenter import sla
-from callcenter.domain import Case, CaseEvent, CaseStatus, Crew
+from callcenter.domain import Case, CaseEvent, Crew, lifecycle
 from callcenter.errors import CallCenterError, NotFound
 from callcenter.i18n import N_, _
+from callcenter.permissions import Action
 from callcenter.validation import format_phone
 from screens.case.dispatch import margin_text
+from screens.kit.actions import CASE_STEPS
 from screens.kit.delay_text import DELAY_EVENT_LABELS, delay_event_details
 from screens.kit.format import countdown, error_text, fee_text, km_text, local_time
 from screens.kit.host import Host, host
@@ -312,13 +314,13 @@ class CaseDetailScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("d", "dispatch", "Dispatch"),
-        Binding("r", "case('en_route')", "En route"),
-        Binding("a", "case('arrive')", "Arrived"),
-        Binding("c", "case('complete')", "Completed"),
-        Binding("b", "case('report_back')", "Reported back"),
-        Binding("l", "case('close')", N_("Close case")),
-        Binding("x", "case('cancel')", "Cancel case"),
-        Binding("f", "case('agree_fee')", "Fee agreed"),
+        Binding("r", "en_route", "En route"),
+        Binding("a", "arrive", "Arrived"),
+        Binding("c", "complete", "Completed"),
+        Binding("b", "report_back", "Reported back"),
+        Binding("l", "close_case", N_("Close case")),
+        Binding("x", "cancel", "Cancel case"),
+        Binding("f", "agree_fee", "Fee agreed"),
         Binding("escape", "back", N_("Go back")),
     ]
 
@@ -439,7 +441,7 @@ class CaseDetailScreen(Screen[None]):
         case = self.case
         if case is None:
             return
-        if case.status is not CaseStatus.RECEIVED:
+        if not lifecycle.allows(Action.DISPATCH, case.status):
             self.notify(
                 _("Case {number} is {status}; only a received case can be dispatched.").format(
                     number=case.number, status=case.status.label
@@ -453,8 +455,30 @@ class CaseDetailScreen(Screen[None]):
         self.load()
 
     def action_case(self, action: str) -> None:
+        """Run lifecycle step ``action`` (an Action value) on the case shown."""
         if self.case is not None:
             self.perform(action, self.case)
+
+    def action_en_route(self) -> None:
+        self.action_case(CASE_STEPS["en_route"])
+
+    def action_arrive(self) -> None:
+        self.action_case(CASE_STEPS["arrive"])
+
+    def action_complete(self) -> None:
+        self.action_case(CASE_STEPS["complete"])
+
+    def action_report_back(self) -> None:
+        self.action_case(CASE_STEPS["report_back"])
+
+    def action_close_case(self) -> None:
+        self.action_case(CASE_STEPS["close_case"])
+
+    def action_cancel(self) -> None:
+        self.action_case(CASE_STEPS["cancel"])
+
+    def action_agree_fee(self) -> None:
+        self.action_case(CASE_STEPS["agree_fee"])
 
     @work(group="case-action", exit_on_error=False)
     async def perform(self, action: str, case: Case) -> None:

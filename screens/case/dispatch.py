@@ -22,9 +22,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from callcenter.dispatching import CrewOption
-from callcenter.domain import Case, CaseStatus, Crew
+from callcenter.domain import Case, Crew, lifecycle
 from callcenter.errors import CallCenterError, ConcurrencyConflict, InvalidTransition
 from callcenter.i18n import N_, _
+from callcenter.permissions import Action
 from screens.kit.format import (
     conflict_message,
     error_text,
@@ -317,7 +318,7 @@ class DispatchScreen(ModalScreen[int | None]):
         if mine and mine[0].version > self.case.version:
             self.case = mine[0]
             self.show_case()
-            if self.case.status is not CaseStatus.RECEIVED:
+            if not lifecycle.allows(Action.DISPATCH, self.case.status):
                 self.say(
                     sentences(
                         conflict_message(self.case, self.cc.tz),
