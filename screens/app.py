@@ -41,8 +41,10 @@ from screens.board.board import BoardScreen
 from screens.board.supervisor import SupervisorBoardScreen
 from screens.desk import DelayCallsMixin
 from screens.help.help import HelpScreen
+from screens.kit.actions import READ_ONLY_ACTIONS
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DatabaseState, DataChanged, own_screens
+from screens.kit.textual_private import drain_dead_output
 from screens.kit.textual_private import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
@@ -56,29 +58,6 @@ install_partial_updates()  # the countdown writes only the characters that chang
 # process leaves without its normal clean-up (the draft is on disk by then).
 HANGUP_POLL_S = 0.5
 EXIT_DEADLINE_S = 2.5
-
-#: What a read-only session (``callcenter board``) may still do: actions of our own screens
-#: and app not named here are refused, whatever key, link or palette entry asks for them.
-#: Textual's own actions (palette, quit, focus) and widgets' keys (cursor, scroll, typing)
-#: are always allowed: the use-cases are bound on screens.
-READ_ONLY_ACTIONS = frozenset(
-    {
-        "help",
-        "quit",
-        "refresh",
-        "back",
-        "dismiss",
-        "dismiss_none",
-        "close",
-        "open",
-        "open_case",
-        "search",
-        "crews",
-        "filter",
-        "late_only",
-        "clear_filter",
-    }
-)
 
 #: What may run while the session is still connecting (the board's frame is up, no data).
 CONNECTING_ACTIONS = frozenset({"help", "quit"})
@@ -394,16 +373,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         """If Textual's output thread died on the dead terminal (EIO) before the hang-up
         reached us, its bounded queue fills and the next screen update blocks the event loop
         for good. Drain the queue so the application can finish its exit normally."""
-        writer = getattr(getattr(self, "_driver", None), "_writer_thread", None)
-        queue = getattr(writer, "_queue", None)
-        if writer is None or queue is None or writer.is_alive():
-            return
-
-        def drain() -> None:
-            while True:
-                queue.get()
-
-        threading.Thread(target=drain, name="dead-terminal-drain", daemon=True).start()
+        drain_dead_output(self)
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         """Leave the application; an open intake form writes its draft first (quit, hang-up)."""
