@@ -177,7 +177,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.db_error: str | None = None
         self.title = _("24-hour Rescue Call Centre")
         self.sub_title = settings.user  # with the name and role once connected
-        # The half-typed call of this operator, kept on disk (screens/intake.py).
+        # The half-typed call of this operator, kept on disk (screens/intake/intake.py).
         self.drafts = (
             drafts
             if drafts is not None
@@ -186,7 +186,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self._previous_signal_handlers: dict[int, object] = {}
         self._stopping_on_signal = False
         self._terminal_watch_stop = threading.Event()
-        # The SLA watch loop and the delay-call prompts (screens/delay.py).
+        # The SLA watch loop and the delay-call prompts (screens/desk.py).
         self.init_delay_calls(None, None, watch)
         if session is not None:
             self._attach_session(session)

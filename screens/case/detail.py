@@ -52,7 +52,7 @@ EVENT_LABELS: dict[str, str] = {
     "promise_extended": N_("Promise extended"),
     "reassigned": N_("Crew reassigned"),
     "service_record": N_("Service record"),
-    **DELAY_EVENT_LABELS,  # the delay call (screens/delay.py)
+    **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
 CHECKLIST_ITEMS: dict[str, str] = {

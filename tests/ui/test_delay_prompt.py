@@ -1,4 +1,4 @@
-"""Pilot tests of the delay call in the running application (screens/delay.py).
+"""Pilot tests of the delay call in the running application (screens/desk.py, screens/calls/).
 
 The demo database at the fixed clock (2026-11-22 22:30 in Shanghai) has two open cases whose
 crew is late (20261122-0008, promised 22:06; -0010, promised 22:09) and two at risk (-0014,

@@ -1,4 +1,4 @@
-"""screens/partial_updates.py: fewer bytes written, the same screen."""
+"""screens/kit/textual_private.py: fewer bytes written, the same screen."""
 
 from __future__ import annotations
 
