@@ -138,7 +138,7 @@ def seed(url: str, open_cases: int) -> None:
 
 async def measure(url: str, args: argparse.Namespace) -> dict[str, list[float]]:
     from screens.app import CallCenterApp
-    from screens.board import BoardScreen
+    from screens.board.board import BoardScreen
 
     on_board: dict[int, float] = {}
     on_feed: dict[int, float] = {}

@@ -37,17 +37,19 @@ from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import _
 from callcenter.ports import ChangeFeed
 from callcenter.settings import Settings, state_dir
-from screens.board import BoardScreen
-from screens.delay import DelayCallsMixin
-from screens.filters import SupervisorBoardScreen
-from screens.help import HelpScreen
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DatabaseState, DataChanged, own_screens
-from screens.partial_updates import install as install_partial_updates
+from screens.board.board import BoardScreen
+from screens.board.supervisor import SupervisorBoardScreen
+from screens.desk import DelayCallsMixin
+from screens.help.help import HelpScreen
+from screens.kit.actions import READ_ONLY_ACTIONS
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DatabaseState, DataChanged, own_screens
+from screens.kit.textual_private import drain_dead_output
+from screens.kit.textual_private import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
     from callcenter.services import Services
-    from callcenter.services.delays import DelayCalls
+    from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
     from callcenter.watch import Sweeper
 
 log = logging.getLogger(__name__)
@@ -56,29 +58,6 @@ install_partial_updates()  # the countdown writes only the characters that chang
 # process leaves without its normal clean-up (the draft is on disk by then).
 HANGUP_POLL_S = 0.5
 EXIT_DEADLINE_S = 2.5
-
-#: What a read-only session (``callcenter board``) may still do: actions of our own screens
-#: and app not named here are refused, whatever key, link or palette entry asks for them.
-#: Textual's own actions (palette, quit, focus) and widgets' keys (cursor, scroll, typing)
-#: are always allowed: the use-cases are bound on screens.
-READ_ONLY_ACTIONS = frozenset(
-    {
-        "help",
-        "quit",
-        "refresh",
-        "back",
-        "dismiss",
-        "dismiss_none",
-        "close",
-        "open",
-        "open_case",
-        "search",
-        "crews",
-        "filter",
-        "late_only",
-        "clear_filter",
-    }
-)
 
 #: What may run while the session is still connecting (the board's frame is up, no data).
 CONNECTING_ACTIONS = frozenset({"help", "quit"})
@@ -198,7 +177,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.db_error: str | None = None
         self.title = _("24-hour Rescue Call Centre")
         self.sub_title = settings.user  # with the name and role once connected
-        # The half-typed call of this operator, kept on disk (screens/intake.py).
+        # The half-typed call of this operator, kept on disk (screens/intake/intake.py).
         self.drafts = (
             drafts
             if drafts is not None
@@ -207,7 +186,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self._previous_signal_handlers: dict[int, object] = {}
         self._stopping_on_signal = False
         self._terminal_watch_stop = threading.Event()
-        # The SLA watch loop and the delay-call prompts (screens/delay.py).
+        # The SLA watch loop and the delay-call prompts (screens/desk.py).
         self.init_delay_calls(None, None, watch)
         if session is not None:
             self._attach_session(session)
@@ -305,13 +284,13 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
         def chosen(choice: str | None) -> None:
             if choice == "restore":
-                from screens.intake import IntakeScreen
+                from screens.intake.intake import IntakeScreen
 
                 self.push_screen(IntakeScreen(draft))
             elif choice == "discard":
                 self.drafts.clear()
 
-        from screens.intake import DraftOfferScreen, saved_time
+        from screens.intake.intake import DraftOfferScreen, saved_time
 
         self.push_screen(DraftOfferScreen(draft, saved_time(stamp, self.tz)), chosen)
 
@@ -319,28 +298,82 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         """Open the intake form (the form restores a kept draft itself)."""
         if self.read_only:
             return
-        from screens.intake import IntakeScreen
+        if not isinstance(self.screen, BoardScreen):
+            return
+        self.open_intake()
+
+    # -- navigation: the only place that opens screens (see screens/kit/host.py) -------------
+    def open_case(self, case_id: int) -> None:
+        """The case in full."""
+        from screens.case.detail import CaseDetailScreen
+
+        self.push_screen(CaseDetailScreen(case_id))
+
+    def open_intake(self, done: Callable[[int | None], None] | None = None) -> None:
+        """The intake form, unless one is open already; ``done`` gets the saved case's id."""
+        from screens.intake.intake import IntakeScreen
 
         if any(isinstance(screen, IntakeScreen) for screen in self.screen_stack):
             return
-        if not isinstance(self.screen, BoardScreen):
+        self.push_screen(IntakeScreen(), done)
+
+    def open_dispatch(self, case: Case, done: Callable[[int | None], None] | None = None) -> None:
+        """The crew list for ``case``; ``done`` gets the case's id once a crew is sent."""
+        from screens.case.dispatch import DispatchScreen
+
+        self.push_screen(DispatchScreen(case), done)
+
+    def open_search(self, done: Callable[[int | None], None] | None = None) -> None:
+        """The case search; ``done`` gets the chosen case's id."""
+        from screens.search.search import SearchScreen
+
+        self.push_screen(SearchScreen(), done)
+
+    def open_delay_calls(self) -> None:
+        """The delay calls (F3), from any screen, once."""
+        from screens.calls.delay_form import DelayCallForm
+        from screens.calls.delay_list import DelayCallsScreen
+
+        if self.delay_calls is None:
+            self.notify(_("This screen is not available yet."), severity="error", markup=False)
             return
-        self.push_screen(IntakeScreen())
+        if any(
+            isinstance(screen, DelayCallsScreen | DelayCallForm) for screen in self.screen_stack
+        ):
+            return
+        self.push_screen(DelayCallsScreen())
+
+    def open_delay_call(
+        self,
+        prompt: DelayPrompt,
+        version: int,
+        done: Callable[[DelayCallResult | None], None] | None = None,
+    ) -> None:
+        """The form of a delay call this operator has taken."""
+        from screens.calls.delay_form import DelayCallForm
+
+        self.push_screen(DelayCallForm(prompt, version), done)
+
+    def open_help(self) -> None:
+        """Every key of the current screen."""
+        keys = [
+            (b.key_display or self.get_key_display(b), b.description)
+            for (_node, b, _enabled, _tooltip) in self.screen.active_bindings.values()
+            if b.description
+        ]
+        self.push_screen(HelpScreen(keys))
+
+    async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:
+        """A lifecycle step of ``case`` for the operator of ``screen`` (screens/case_actions.py)."""
+        from screens.case_actions import run_action
+
+        await run_action(screen, action, case)
 
     def _unblock_output(self) -> None:
         """If Textual's output thread died on the dead terminal (EIO) before the hang-up
         reached us, its bounded queue fills and the next screen update blocks the event loop
         for good. Drain the queue so the application can finish its exit normally."""
-        writer = getattr(getattr(self, "_driver", None), "_writer_thread", None)
-        queue = getattr(writer, "_queue", None)
-        if writer is None or queue is None or writer.is_alive():
-            return
-
-        def drain() -> None:
-            while True:
-                queue.get()
-
-        threading.Thread(target=drain, name="dead-terminal-drain", daemon=True).start()
+        drain_dead_output(self)
 
     def exit(self, *args: Any, **kwargs: Any) -> None:
         """Leave the application; an open intake form writes its draft first (quit, hang-up)."""
@@ -349,7 +382,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def save_drafts(self) -> None:
         """Write every open intake form's draft now, synchronously."""
-        from screens.intake import IntakeScreen
+        from screens.intake.intake import IntakeScreen
 
         for screen in list(self.screen_stack):
             if isinstance(screen, IntakeScreen):
@@ -560,12 +593,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         return await super().run_action(action, default_namespace, namespaces)
 
     def action_help(self) -> None:
-        keys = [
-            (b.key_display or self.get_key_display(b), b.description)
-            for (_node, b, _enabled, _tooltip) in self.screen.active_bindings.values()
-            if b.description
-        ]
-        self.push_screen(HelpScreen(keys))
+        self.open_help()
 
     def action_refresh(self) -> None:
         screen = self.screen

@@ -1,5 +1,6 @@
-"""The domain: plain dataclasses and enums."""
+"""The domain: plain dataclasses and enums, and the life of a case (``lifecycle``)."""
 
+from callcenter.domain import lifecycle
 from callcenter.domain.enums import (
     FORCE_MAJEURE,
     OPEN_STATUSES,
@@ -48,4 +49,5 @@ __all__ = [
     "Staff",
     "Vehicle",
     "VehicleType",
+    "lifecycle",
 ]

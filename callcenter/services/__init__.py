@@ -32,4 +32,8 @@ __all__ = [
 
 
 class Services(IntakeUseCases, LifecycleUseCases, QueryUseCases, StaffUseCases):
-    """The use-cases of one session, bound to its database, clock and settings."""
+    """The use-cases of one session, bound to its database, clock and settings.
+
+    Every write of an existing case or crew takes the ``version`` the user saw, and is refused
+    with a :class:`~callcenter.errors.ConcurrencyConflict` naming who changed it meanwhile.
+    """

@@ -16,6 +16,7 @@ from callcenter.domain import (
     Crew,
     CrewStatus,
 )
+from callcenter.domain.lifecycle import TRANSITIONS, allows
 from callcenter.errors import (
     ConcurrencyConflict,
     InvalidTransition,
@@ -71,7 +72,7 @@ class LifecycleUseCases(ServiceBase):
     ) -> Case:
         def work(uow: UnitOfWork) -> Case:
             case = self._case(uow, case_id, case_version)
-            if case.status is not CaseStatus.RECEIVED:
+            if not allows(Action.DISPATCH, case.status):
                 raise InvalidTransition(
                     _("Case {number} is {status}; only a received case can be dispatched.").format(
                         number=case.number, status=case.status.label
@@ -125,9 +126,7 @@ class LifecycleUseCases(ServiceBase):
         def work(uow: UnitOfWork) -> Case:
             case = self._case(uow, case_id, case_version)
             self.require(Action.REASSIGN_CREW, entity="case", entity_id=case_id)
-            if case.status not in (CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE) or (
-                case.crew_id is None
-            ):
+            if not allows(Action.REASSIGN_CREW, case.status) or (case.crew_id is None):
                 raise InvalidTransition(
                     _(
                         "Case {number} is {status}: only a case a crew is on its way to can be "
@@ -230,8 +229,6 @@ class LifecycleUseCases(ServiceBase):
         self,
         case_id: int,
         version: int | None,
-        allowed: tuple[CaseStatus, ...],
-        target: CaseStatus,
         stamp: str,
         crew_status: CrewStatus | None,
         event: str,
@@ -240,9 +237,12 @@ class LifecycleUseCases(ServiceBase):
         action: str,
         **details: Any,
     ) -> Case:
+        step = TRANSITIONS[action]  # the statuses it starts from and leads to: one table
+        target = step.target
+
         def work(uow: UnitOfWork) -> Case:
             case = self._case(uow, case_id, version)
-            if case.status not in allowed:
+            if case.status not in step.sources:
                 raise InvalidTransition(
                     _("Case {number} is {status}: cannot mark it {target}.").format(
                         number=case.number, status=case.status.label, target=target.label
@@ -271,8 +271,6 @@ class LifecycleUseCases(ServiceBase):
         return self._advance(
             case_id,
             version,
-            (CaseStatus.DISPATCHED,),
-            CaseStatus.EN_ROUTE,
             "en_route_at",
             CrewStatus.EN_ROUTE,
             "en_route",
@@ -289,8 +287,6 @@ class LifecycleUseCases(ServiceBase):
         return self._advance(
             case_id,
             version,
-            (CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE),
-            CaseStatus.ON_SCENE,
             "arrived_at",
             CrewStatus.ON_SCENE,
             "arrived",
@@ -302,8 +298,6 @@ class LifecycleUseCases(ServiceBase):
         return self._advance(
             case_id,
             version,
-            (CaseStatus.ON_SCENE,),
-            CaseStatus.COMPLETED,
             "completed_at",
             CrewStatus.RETURNING,
             "completed",
@@ -314,8 +308,6 @@ class LifecycleUseCases(ServiceBase):
         return self._advance(
             case_id,
             version,
-            (CaseStatus.COMPLETED,),
-            CaseStatus.REPORTED_BACK,
             "reported_back_at",
             CrewStatus.AVAILABLE,
             "reported_back",
@@ -327,8 +319,6 @@ class LifecycleUseCases(ServiceBase):
         return self._advance(
             case_id,
             version,
-            (CaseStatus.REPORTED_BACK,),
-            CaseStatus.CLOSED,
             "closed_at",
             None,
             "closed",

@@ -38,11 +38,11 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from callcenter.domain import Case, CaseStatus, Crew, Priority
+from callcenter.domain.lifecycle import ARRIVAL_PENDING
 from callcenter.i18n import N_, _
-from screens.i18n_bindings import translate_bindings
+from screens.kit.i18n_bindings import translate_bindings
 
 # The arrival clock runs until the crew is on scene.
-ARRIVAL_PENDING = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE})
 _STATUS_ORDER = {status: i for i, status in enumerate(CaseStatus)}
 
 # SLA states of a row (also the suffix of its component classes).

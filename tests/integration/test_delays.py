@@ -380,8 +380,8 @@ def test_the_cases_for_owner_notices_are_read_by_the_same_rule_as_the_board_appl
     container: bootstrap.Container, clock: ManualClock, delays: DelayCalls
 ) -> None:
     """The delay desk reads only the cases whose owner may need a call (one query), and the
-    query agrees with the board's rule (screens.delay.notice_candidates) on every kind."""
-    from screens.delay import notice_candidates
+    query agrees with the board's rule (notice_candidates) on every kind."""
+    from screens.desk import notice_candidates
 
     services: Services = container.services
     at_risk = timedelta(minutes=10)

@@ -39,8 +39,8 @@ from callcenter.domain import Change
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import set_language
 from callcenter.settings import Settings
-from screens.board import BoardScreen
-from screens.help import HelpScreen
+from screens.board.board import BoardScreen
+from screens.help.help import HelpScreen
 from storage.engine import make_engine
 from storage.feed import PollingChangeFeed
 from storage.tables import CaseRow

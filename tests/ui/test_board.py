@@ -21,8 +21,8 @@ from callcenter.clock import ManualClock
 from callcenter.domain import Case, CaseStatus
 from callcenter.services import Intake
 from callcenter.settings import Settings
-from screens.board import COMMANDS, BoardCommands, BoardScreen
-from screens.messages import DataChanged
+from screens.board.board import COMMANDS, BoardCommands, BoardScreen
+from screens.kit.messages import DataChanged
 from screens.widgets.case_board import (
     AT_RISK,
     IDLE,
@@ -457,7 +457,7 @@ async def test_enter_posts_selected(make_app: Any) -> None:
 
 
 async def test_enter_opens_the_case(make_app: Any) -> None:
-    detail = pytest.importorskip("screens.case_detail")
+    detail = pytest.importorskip("screens.case.detail")
     app, _container = make_app(language="en")
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await loaded(pilot)
@@ -468,7 +468,7 @@ async def test_enter_opens_the_case(make_app: Any) -> None:
 
 
 async def test_dispatch_key_opens_the_crew_list(make_app: Any) -> None:
-    dispatch = pytest.importorskip("screens.dispatch")
+    dispatch = pytest.importorskip("screens.case.dispatch")
     app, _container = make_app(language="en")
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await loaded(pilot)
@@ -484,7 +484,7 @@ async def test_dispatch_key_opens_the_crew_list(make_app: Any) -> None:
 
 
 async def test_agree_fee_key_records_the_agreement(make_app: Any) -> None:
-    pytest.importorskip("screens.actions")
+    pytest.importorskip("screens.case_actions")
     app, container = make_app(language="en", feed_interval=0.05)
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await loaded(pilot)
@@ -497,7 +497,7 @@ async def test_agree_fee_key_records_the_agreement(make_app: Any) -> None:
         assert "¥?" in board.cells(unagreed)["flags"]
         board.select_case(unagreed)
         await pilot.press("f")
-        modals = pytest.importorskip("screens.modals")
+        modals = pytest.importorskip("screens.widgets.modals")
         await wait_for(pilot, lambda: isinstance(app.screen, modals.ConfirmModal))
         await pilot.press("y")
         await wait_for(pilot, lambda: container.services.case(unagreed).fee_agreed)
@@ -516,7 +516,7 @@ async def test_every_key_is_in_the_footer_the_help_and_the_palette(make_app: Any
         assert "Dispatch a crew (d)" in titles and "Open case (Enter)" in titles
         await pilot.press("f1")
         await pilot.pause()
-        from screens.help import HelpScreen
+        from screens.help.help import HelpScreen
 
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen._keys)  # type: ignore[attr-defined]

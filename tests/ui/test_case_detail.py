@@ -13,9 +13,9 @@ from textual.widgets import Input
 
 from callcenter.clock import ManualClock
 from callcenter.domain import CaseStatus, CrewStatus
-from screens.case_detail import CaseDetailScreen
-from screens.dispatch import DispatchScreen
-from screens.modals import CancelReasonModal, ChecklistModal, ChecklistView, ConfirmModal
+from screens.case.detail import CaseDetailScreen
+from screens.case.dispatch import DispatchScreen
+from screens.widgets.modals import CancelReasonModal, ChecklistModal, ChecklistView, ConfirmModal
 from tests.ui.test_dispatch import (
     HOSTILE,
     Session,

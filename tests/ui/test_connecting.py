@@ -19,8 +19,8 @@ from callcenter.clock import ManualClock
 from callcenter.errors import DatabaseUnavailable
 from callcenter.settings import Settings
 from screens.app import CallCenterApp, Session
-from screens.board import BoardScreen
-from screens.intake import IntakeScreen
+from screens.board.board import BoardScreen
+from screens.intake.intake import IntakeScreen
 from screens.widgets.case_board import CaseBoard
 from tests.conftest import FIXED_NOW
 

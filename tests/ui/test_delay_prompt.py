@@ -1,4 +1,4 @@
-"""Pilot tests of the delay call in the running application (screens/delay.py).
+"""Pilot tests of the delay call in the running application (screens/desk.py, screens/calls/).
 
 The demo database at the fixed clock (2026-11-22 22:30 in Shanghai) has two open cases whose
 crew is late (20261122-0008, promised 22:06; -0010, promised 22:09) and two at risk (-0014,
@@ -23,10 +23,12 @@ from textual.widgets import DataTable, Input, RadioSet, Static
 from callcenter.clock import ManualClock
 from callcenter.domain import DelayReason
 from callcenter.services.delays import DelayCalls, OwnerNotice
-from screens.board import BoardScreen
-from screens.case_detail import CaseDetailScreen
-from screens.delay import DelayCallForm, DelayCallsScreen, PromptStrip
-from screens.intake import IntakeScreen
+from screens.board.board import BoardScreen
+from screens.calls.delay_form import DelayCallForm
+from screens.calls.delay_list import DelayCallsScreen
+from screens.case.detail import CaseDetailScreen
+from screens.desk import PromptStrip
+from screens.intake.intake import IntakeScreen
 from tests.conftest import FIXED_NOW
 
 HOSTILE = "[@click=app.quit][b]王[/b]"

@@ -25,7 +25,7 @@ from callcenter.clock import ManualClock
 from callcenter.domain import CaseStatus, CrewStatus, RescuePlan, Role
 from callcenter.services.staff import StaffDirectory
 from callcenter.settings import Settings
-from screens.dispatch import DispatchScreen, margin_text
+from screens.case.dispatch import DispatchScreen, margin_text
 from tests.conftest import FIXED_NOW
 from tests.factories import add_crew, intake
 
@@ -411,7 +411,7 @@ async def test_caller_text_in_the_crew_list_is_data(session: Session, world: Wor
 
 def _dispatch_snapshot(world: World) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        from screens.case_detail import CaseDetailScreen
+        from screens.case.detail import CaseDetailScreen
 
         await pilot.app.push_screen(CaseDetailScreen(world.ready))
         await settle(pilot)

@@ -18,9 +18,9 @@ from callcenter import sla, validation
 from callcenter.domain import FaultCategory, Priority, RescuePlan, VehicleType
 from callcenter.errors import DatabaseUnavailable, ValidationError
 from callcenter.services import Intake
-from screens.board import BoardScreen
-from screens.help import HelpScreen
-from screens.intake import (
+from screens.board.board import BoardScreen
+from screens.help.help import HelpScreen
+from screens.intake.intake import (
     FORM_ORDER,
     DraftOfferScreen,
     IntakeScreen,

@@ -1,4 +1,4 @@
-"""screens/partial_updates.py: fewer bytes written, the same screen."""
+"""screens/kit/textual_private.py: fewer bytes written, the same screen."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 import screens.app  # noqa: F401 - installs the renderer, as the application does
-from screens import partial_updates
+from screens.kit import textual_private as partial_updates
 
 MOVE = re.compile(r"\x1b\[(\d+);(\d+)H")
 SGR = re.compile(r"\x1b\[[0-9;]*m")

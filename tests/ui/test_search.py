@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from callcenter.domain import CaseStatus
-from screens.case_detail import CaseDetailScreen
-from screens.search import SearchScreen, search_text
+from screens.case.detail import CaseDetailScreen
+from screens.search.search import SearchScreen, search_text
 from tests.ui.test_dispatch import (
     HOSTILE,
     Session,

@@ -18,7 +18,7 @@ from callcenter.clock import ManualClock
 from callcenter.domain import Priority
 from callcenter.settings import Settings
 from screens.app import ActionsProvider, CallCenterApp
-from screens.filters import BoardFilter, FilterScreen, SupervisorBoardScreen, is_late
+from screens.board.supervisor import BoardFilter, FilterScreen, SupervisorBoardScreen, is_late
 from tests.conftest import FIXED_NOW
 from tests.factories import intake
 
@@ -148,7 +148,7 @@ async def test_the_palette_offers_no_write(board: Board) -> None:
         provider = ActionsProvider(app.screen)
         titles = [title for title, _help, _callback in provider._commands()]
         assert "New call" not in titles and "Quit" in titles
-        from screens.board import BoardCommands
+        from screens.board.board import BoardCommands
 
         board_titles = [t for t, _h, _c in BoardCommands(app.screen)._commands()]
         assert board_titles and not any(

@@ -37,12 +37,12 @@ from callcenter.domain import Case, FaultCategory, Priority, RescuePlan, Vehicle
 from callcenter.errors import CallCenterError, ValidationError, ValidationErrors
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
-from screens.i18n_bindings import translate_bindings
+from screens.kit.host import Host, host
+from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
     from callcenter.drafts import DraftStore
-    from screens.app import CallCenterApp
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +197,8 @@ class IntakeScreen(Screen[int | None]):
 
     # -- plumbing --------------------------------------------------------------------
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     @property
     def tariff(self) -> Mapping[RescuePlan, Decimal]:
@@ -207,7 +207,7 @@ class IntakeScreen(Screen[int | None]):
 
     @property
     def drafts(self) -> DraftStore | None:
-        return getattr(self.app, "drafts", None)
+        return self.cc.drafts
 
     def _initial(self) -> Intake:
         data = self._draft

@@ -13,6 +13,7 @@ from callcenter.i18n import _
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = "help.tcss"
     BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
 
     def __init__(self, keys: list[tuple[str, str]]) -> None:

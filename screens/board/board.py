@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -29,27 +29,15 @@ from textual.worker import Worker, WorkerState
 
 from callcenter.domain import Case, Crew, CrewStatus
 from callcenter.i18n import N_, _
-from screens.format import local_time
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged
+from screens.kit.actions import CASE_STEPS, WRITE_ACTIONS
+from screens.kit.format import local_time
+from screens.kit.host import Host, host
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 from screens.widgets.case_board import CaseBoard, clean, fit
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
 
 log = logging.getLogger(__name__)
 CREW_ORDER = {status: i for i, status in enumerate(CrewStatus)}
-
-# Actions that need a selected case, with the ``run_action`` name they map to.
-CASE_ACTIONS = {
-    "en_route": "en_route",
-    "arrived": "arrive",
-    "completed": "complete",
-    "reported_back": "report_back",
-    "cancel": "cancel",
-    "agree_fee": "agree_fee",
-}
-WRITE_ACTIONS = frozenset({"new_call", "dispatch", *CASE_ACTIONS})
 
 
 @dataclass(frozen=True)
@@ -65,9 +53,9 @@ COMMANDS: tuple[BoardCommand, ...] = (
     BoardCommand("open", N_("Open case"), N_("Show the selected case in full")),
     BoardCommand("dispatch", N_("Dispatch a crew"), N_("Send a crew to the selected case")),
     BoardCommand("en_route", N_("Crew en route"), N_("The crew of the selected case set off")),
-    BoardCommand("arrived", N_("Crew arrived"), N_("The crew is on scene (safety checklist)")),
-    BoardCommand("completed", N_("Rescue completed"), N_("The work on scene is done")),
-    BoardCommand("reported_back", N_("Crew reported back"), N_("The crew is back at the depot")),
+    BoardCommand("arrive", N_("Crew arrived"), N_("The crew is on scene (safety checklist)")),
+    BoardCommand("complete", N_("Rescue completed"), N_("The work on scene is done")),
+    BoardCommand("report_back", N_("Crew reported back"), N_("The crew is back at the depot")),
     BoardCommand("cancel", N_("Cancel case"), N_("Cancel the selected case, with a reason")),
     BoardCommand("agree_fee", N_("Fee agreed"), N_("The owner agreed to the fee")),
     BoardCommand("search", N_("Search cases"), N_("Find a case by number, plate, phone, name")),
@@ -224,8 +212,8 @@ class BoardScreen(Screen[None]):
         Binding("n", "new_call", N_("New call")),
         Binding("d", "dispatch", N_("Dispatch")),
         Binding("r", "en_route", N_("En route")),
-        Binding("a", "arrived", N_("Arrived")),
-        Binding("c", "completed", N_("Done")),
+        Binding("a", "arrive", N_("Arrived")),
+        Binding("c", "complete", N_("Done")),
         Binding("b", "reported_back", N_("Back")),
         Binding("x", "cancel", N_("Cancel")),
         Binding("f", "agree_fee", N_("Fee")),
@@ -267,8 +255,8 @@ class BoardScreen(Screen[None]):
         self._early: list[DataChanged] = []
 
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     @property
     def board(self) -> CaseBoard:
@@ -328,9 +316,7 @@ class BoardScreen(Screen[None]):
         self.post_message(self.Arrivals(self._read_arrivals()))
 
     def _read_arrivals(self) -> tuple[int, int]:
-        services = self.cc.services
-        reader = getattr(services, "arrivals_today", None)
-        return reader() if reader is not None else (0, 0)
+        return self.cc.services.arrivals_today()
 
     @work(thread=True, exclusive=True, group="board-arrivals", exit_on_error=False)
     def load_arrivals(self) -> None:
@@ -359,9 +345,7 @@ class BoardScreen(Screen[None]):
         self.call_after_refresh(self._tell_app_loaded)
 
     def _tell_app_loaded(self) -> None:
-        notify = getattr(self.app, "board_loaded", None)
-        if notify is not None:
-            notify()
+        self.cc.board_loaded()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "board-load" and event.state is WorkerState.ERROR:
@@ -503,11 +487,9 @@ class BoardScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Write actions are hidden on a read-only board (the supervisor's)."""
-        allows = getattr(self.app, "allows_action", None)
-        if allows is not None and not allows(self, action):
+        if not self.cc.allows_action(self, action):
             return False
-        read_only = getattr(self.app, "read_only", False)
-        return not (action in WRITE_ACTIONS and read_only)
+        return not (action in WRITE_ACTIONS and self.cc.read_only)
 
     def selected_case(self) -> Case | None:
         board = self.board
@@ -518,15 +500,7 @@ class BoardScreen(Screen[None]):
         return case
 
     def open_case(self, case_id: int) -> None:
-        try:
-            from screens.case_detail import CaseDetailScreen
-        except ImportError:
-            self._unavailable()
-            return
-        self.app.push_screen(CaseDetailScreen(case_id))
-
-    def _unavailable(self) -> None:
-        self.notify(_("This screen is not available yet."), severity="error")
+        self.cc.open_case(case_id)
 
     def action_open(self) -> None:
         case = self.selected_case()
@@ -534,58 +508,40 @@ class BoardScreen(Screen[None]):
             self.open_case(case.id)
 
     def action_new_call(self) -> None:
-        try:
-            from screens.intake import IntakeScreen
-        except ImportError:
-            self._unavailable()
-            return
-        if any(isinstance(s, IntakeScreen) for s in self.app.screen_stack):
-            return
-
         def saved(case_id: int | None) -> None:
             if case_id is not None:
                 self.fetch([case_id], select=case_id)
 
-        self.app.push_screen(IntakeScreen(), saved)
+        self.cc.open_intake(saved)
 
     def action_dispatch(self) -> None:
         case = self.selected_case()
         if case is None:
-            return
-        try:
-            from screens.dispatch import DispatchScreen
-        except ImportError:
-            self._unavailable()
             return
 
         def done(case_id: int | None) -> None:
             if case_id is not None:
                 self.fetch([case_id])
 
-        self.app.push_screen(DispatchScreen(case), done)
+        self.cc.open_dispatch(case, done)
 
     async def _case_action(self, action: str) -> None:
         case = self.selected_case()
         if case is None:
             return
-        try:
-            from screens.actions import run_action
-        except ImportError:
-            self._unavailable()
-            return
-        await run_action(self, CASE_ACTIONS[action], case)
+        await self.cc.run_case_action(self, CASE_STEPS[action], case)
 
     async def action_en_route(self) -> None:
         await self._case_action("en_route")
 
-    async def action_arrived(self) -> None:
-        await self._case_action("arrived")
+    async def action_arrive(self) -> None:
+        await self._case_action("arrive")
 
-    async def action_completed(self) -> None:
-        await self._case_action("completed")
+    async def action_complete(self) -> None:
+        await self._case_action("complete")
 
-    async def action_reported_back(self) -> None:
-        await self._case_action("reported_back")
+    async def action_report_back(self) -> None:
+        await self._case_action("report_back")
 
     async def action_cancel(self) -> None:
         await self._case_action("cancel")
@@ -594,18 +550,12 @@ class BoardScreen(Screen[None]):
         await self._case_action("agree_fee")
 
     def action_search(self) -> None:
-        try:
-            from screens.search import SearchScreen
-        except ImportError:
-            self._unavailable()
-            return
-
         def chosen(case_id: int | None) -> None:
             if case_id is not None:
                 self.board.select_case(case_id)
                 self.open_case(case_id)
 
-        self.app.push_screen(SearchScreen(), chosen)
+        self.cc.open_search(chosen)
 
     def action_crews(self) -> None:
         self.toggle_class("-crews")

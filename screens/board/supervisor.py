@@ -1,7 +1,7 @@
 """The supervisor board (``callcenter board``): the dispatch board, read-only, with filters.
 
 A filter (late only, one crew, one priority) lives in this session only: nothing is written,
-no other board changes. :class:`SupervisorBoardScreen` is the board of ``screens.board`` that
+no other board changes. :class:`SupervisorBoardScreen` is the board of ``screens.board.board`` that
 shows only the cases its filter lets through, re-checked on every change and every second
 ("late" changes with the clock alone).
 """
@@ -23,13 +23,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Label, Select, Static
 
 from callcenter.domain import Case, CaseStatus, Crew, Priority
+from callcenter.domain.lifecycle import ARRIVAL_PENDING
 from callcenter.i18n import N_, _
-from screens.board import BoardScreen
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged
+from screens.board.board import BoardScreen
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 from screens.widgets.tick_box import TickBox
-
-ARRIVAL_PENDING = (CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.EN_ROUTE)
 
 
 def is_late(case: Case, now: datetime) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
@@ -20,19 +20,18 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from callcenter import sla
-from callcenter.domain import Case, CaseEvent, CaseStatus, Crew
+from callcenter.domain import Case, CaseEvent, Crew, lifecycle
 from callcenter.errors import CallCenterError, NotFound
 from callcenter.i18n import N_, _
+from callcenter.permissions import Action
 from callcenter.validation import format_phone
-from screens.actions import error_text, fee_text, km_text, run_action
-from screens.delay import DELAY_EVENT_LABELS, delay_event_details
-from screens.dispatch import DispatchScreen, margin_text
-from screens.format import countdown, local_time
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
+from screens.case.dispatch import margin_text
+from screens.kit.actions import CASE_STEPS
+from screens.kit.delay_text import DELAY_EVENT_LABELS, delay_event_details
+from screens.kit.format import countdown, error_text, fee_text, km_text, local_time
+from screens.kit.host import Host, host
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 SHORT = "%m-%d %H:%M"
@@ -53,7 +52,7 @@ EVENT_LABELS: dict[str, str] = {
     "promise_extended": N_("Promise extended"),
     "reassigned": N_("Crew reassigned"),
     "service_record": N_("Service record"),
-    **DELAY_EVENT_LABELS,  # the delay call (screens/delay.py)
+    **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
 CHECKLIST_ITEMS: dict[str, str] = {
@@ -315,13 +314,13 @@ class CaseDetailScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("d", "dispatch", "Dispatch"),
-        Binding("r", "case('en_route')", "En route"),
-        Binding("a", "case('arrive')", "Arrived"),
-        Binding("c", "case('complete')", "Completed"),
-        Binding("b", "case('report_back')", "Reported back"),
-        Binding("l", "case('close')", N_("Close case")),
-        Binding("x", "case('cancel')", "Cancel case"),
-        Binding("f", "case('agree_fee')", "Fee agreed"),
+        Binding("r", "en_route", "En route"),
+        Binding("a", "arrive", "Arrived"),
+        Binding("c", "complete", "Completed"),
+        Binding("b", "report_back", "Reported back"),
+        Binding("l", "close_case", N_("Close case")),
+        Binding("x", "cancel", "Cancel case"),
+        Binding("f", "agree_fee", "Fee agreed"),
         Binding("escape", "back", N_("Go back")),
     ]
 
@@ -334,8 +333,8 @@ class CaseDetailScreen(Screen[None]):
         self.events: list[CaseEvent] = []
 
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         yield Static(Text(_("Loading…")), id="detail-header")
@@ -442,7 +441,7 @@ class CaseDetailScreen(Screen[None]):
         case = self.case
         if case is None:
             return
-        if case.status is not CaseStatus.RECEIVED:
+        if not lifecycle.allows(Action.DISPATCH, case.status):
             self.notify(
                 _("Case {number} is {status}; only a received case can be dispatched.").format(
                     number=case.number, status=case.status.label
@@ -450,18 +449,40 @@ class CaseDetailScreen(Screen[None]):
                 severity="error",
             )
             return
-        self.app.push_screen(DispatchScreen(case), callback=self._dispatched)
+        self.cc.open_dispatch(case, self._dispatched)
 
     def _dispatched(self, result: int | None) -> None:
         self.load()
 
     def action_case(self, action: str) -> None:
+        """Run lifecycle step ``action`` (an Action value) on the case shown."""
         if self.case is not None:
             self.perform(action, self.case)
 
+    def action_en_route(self) -> None:
+        self.action_case(CASE_STEPS["en_route"])
+
+    def action_arrive(self) -> None:
+        self.action_case(CASE_STEPS["arrive"])
+
+    def action_complete(self) -> None:
+        self.action_case(CASE_STEPS["complete"])
+
+    def action_report_back(self) -> None:
+        self.action_case(CASE_STEPS["report_back"])
+
+    def action_close_case(self) -> None:
+        self.action_case(CASE_STEPS["close_case"])
+
+    def action_cancel(self) -> None:
+        self.action_case(CASE_STEPS["cancel"])
+
+    def action_agree_fee(self) -> None:
+        self.action_case(CASE_STEPS["agree_fee"])
+
     @work(group="case-action", exit_on_error=False)
     async def perform(self, action: str, case: Case) -> None:
-        await run_action(self, action, case)
+        await self.cc.run_case_action(self, action, case)
         self.load()
 
     def action_back(self) -> None:

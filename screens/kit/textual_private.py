@@ -23,6 +23,13 @@ A toast in Chinese over the edge of a panel below it lost the characters on that
 ("按 F3 查    误电话"). Here a widget's line is cut only where a widget in front of it takes
 over, the buckets it covers past the first get an empty strip, and the renderer above takes
 each strip's own width as its end. Both replacements install together or not at all.
+
+This is the one module of the project that touches Textual's private API (import-linter
+cannot forbid ``textual._*`` to the others; ``tests/ui/test_textual_private.py`` checks the
+sources). Its private imports are guarded: a Textual that moved or renamed them means "patch
+not installed" and a warning in the log, never an application that does not start. Textual
+is pinned to :data:`VERIFIED_TEXTUAL` in ``pyproject.toml``; the tests fail when the
+installed release or the patched functions' sources differ from what was verified here.
 """
 
 from __future__ import annotations
@@ -30,16 +37,25 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 
 from rich.cells import get_character_cell_size
 from rich.console import Console
 from rich.segment import Segment
-from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.strip import Strip
 
 log = logging.getLogger(__name__)
+
+try:  # Textual's private compositor: guarded, see the module's docstring
+    from textual._compositor import ChopsUpdate, Compositor
+except ImportError as exc:  # pragma: no cover - only on a Textual other than the pinned one
+    log.warning("partial updates: Textual's compositor cannot be imported (%s); not installed", exc)
+    ChopsUpdate = Compositor = None  # type: ignore[assignment,misc]
+
+#: The Textual release the replacements below were read against and tested on.
+VERIFIED_TEXTUAL = "8.2.8"
 
 #: sha256 of ``inspect.getsource(ChopsUpdate.render_segments)`` of the Textual releases
 #: this replacement was checked against (8.2.8).
@@ -49,8 +65,8 @@ KNOWN_CHOPS_SOURCES = frozenset(
     {"ca8c3359d7afd0171bda158ab5b846fec5144539e438de5113d76f11eb357f0f"}
 )
 
-_original = ChopsUpdate.render_segments
-_original_chops = Compositor._render_chops
+_original: Callable[..., str] | None = getattr(ChopsUpdate, "render_segments", None)
+_original_chops: Callable[..., object] | None = getattr(Compositor, "_render_chops", None)
 _EMPTY = Strip([], 0)
 
 
@@ -59,20 +75,23 @@ def source_digest(function: object = _original) -> str:
 
 
 def installed() -> bool:
-    return ChopsUpdate.render_segments is _render_segments
+    return ChopsUpdate is not None and ChopsUpdate.render_segments is _render_segments
 
 
 def install() -> bool:
     """Use the cropping renderer; False (and Textual left alone) on an unknown Textual."""
     if installed():
         return True
+    if ChopsUpdate is None or Compositor is None or _original is None or _original_chops is None:
+        log.warning("partial updates: Textual's compositor changed; not installed")
+        return False
     try:
         digest, chops_digest = source_digest(), source_digest(_original_chops)
     except (OSError, TypeError):  # no source (a frozen build): leave Textual alone
         return False
     if digest not in KNOWN_SOURCES or chops_digest not in KNOWN_CHOPS_SOURCES:
-        log.info(
-            "partial updates: Textual's renderer changed (%s, %s); left as it is",
+        log.warning(
+            "partial updates: Textual's renderer changed (%s, %s); not installed",
             digest,
             chops_digest,
         )
@@ -83,8 +102,10 @@ def install() -> bool:
 
 
 def uninstall() -> None:
+    if ChopsUpdate is None or Compositor is None or _original is None or _original_chops is None:
+        return
     ChopsUpdate.render_segments = _original  # type: ignore[method-assign]
-    Compositor._render_chops = _original_chops  # type: ignore[method-assign]
+    Compositor._render_chops = _original_chops  # type: ignore[method-assign,assignment]
 
 
 def cell_start(strip: Strip, offset: int) -> int:
@@ -182,3 +203,20 @@ def _render_chops(
 
 def _move_to(x: int, y: int) -> str:
     return f"\x1b[{y + 1};{x + 1}H"
+
+
+def drain_dead_output(app: object) -> bool:
+    """Drain the queue of the app driver's writer thread if that thread died (a hung-up
+    terminal), so that the next screen update cannot block the event loop for good.
+    False when there is nothing to drain (or this Textual keeps its writer elsewhere)."""
+    writer = getattr(getattr(app, "_driver", None), "_writer_thread", None)
+    queue = getattr(writer, "_queue", None)
+    if writer is None or queue is None or writer.is_alive():
+        return False
+
+    def drain() -> None:
+        while True:
+            queue.get()
+
+    threading.Thread(target=drain, name="dead-terminal-drain", daemon=True).start()
+    return True

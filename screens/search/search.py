@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -19,10 +18,8 @@ from textual.widgets.option_list import Option
 from callcenter.domain import Case
 from callcenter.errors import CallCenterError
 from callcenter.i18n import N_, _
-from screens.format import fit, local_time
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
+from screens.kit.format import fit, local_time
+from screens.kit.host import Host, host
 
 _PHONE_LIKE = re.compile(r"[\d\s\-()+]+")
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
@@ -52,7 +49,10 @@ def result_row(case: Case, tz: object) -> Text:
 class SearchScreen(ModalScreen[int | None]):
     """Type to search; Enter (or Down then Enter) opens the highlighted case."""
 
-    CSS_PATH = "detail.tcss"
+    # The search's rules sit with the case detail's (one stylesheet since the start): loading
+    # that file also restyles the board's ``#crew-list`` (dispatch.py's list shares the id),
+    # so a search.tcss of its own would change what the board shows after a search.
+    CSS_PATH = "../case/detail.tcss"
     BINDINGS = [
         Binding("escape", "back", N_("Go back")),
         Binding("down", "to_results", show=False),
@@ -66,8 +66,8 @@ class SearchScreen(ModalScreen[int | None]):
         self.results: list[Case] = []
 
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):

@@ -17,7 +17,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from callcenter.i18n import N_, _
 from callcenter.services import Checklist
-from screens.i18n_bindings import translate_bindings
+from screens.kit.i18n_bindings import translate_bindings
 
 _MODAL_CSS = """
 {name} {{

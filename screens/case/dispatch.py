@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -23,16 +22,22 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from callcenter.dispatching import CrewOption
-from callcenter.domain import Case, CaseStatus, Crew
+from callcenter.domain import Case, Crew, lifecycle
 from callcenter.errors import CallCenterError, ConcurrencyConflict, InvalidTransition
 from callcenter.i18n import N_, _
-from screens.actions import conflict_message, error_text, fee_text, km_text, sentences
-from screens.format import fit, local_time
-from screens.i18n_bindings import translate_bindings
-from screens.messages import DataChanged
-
-if TYPE_CHECKING:
-    from screens.app import CallCenterApp
+from callcenter.permissions import Action
+from screens.kit.format import (
+    conflict_message,
+    error_text,
+    fee_text,
+    fit,
+    km_text,
+    local_time,
+    sentences,
+)
+from screens.kit.host import Host, host
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 
 # Column widths in terminal cells (CJK counts two).
 WIDTHS = {"code": 10, "leader": 8, "status": 10, "distance": 9, "eta": 10}
@@ -101,8 +106,8 @@ class DispatchScreen(ModalScreen[int | None]):
         self.options: list[CrewOption] = []
 
     @property
-    def cc(self) -> CallCenterApp:
-        return self.app  # type: ignore[return-value]
+    def cc(self) -> Host:
+        return host(self)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dispatch-box"):
@@ -313,7 +318,7 @@ class DispatchScreen(ModalScreen[int | None]):
         if mine and mine[0].version > self.case.version:
             self.case = mine[0]
             self.show_case()
-            if self.case.status is not CaseStatus.RECEIVED:
+            if not lifecycle.allows(Action.DISPATCH, self.case.status):
                 self.say(
                     sentences(
                         conflict_message(self.case, self.cc.tz),

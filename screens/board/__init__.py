@@ -1,0 +1,1 @@
+"""The live board (the home screen) and the supervisor's filtered board."""

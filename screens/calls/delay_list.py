@@ -1,0 +1,219 @@
+"""The list of delay calls (F3): the open prompts, live, with who has taken each; Enter
+takes the selected call (one operator only: a second is told who has it and since when)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from callcenter.domain import AlertKind
+from callcenter.errors import CallCenterError, ConcurrencyConflict
+from callcenter.i18n import N_, _
+from screens.kit.delay_text import display_name, handling_text, late_text, outcome_text, taken_text
+from screens.kit.format import local_time
+from screens.kit.host import Host, host
+from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DelayPromptsChanged
+
+if TYPE_CHECKING:
+    from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
+
+log = logging.getLogger(__name__)
+
+
+class DelayCallsScreen(ModalScreen[None]):
+    """The open prompts, live: who has taken each; Enter takes the selected call."""
+
+    CSS_PATH = "delay.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", N_("Close")),
+    ]
+
+    class Claimed(Message):
+        def __init__(self, prompt: DelayPrompt, version: int) -> None:
+            super().__init__()
+            self.prompt = prompt
+            self.version = version
+
+    class Refused(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self._taking = False
+
+    @property
+    def desk(self) -> Host:
+        return host(self)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dc-box", classes="dc-box"):
+            yield Static(Content(_("Delay calls — owners to phone")), classes="dc-title")
+            table: DataTable[Text] = DataTable(id="dc-table", cursor_type="row", zebra_stripes=True)
+            yield table
+            yield Static(Content(_("No owner to call right now.")), id="dc-empty")
+            yield Static("", id="dc-detail")
+            yield Static(
+                Content(_("Enter takes the selected call · Esc closes")), classes="dc-hint"
+            )
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column(Text(_("Case No.")), key="number")
+        table.add_column(Text(_("Plate")), key="plate")
+        table.add_column(Text(_("Owner phone")), key="phone")
+        table.add_column(Text(_("Crew")), key="crew")
+        table.add_column(Text(_("Delay")), key="late")
+        table.add_column(Text(_("Taken by")), key="taken")
+        self.show_prompts(self.desk.delay_prompts)
+        table.focus()
+        self.desk.refresh_prompts()
+
+    # -- the list ----------------------------------------------------------------------------
+    def prompts(self) -> list[DelayPrompt]:
+        return list(self._prompts)
+
+    def show_prompts(self, prompts: Sequence[DelayPrompt]) -> None:
+        table = self.query_one(DataTable)
+        selected = self.selected()
+        self._prompts = list(prompts)
+        desk = self.desk
+        actor = desk.services.actor
+        table.clear()
+        row_of = None
+        for index, prompt in enumerate(self._prompts):
+            style = "bold" if prompt.kind is AlertKind.ARRIVAL_LATE else ""
+            taken = taken_text(prompt, desk.staff_names, actor, desk.tz)
+            table.add_row(
+                Text(prompt.case_number, style=style),
+                Text(prompt.plate),
+                Text(prompt.owner_phone),
+                Text(prompt.crew_code or "—"),
+                Text(late_text(prompt), style="bold red" if style else "yellow"),
+                Text(taken, style="dim" if prompt.is_claimed else ""),
+                key=str(prompt.alert_id),
+            )
+            if selected is not None and prompt.case_id == selected.case_id:
+                row_of = index
+        if row_of is not None:
+            table.move_cursor(row=row_of, animate=False)
+        empty = not self._prompts
+        table.display = not empty
+        self.query_one("#dc-empty").display = empty
+        self._show_detail()
+
+    def selected(self) -> DelayPrompt | None:
+        prompts = getattr(self, "_prompts", [])
+        if not prompts:
+            return None
+        row = self.query_one(DataTable).cursor_row
+        return prompts[row] if 0 <= row < len(prompts) else None
+
+    def _show_detail(self) -> None:
+        prompt = self.selected()
+        detail = self.query_one("#dc-detail", Static)
+        if prompt is None:
+            detail.update("")
+            return
+        tz = self.desk.tz
+        line = _("{kind} · promised {promised} · owner {name}").format(
+            kind=prompt.kind.label,
+            promised=local_time(prompt.deadline, tz),
+            name=prompt.owner_name,
+        )
+        content = Content.assemble((prompt.message, "bold"), "\n", line)
+        if prompt.claimed_by is not None:
+            who: str | None = self.desk.staff_names.get(prompt.claimed_by, prompt.claimed_by)
+            if prompt.claimed_by == self.desk.services.actor:
+                who = None
+            content = Content.assemble(
+                content, "\n", (handling_text(who, prompt.claimed_at, tz), "italic")
+            )
+        detail.update(content)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_detail()
+
+    def on_delay_prompts_changed(self, message: DelayPromptsChanged) -> None:
+        self.show_prompts(message.prompts)
+
+    # -- taking a call -----------------------------------------------------------------------
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_take()
+
+    def action_take(self) -> None:
+        prompt = self.selected()
+        if prompt is None or self._taking:
+            return
+        self._taking = True
+        self._claim(prompt)
+
+    @work(thread=True, group="delay-claim", exit_on_error=False)
+    def _claim(self, prompt: DelayPrompt) -> None:
+        desk = self.desk
+        calls = desk.delay_calls
+        assert calls is not None
+        try:
+            alert = calls.claim(prompt.alert_id, prompt.alert_version)
+        except ConcurrencyConflict as exc:
+            self.post_message(self.Refused(self._conflict_text(calls, prompt, exc)))
+        except CallCenterError as exc:
+            self.post_message(self.Refused(str(exc)))
+        except Exception as exc:  # a bug: say so rather than leave the list stuck
+            log.exception("taking a delay call failed")
+            self.post_message(self.Refused(str(exc) or type(exc).__name__))
+        else:
+            self.post_message(self.Claimed(prompt, alert.version))
+
+    def _conflict_text(
+        self, calls: DelayCalls, prompt: DelayPrompt, exc: ConcurrencyConflict
+    ) -> str:
+        """Who has the call and since when, if someone has it; else the service's reason."""
+        desk = self.desk
+        try:
+            now = calls.open_prompts()
+        except CallCenterError:
+            return str(exc)
+        current = next((p for p in now if p.alert_id == prompt.alert_id), None)
+        if current is None or current.claimed_by is None:
+            return str(exc)
+        who = display_name(desk.services, current.claimed_by)
+        return handling_text(who, current.claimed_at, desk.tz)
+
+    @on(Refused)
+    def _refused(self, message: Refused) -> None:
+        self._taking = False
+        self.notify(message.text, severity="error", timeout=10, markup=False)
+        self.desk.refresh_prompts()
+
+    @on(Claimed)
+    def _claimed(self, message: Claimed) -> None:
+        self._taking = False
+        self.desk.refresh_prompts()  # the others see it taken through the feed; so do we
+        self.desk.open_delay_call(message.prompt, message.version, self._form_done)
+
+    def _form_done(self, result: DelayCallResult | None) -> None:
+        self.desk.refresh_prompts()
+        if result is not None:
+            self.notify(outcome_text(result, self.desk.tz), timeout=15, markup=False)
+        self.query_one(DataTable).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,1 @@
+"""One case: its detail and the crew list to dispatch it."""

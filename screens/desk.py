@@ -1,0 +1,528 @@
+"""The delay-call desk: the application's half of the delay call (MISSION "The call", step 5).
+
+Imported by ``screens/app.py`` only.
+
+* :class:`DelayCallsMixin` — mixed into :class:`screens.app.CallCenterApp`: the SLA watch
+  loop (an APScheduler ``AsyncIOScheduler`` running a :class:`~callcenter.watch.Sweeper`
+  every ``sweep_seconds``, which judges the cases whose time has come), the open delay-call
+  prompts (reloaded after every sweep and whenever the change feed reports an alert or a
+  case, so a prompt reaches every operator's application, not only the one that swept it), a
+  toast and one terminal bell per new alert, the prompt strip on every full screen, the
+  owner-notice state of the cases (``app.owner_notices``) and the F3 key.
+* :class:`PromptStrip` — one docked line above the footer: how many owners to call, and the
+  first call to make. It never takes focus, so a form being typed keeps every keystroke.
+
+The desk's screens (the list of calls, the call form) are in ``screens/calls/``. Caller text
+(plate, names) is data: it is shown through :class:`~textual.content.Content`, and every
+notification goes out with ``markup=False``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+from textual.worker import Worker
+
+from callcenter.domain import AlertKind, Case, Change
+from callcenter.errors import DatabaseUnavailable
+from callcenter.i18n import N_, _
+from screens.kit.delay_text import display_name
+from screens.kit.messages import AlertsRaised, DelayPromptsChanged, own_screens
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from callcenter.services import Services
+    from callcenter.services.delays import DelayCalls, DelayPrompt, OwnerNotice
+    from callcenter.settings import Settings
+    from callcenter.watch import Sweeper, SweepResult
+
+log = logging.getLogger(__name__)
+
+
+def _not_needed() -> OwnerNotice:
+    # callcenter.services.delays (with the SLA watch and phone formatting) loads after the first
+    # frame: the board paints before it is needed.
+    from callcenter.services.delays import OwnerNotice
+
+    return OwnerNotice.NOT_NEEDED
+
+
+#: How long a delay-call toast stays (seconds): long enough to be read between two keys.
+PROMPT_TOAST_S = 30.0
+#: At most this many toasts at once; the rest are summed up in one more.
+MAX_TOASTS = 3
+
+
+# --------------------------------------------------------------------------------------------
+# What the application knows of the delay calls
+
+
+@dataclass(frozen=True)
+class DeskState:
+    """One reading of the delay calls: the prompts, the owner notices, the claimers' names."""
+
+    seq: int  # readings are numbered as they start; an older one never replaces a newer
+    at: datetime
+    prompts: list[DelayPrompt]
+    notices: dict[int, OwnerNotice]  # only cases whose notice is not NOT_NEEDED
+    names: dict[str, str] = field(default_factory=dict)  # username -> display name
+    initial: bool = False  # the reading at start: prompts already there ring no bell
+
+
+def notice_candidates(cases: Iterable[Case], now: datetime, at_risk: timedelta) -> list[Case]:
+    """The open cases whose owner notice may be other than NOT_NEEDED (for :meth:`notices`).
+
+    A case whose crew is on scene, or with no promise, needs no call; nor does one whose
+    promise is still further away than the at-risk window, unless its owner was already told
+    of a delay or its promise was extended (the board shows both). The services' query
+    :meth:`~callcenter.services.Services.cases_for_notice` is the same filter in SQL.
+    """
+    found = []
+    for case in cases:
+        promise = case.promised_arrival_at
+        if case.arrived_at is not None or promise is None:
+            continue
+        extended = case.original_promised_at not in (None, promise)
+        if now >= promise - at_risk or case.owner_notified_at or extended:
+            found.append(case)
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# The prompt strip
+
+
+class PromptStrip(Static):
+    """How many owners to call and the first call to make, docked above the footer.
+
+    Mounted by the application on every full screen while a call waits (like the outage
+    banner); never focusable. A click opens the delay calls.
+    """
+
+    DEFAULT_CSS = """
+    PromptStrip {
+        dock: bottom;
+        margin-bottom: 1;
+        width: 100%;
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+        background: $warning-muted;
+        color: $text;
+    }
+    PromptStrip.-late {
+        background: $error-muted;
+    }
+    """
+
+    def __init__(self, content: Content, late: bool) -> None:
+        super().__init__(content, markup=False)
+        self._content = content
+        self.set_class(late, "-late")
+
+    def show(self, content: Content, late: bool) -> None:
+        """Say ``content``. Asked after every sweep: the same text costs nothing, and a new
+        one a layout only when it needs another number of lines (a layout repaints the
+        whole screen, tens of kilobytes to an operator over SSH)."""
+        self.set_class(late, "-late")
+        if content == self._content:
+            return
+        layout = self._lines(content) != self._lines(self._content)
+        self._content = content
+        self.update(content, layout=layout)
+
+    def _lines(self, content: Content) -> int:
+        width = self.content_region.width
+        if width <= 0:
+            return 0
+        return min(2, -(-content.cell_length // width) or 1)
+
+    async def on_click(self) -> None:
+        await self.app.run_action("app.delay_calls")
+
+
+def strip_content(prompts: Sequence[DelayPrompt]) -> tuple[Content, bool] | None:
+    """What the strip says, and whether a crew is already late; None: nothing waits."""
+    waiting = [p for p in prompts if not p.is_claimed]
+    if not waiting:
+        return None
+    head = _("Owners to call: {n} — F3").format(n=len(waiting))
+    content = Content.assemble((f"☎ {head}", "bold"), "  ", waiting[0].message)
+    late = any(p.kind is AlertKind.ARRIVAL_LATE for p in waiting)
+    return content, late
+
+
+# --------------------------------------------------------------------------------------------
+# The application's part
+
+
+class DelayCallsMixin(App[int]):
+    """The watch loop and the delay-call prompts of :class:`screens.app.CallCenterApp`.
+
+    The app calls :meth:`init_delay_calls` in ``__init__``, :meth:`start_delay_calls` on
+    mount, :meth:`stop_delay_calls` on unmount and :meth:`delay_calls_feed` with what the
+    change feed read.
+
+    ``watch``: True sweeps on an interval, False never (tests drive it with
+    :meth:`sweep_now`), None (the default) sweeps unless the application runs headless
+    (``run_test``, snapshots), so that tests stay deterministic unless they ask for it. A
+    read-only session (the supervisor board) never sweeps and rings no bell.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f3", "delay_calls", N_("Delay calls"), show=False),
+    ]
+
+    # Provided by CallCenterApp.
+    services: Services
+    settings: Settings
+    tz: Any
+    at_risk: timedelta
+    read_only: bool
+
+    delay_calls: DelayCalls | None = None
+    #: The prompts shown now (claimed ones included), the most urgent first.
+    delay_prompts: list[DelayPrompt]
+    #: Owner notice of each case that has one other than NOT_NEEDED (see :meth:`owner_notice`).
+    owner_notices: dict[int, OwnerNotice]
+    #: Display names of the operators who have taken calls.
+    staff_names: dict[str, str]
+
+    def clock_now(self) -> datetime:  # CallCenterApp's
+        raise NotImplementedError
+
+    # -- set-up ------------------------------------------------------------------------------
+    def init_delay_calls(
+        self,
+        delay_calls: DelayCalls | None,
+        sweeper: Callable[[], Sweeper] | None,
+        watch: bool | None,
+    ) -> None:
+        self.delay_calls = delay_calls
+        self.delay_prompts = []
+        self.owner_notices = {}
+        self.staff_names = {}
+        self._sweeper_factory = sweeper
+        self._sweeper: Sweeper | None = None
+        self._sweep_lock = threading.Lock()
+        self._watch_wanted = watch
+        self._scheduler: AsyncIOScheduler | None = None
+        self._desk_seq = itertools.count(1)
+        self._applied_seq = 0
+        self._seen_alerts: set[int] = set()
+        self._reading = False
+        self._read_again = False
+        self._sweep_error: str | None = None
+        self._problems: tuple[str, ...] = ()
+        self._delay_started = False
+
+    @property
+    def _read_only_session(self) -> bool:
+        """The supervisor board (``read_only`` is CallCenterApp's): no sweep, no prompt."""
+        return self.read_only
+
+    @property
+    def delay_desk_ready(self) -> bool:
+        """The delay desk has made its first reading (it starts once the board has its
+        cases); prompts that appear after it are announced one by one."""
+        return self._applied_seq > 0
+
+    @property
+    def watching(self) -> bool:
+        """Whether the SLA watch loop runs in this session."""
+        return self._scheduler is not None
+
+    def start_delay_calls(self) -> None:
+        """On mount: read the prompts, start the watch loop (inside the running loop)."""
+        if self.delay_calls is None:
+            return
+        self._delay_started = True
+        self.screen_change_signal.subscribe(self, self._place_prompt_strips)
+        self.refresh_prompts(initial=True)
+        wanted = self._watch_wanted
+        if wanted is None:
+            wanted = not self.is_headless
+        if wanted and not self._read_only_session and self._sweeper_factory is not None:
+            from callcenter.scheduler import make_scheduler
+
+            self._scheduler = make_scheduler(
+                self._sweep_and_read,
+                interval_seconds=self.settings.sweep_seconds,
+                on_result=self._scheduled_sweep_done,
+                on_error=self._sweep_failed,
+            )
+            self._scheduler.start()
+            log.info("SLA watch: sweeping every %s s", self.settings.sweep_seconds)
+
+    def stop_delay_calls(self) -> None:
+        """On unmount: stop the watch loop."""
+        if self._scheduler is not None:
+            from callcenter.scheduler import shutdown
+
+            shutdown(self._scheduler)
+            self._scheduler = None
+
+    # -- sweeping ----------------------------------------------------------------------------
+    def _sweep_and_read(self) -> tuple[SweepResult, DeskState]:
+        """One sweep, then the prompts as they now stand (runs in a thread)."""
+        assert self._sweeper_factory is not None
+        with self._sweep_lock:  # the scheduler's sweeps and sweep_now take turns
+            if self._sweeper is None:
+                self._sweeper = self._sweeper_factory()
+            result = self._sweeper()
+        return result, self._read_desk(initial=False)
+
+    def sweep_now(self) -> Worker[None] | None:
+        """One sweep now, in a worker (tests; and a way to catch up at once)."""
+        if self._read_only_session or self._sweeper_factory is None or self.delay_calls is None:
+            return None
+        return self._sweep_worker()
+
+    @work(thread=True, group="delay-sweep", exit_on_error=False)
+    def _sweep_worker(self) -> None:
+        try:
+            result, state = self._sweep_and_read()
+        except Exception as exc:
+            log.exception("SLA sweep failed")
+            self.post_message(self.SweepFailed(exc))
+            return
+        self.post_message(self.SweepDone(result, state))
+
+    class SweepDone(Message):
+        def __init__(self, result: SweepResult, state: DeskState) -> None:
+            super().__init__()
+            self.result = result
+            self.state = state
+
+    class SweepFailed(Message):
+        def __init__(self, error: BaseException) -> None:
+            super().__init__()
+            self.error = error
+
+    def _scheduled_sweep_done(self, done: tuple[SweepResult, DeskState]) -> None:
+        self._sweep_done(*done)
+
+    @on(SweepDone)
+    def _on_sweep_done(self, message: SweepDone) -> None:
+        self._sweep_done(message.result, message.state)
+
+    @on(SweepFailed)
+    def _on_sweep_failed(self, message: SweepFailed) -> None:
+        self._sweep_failed(message.error)
+
+    def _sweep_done(self, result: SweepResult, state: DeskState) -> None:
+        if self._sweep_error is not None:
+            self._sweep_error = None
+            self.notify(_("The SLA watch is working again."), markup=False)
+        if result.problems and result.problems != self._problems:
+            for problem in result.problems:
+                self.notify(problem, severity="warning", timeout=15, markup=False)
+        self._problems = result.problems
+        if result.raised:
+            for screen in own_screens(self.screen_stack):
+                screen.post_message(AlertsRaised(result.raised))
+        self._apply_desk(state)
+
+    def _sweep_failed(self, error: BaseException) -> None:
+        """Logged where it happened (callcenter.scheduler, sweep_now); shown here once per
+        streak of the same error."""
+        text = str(error) or type(error).__name__
+        if text == self._sweep_error:
+            return
+        self._sweep_error = text
+        self.notify(
+            _("The SLA watch failed: {error}").format(error=text),
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
+
+    # -- reading the prompts -----------------------------------------------------------------
+    def _read_desk(self, *, initial: bool) -> DeskState:
+        """The prompts and owner notices now (runs in a thread)."""
+        calls = self.delay_calls
+        assert calls is not None
+        seq = next(self._desk_seq)
+        now = self.clock_now()
+        prompts = calls.open_prompts(now)
+        candidates = self.services.cases_for_notice(now, self.at_risk)
+        cases = notice_candidates(candidates, now, self.at_risk)
+        notices = {
+            case_id: notice
+            for case_id, notice in (calls.notices(cases, now).items() if cases else ())
+            if notice is not _not_needed()
+        }
+        names = {
+            p.claimed_by: display_name(self.services, p.claimed_by)
+            for p in prompts
+            if p.claimed_by is not None
+        }
+        return DeskState(seq, now, prompts, notices, names, initial)
+
+    def refresh_prompts(self, *, initial: bool = False) -> None:
+        """Read the prompts again (in a worker); readings asked for meanwhile make one more."""
+        if self.delay_calls is None:
+            return
+        if self._reading:
+            self._read_again = True
+            return
+        self._reading = True
+        self._prompts_worker(initial)
+
+    @work(thread=True, group="delay-prompts", exit_on_error=False)
+    def _prompts_worker(self, initial: bool) -> None:
+        try:
+            state = self._read_desk(initial=initial)
+        except Exception as exc:
+            self.post_message(self.PromptsRead(None, exc))
+            return
+        self.post_message(self.PromptsRead(state, None))
+
+    class PromptsRead(Message):
+        def __init__(self, state: DeskState | None, error: BaseException | None) -> None:
+            super().__init__()
+            self.state = state
+            self.error = error
+
+    @on(PromptsRead)
+    def _on_prompts_read(self, message: PromptsRead) -> None:
+        self._reading = False
+        if message.state is not None:
+            self._apply_desk(message.state)
+        elif isinstance(message.error, DatabaseUnavailable):
+            log.warning("reading the delay calls failed: %s", message.error)  # the banner says
+        elif message.error is not None:
+            log.error("reading the delay calls failed", exc_info=message.error)
+            self.notify(
+                _("The delay calls cannot be read: {error}").format(error=message.error),
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        if self._read_again:
+            self._read_again = False
+            self.refresh_prompts()
+
+    def delay_calls_feed(self, changes: Sequence[Change]) -> None:
+        """The change feed read these changes: alerts changed, or cases that have a prompt or
+        an owner notice, so may the prompts. Other case changes cannot make a prompt (a new
+        prompt always comes with an alert change), so they cost no re-reading."""
+        known = set(self.owner_notices) | {p.case_id for p in self.delay_prompts}
+        if any(
+            change.entity == "alert" or (change.entity == "case" and change.entity_id in known)
+            for change in changes
+        ):
+            self.refresh_prompts()
+
+    def owner_notice(self, case_id: int) -> OwnerNotice:
+        """Whether the owner of ``case_id`` was told its crew will be late (for the board)."""
+        notice = self.owner_notices.get(case_id)
+        return notice if notice is not None else _not_needed()
+
+    # -- showing the prompts -----------------------------------------------------------------
+    def _apply_desk(self, state: DeskState) -> None:
+        if state.seq <= self._applied_seq:
+            return  # an older reading finished late
+        self._applied_seq = state.seq
+        shown = {p.alert_id for p in self.delay_prompts}
+        self.delay_prompts = list(state.prompts)
+        self.owner_notices = dict(state.notices)
+        self.staff_names.update(state.names)
+        if not self._read_only_session:
+            self._announce(state, shown)
+        for screen in own_screens(self.screen_stack):
+            screen.post_message(
+                DelayPromptsChanged(self.delay_prompts, self.owner_notices, self.staff_names)
+            )
+        self._place_prompt_strips()
+
+    def _announce(self, state: DeskState, shown: set[int]) -> None:
+        """A toast for each prompt that appears; the bell once for each alert never seen."""
+        appeared = [p for p in state.prompts if p.alert_id not in shown and not p.is_claimed]
+        new = [p for p in appeared if p.alert_id not in self._seen_alerts]
+        self._seen_alerts.update(p.alert_id for p in state.prompts)
+        if not appeared:
+            return
+        if state.initial:
+            self.notify(
+                _("Owners to call about late crews: {n}. Press F3 for the delay calls.").format(
+                    n=len(appeared)
+                ),
+                title=_("Delay calls"),
+                severity="warning",
+                timeout=PROMPT_TOAST_S,
+                markup=False,
+            )
+            return
+        shown_toasts = appeared if len(appeared) <= MAX_TOASTS else appeared[: MAX_TOASTS - 1]
+        for prompt in shown_toasts:
+            again = prompt not in new
+            title = _("Delay call again — {number}") if again else _("Delay call — {number}")
+            self.notify(
+                prompt.message,
+                title=title.format(number=prompt.case_number),
+                severity="error" if prompt.kind is AlertKind.ARRIVAL_LATE else "warning",
+                timeout=PROMPT_TOAST_S,
+                markup=False,
+            )
+        if len(appeared) > len(shown_toasts):
+            self.notify(
+                _("…and {n} more owners to call. Press F3 for the delay calls.").format(
+                    n=len(appeared) - len(shown_toasts)
+                ),
+                severity="warning",
+                timeout=PROMPT_TOAST_S,
+                markup=False,
+            )
+        if self.settings.bell:
+            for _alert in new:
+                self.bell()
+
+    def _place_prompt_strips(self, _screen: Screen[Any] | None = None) -> None:
+        """The prompt strip on every full screen while a call waits (modals show the one of
+        the screen below). Nothing is focused, nothing pushed: typing goes on."""
+        shown = None if self._read_only_session else strip_content(self.delay_prompts)
+        for screen in own_screens(self.screen_stack):
+            if isinstance(screen, ModalScreen):
+                continue
+            if not screen.is_mounted:
+                screen.call_after_refresh(self._place_prompt_strips)
+                continue
+            strips = screen.query_children(PromptStrip)
+            if shown is None:
+                strips.remove()
+            elif strips:
+                strips.first(PromptStrip).show(*shown)
+            else:
+                screen.mount(PromptStrip(*shown))
+
+    # -- the key and the palette -------------------------------------------------------------
+    def action_delay_calls(self) -> None:
+        """Open the delay calls (F3), from any screen."""
+        self.open_delay_calls()
+
+    def open_delay_calls(self) -> None:  # CallCenterApp's
+        raise NotImplementedError
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.delay_calls is not None and not self._read_only_session:
+            yield SystemCommand(
+                _("Delay calls (F3)"),
+                _("Owners to phone about a late crew; take a call and record it"),
+                self.action_delay_calls,
+            )

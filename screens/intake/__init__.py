@@ -1,0 +1,1 @@
+"""Taking a call: the intake form and its draft dialogs."""

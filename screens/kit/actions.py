@@ -1,0 +1,63 @@
+"""One vocabulary of actions: every action our screens bind to a key, a link or a palette
+entry, with the :class:`~callcenter.permissions.Action` it performs — the one the services
+check and the audit log records — or None when it writes nothing.
+
+A read-only session (the supervisor board) runs exactly the actions mapped to None here; an
+action of our screens named nowhere here is refused there too (it may write). Textual's own
+actions and widgets' keys are not ours: the app allows those (``CallCenterApp.allows_action``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from callcenter.permissions import Action
+
+#: The lifecycle steps run on a case (the board's selected case, the case detail's case).
+CASE_STEPS: Mapping[str, Action] = {
+    "en_route": Action.EN_ROUTE,
+    "arrive": Action.ARRIVE,
+    "complete": Action.COMPLETE,
+    "report_back": Action.REPORT_BACK,
+    "close_case": Action.CLOSE,  # not "close": that one closes a window
+    "cancel": Action.CANCEL,
+    "agree_fee": Action.AGREE_FEE,
+}
+
+#: Every screen action → the write it performs (None: it only reads, moves or closes).
+SCREEN_ACTIONS: Mapping[str, Action | None] = {
+    "new_call": Action.TAKE_CALL,
+    "dispatch": Action.DISPATCH,
+    **CASE_STEPS,
+    "delay_calls": Action.NOTIFY_DELAY,
+    "take": Action.CLAIM_ALERT,
+    # reading, moving about, closing a window
+    "help": None,
+    "quit": None,
+    "refresh": None,
+    "back": None,
+    "dismiss": None,
+    "dismiss_none": None,
+    "close": None,
+    "open": None,
+    "open_case": None,
+    "search": None,
+    "crews": None,
+    "filter": None,
+    "late_only": None,
+    "clear_filter": None,
+}
+
+#: What a read-only session may still run.
+READ_ONLY_ACTIONS: frozenset[str] = frozenset(
+    name for name, action in SCREEN_ACTIONS.items() if action is None
+)
+#: The actions that write: hidden on a read-only board.
+WRITE_ACTIONS: frozenset[str] = frozenset(
+    name for name, action in SCREEN_ACTIONS.items() if action is not None
+)
+
+
+def writes(name: str) -> Action | None:
+    """The Action that screen action ``name`` performs (None: none, or not ours)."""
+    return SCREEN_ACTIONS.get(name)

@@ -1,0 +1,89 @@
+"""What a screen may ask of the application that hosts it.
+
+A feature screen never imports :mod:`screens.app` (nor another feature's screens): it asks
+``host(self)`` for the session's services, clock and zone, and asks it to open other screens
+(``open_case``, ``open_dispatch``, …). :class:`screens.app.CallCenterApp` is the one
+implementation; the import-linter contracts in ``pyproject.toml`` keep the arrows pointing
+down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from textual.dom import DOMNode
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from textual.screen import Screen
+
+    from callcenter.domain import Case
+    from callcenter.drafts import DraftStore
+    from callcenter.services import Services
+    from callcenter.services.delays import DelayCalls, DelayPrompt, OwnerNotice
+    from callcenter.settings import Settings
+
+
+class Host(Protocol):
+    """The application as its screens see it."""
+
+    # -- the session ---------------------------------------------------------------------
+    services: Services
+    settings: Settings
+    tz: ZoneInfo
+    at_risk: timedelta
+    #: The supervisor board: no action that writes.
+    read_only: bool
+    #: False until the session is built (the board's frame shows before).
+    connected: bool
+    #: The half-typed call of this operator, kept on disk.
+    drafts: DraftStore
+
+    def clock_now(self) -> datetime: ...
+
+    def allows_action(self, namespace: object, action: str) -> bool:
+        """Whether ``action`` of ``namespace`` may run in this session."""
+        ...
+
+    def board_loaded(self) -> None:
+        """The board read its cases (or failed to)."""
+        ...
+
+    # -- the delay-call desk -------------------------------------------------------------
+    delay_calls: DelayCalls | None
+    delay_prompts: list[DelayPrompt]
+    owner_notices: dict[int, OwnerNotice]
+    staff_names: dict[str, str]
+
+    def refresh_prompts(self, *, initial: bool = False) -> None: ...
+
+    # -- navigation: the only place that opens screens -----------------------------------
+    def open_case(self, case_id: int) -> None: ...
+
+    def open_intake(self, done: Callable[[int | None], None] | None = None) -> None: ...
+
+    def open_dispatch(
+        self, case: Case, done: Callable[[int | None], None] | None = None
+    ) -> None: ...
+
+    def open_search(self, done: Callable[[int | None], None] | None = None) -> None: ...
+
+    def open_delay_calls(self) -> None: ...
+
+    def open_delay_call(
+        self, prompt: DelayPrompt, version: int, done: Callable[[Any], None] | None = None
+    ) -> None: ...
+
+    def open_help(self) -> None: ...
+
+    async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:
+        """Run a lifecycle step of ``case`` (asks what it must first: checklist, reason)."""
+        ...
+
+
+def host(node: DOMNode) -> Host:
+    """The application of ``node``, as a :class:`Host`."""
+    return cast(Host, node.app)

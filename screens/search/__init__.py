@@ -1,0 +1,1 @@
+"""Finding a case by number, plate, phone or name."""
