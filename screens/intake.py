@@ -37,7 +37,7 @@ from callcenter.errors import ValidationError
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
 from screens.i18n_bindings import translate_bindings
-from screens.widgets.form import Form
+from screens.widgets.form import Form, SelectField
 from screens.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -342,7 +342,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         )
 
     def _select(self, name: str, enum: type[Any], value: Any) -> Select[Any]:
-        return Select(
+        return SelectField(
             [(member.label, member) for member in enum],
             value=value,
             allow_blank=False,

@@ -52,7 +52,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Label
+from textual.widgets import Label, RadioSet, Select
 
 from callcenter.errors import CallCenterError, ValidationError, ValidationErrors
 from callcenter.i18n import _
@@ -178,7 +178,9 @@ class Form(Generic[V, R]):
 
     def form_failed(self, error: Exception) -> None:
         """Back on the screen after :meth:`submit` failed (not a validation error)."""
-        self._screen.notify(str(error), severity="error", timeout=10, markup=False)
+        self._screen.notify(
+            str(error) or type(error).__name__, severity="error", timeout=10, markup=False
+        )
 
     def form_saving(self, saving: bool) -> None:
         """A save starts (True) or is over (False): show it if the form wants to."""
@@ -428,3 +430,11 @@ async def _drain(pumps: list[MessagePump]) -> None:
 def _resolve(done: asyncio.Future[None]) -> None:
     if not done.done():
         done.set_result(None)
+
+
+class RadioField(OwnKeys, RadioSet):
+    """A radio set whose arrows, Space and Enter act where they land (see :class:`OwnKeys`)."""
+
+
+class SelectField(OwnKeys, Select[Any]):
+    """A select whose Enter, Space and arrows open its list where they land."""

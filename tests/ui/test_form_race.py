@@ -14,10 +14,14 @@ from typing import Any
 import pytest
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Input, Select
 
 from callcenter import validation
+from callcenter.delays import OwnerNotice
+from callcenter.domain import DelayReason
 from screens.board import BoardScreen
 from screens.intake import IntakeScreen
+from tests.ui import test_delay_prompt as delay
 from tests.ui.test_intake import GOOD, fill, open_form, settle
 
 
@@ -78,3 +82,40 @@ async def test_space_then_tab_on_no_plate_keeps_the_tick(make_app: Any) -> None:
         case = await saved_case(pilot, container, "13923456780")
         assert case.plate == validation.NO_PLATE
         assert case.vehicle_model == "丰田"
+
+
+# -- the delay call: a radio set and text -------------------------------------------------
+
+
+async def test_the_delay_call_saves_the_radio_choice_typed_just_before_ctrl_s(
+    make_app: Any,
+) -> None:
+    app, container = make_app(watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await delay.settle(pilot)
+        await delay.sweep(pilot)
+        form = await delay.take_first(pilot)
+        assert app.focused is form.query_one("#dc-reached")
+        await burst(pilot, "right", "space", "ctrl+s")  # "Not reached", then save
+        await delay.settle(pilot)
+        assert delay.notices(app)[-1] == ("Owner not reached: you will be prompted again at 22:35.")
+        case_id = delay.case_id_of_number(container, delay.LATE_FIRST)
+        assert app.owner_notice(case_id) is OwnerNotice.NOT_REACHED
+
+
+async def test_the_delay_call_saves_the_text_typed_just_before_ctrl_s(make_app: Any) -> None:
+    app, container = make_app(watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await delay.settle(pilot)
+        await delay.sweep(pilot)
+        form = await delay.take_first(pilot)
+        form.query_one("#dc-reason", Select).value = DelayReason.OTHER
+        form.query_one("#dc-reason_text", Input).focus()
+        await pilot.pause()
+        await burst(pilot, *"车主改约地点", "ctrl+s")  # the reason "Other" needs its text
+        await delay.settle(pilot)
+        assert isinstance(app.screen, delay.DelayCallsScreen)
+        case_id = delay.case_id_of_number(container, delay.LATE_FIRST)
+        assert app.owner_notice(case_id) is OwnerNotice.TOLD
+        texts = " ".join(str(e.details) for e in container.services.timeline(case_id))
+        assert "车主改约地点" in texts
