@@ -893,7 +893,7 @@ def record_delay_call_text(
     assert calls is not None
     record = getattr(calls, "record_delay_call_text", None)
     if record is not None:
-        return record(  # type: ignore[no-any-return]
+        return record(
             alert_id,
             reached=values.reached,
             reason=values.reason,

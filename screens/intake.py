@@ -25,10 +25,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from callcenter import sla, validation
@@ -37,6 +37,7 @@ from callcenter.errors import ValidationError
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
 from screens.i18n_bindings import translate_bindings
+from screens.widgets.choice import Choice, ChoiceModal
 from screens.widgets.form import Form, SelectField
 from screens.widgets.tick_box import TickBox
 
@@ -777,79 +778,40 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self.dismiss(None)
 
 
-class LeaveIntakeScreen(ModalScreen[str | None]):
-    """Leave the form: keep the draft (the default), discard the call, or go back."""
-
-    CSS_PATH = "intake.tcss"
-    BINDINGS = [
-        Binding("escape", "choose('back')", N_("Back to the form")),
-        Binding("k", "choose('keep')", N_("Keep draft"), show=False),
-        Binding("d", "choose('discard')", N_("Discard"), show=False),
-    ]
+class LeaveIntakeScreen(ChoiceModal[str | None]):
+    """Leave the form: keep the draft (the default), discard the call, or go back (None)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        translate_bindings(self)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("Leave this call?"), classes="dialog-title")
-            yield Static(
-                _("What is typed stays as a draft unless you discard it."),
-                classes="dialog-text",
-            )
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(_("Keep draft (K)"), id="keep", variant="primary", compact=True)
-                yield Button(_("Discard (D)"), id="discard", variant="error", compact=True)
-                yield Button(_("Back (Esc)"), id="back", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#keep", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_choose(event.button.id or "back")
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(None if choice == "back" else choice)
+        super().__init__(
+            _("Leave this call?"),
+            [
+                Choice("keep", _("Keep draft (K)"), ("k",), "primary", id="keep"),
+                Choice("discard", _("Discard (D)"), ("d",), "error", id="discard"),
+                Choice(None, _("Back (Esc)"), ("escape",), id="back"),
+            ],
+            lines=[_("What is typed stays as a draft unless you discard it.")],
+        )
 
 
-class DraftOfferScreen(ModalScreen[str | None]):
-    """At start: an unfinished call was kept — restore it, discard it, or decide later."""
-
-    CSS_PATH = "intake.tcss"
-    BINDINGS = [
-        Binding("escape", "choose('later')", N_("Later")),
-        Binding("r", "choose('restore')", N_("Restore"), show=False),
-        Binding("d", "choose('discard')", N_("Discard"), show=False),
-    ]
+class DraftOfferScreen(ChoiceModal[str | None]):
+    """At start: an unfinished call was kept — restore it, discard it, or decide later (None)."""
 
     def __init__(self, draft: dict[str, Any], saved_at: str = "") -> None:
-        super().__init__()
-        translate_bindings(self)
+        lines: list[str | tuple[str, str]] = []
+        if saved_at:
+            lines.append(_("Saved {time}").format(time=saved_at))
+        lines.append((str(draft_summary(draft)), "-accent"))
+        super().__init__(
+            _("An unfinished call was kept"),
+            [
+                Choice("restore", _("Restore (R)"), ("r",), "primary", id="restore"),
+                Choice("discard", _("Discard (D)"), ("d",), "error", id="discard"),
+                Choice(None, _("Later (Esc)"), ("escape",), id="later"),
+            ],
+            lines=lines,
+        )
         self.draft = draft
         self.saved_at = saved_at
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("An unfinished call was kept"), classes="dialog-title")
-            if self.saved_at:
-                yield Static(
-                    Content(_("Saved {time}").format(time=self.saved_at)), classes="dialog-text"
-                )
-            yield Static(draft_summary(self.draft), classes="dialog-text draft-summary")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(_("Restore (R)"), id="restore", variant="primary", compact=True)
-                yield Button(_("Discard (D)"), id="discard", variant="error", compact=True)
-                yield Button(_("Later (Esc)"), id="later", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#restore", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_choose(event.button.id or "later")
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(None if choice == "later" else choice)
 
 
 def saved_time(stamp: datetime | None, tz: Any) -> str:

@@ -31,8 +31,10 @@ it later, from its own queue. Two things went wrong with that, and the kit close
   :class:`OwnKeys` fields act on their own bindings as soon as the key reaches them.
 * Ctrl+S (a priority key) ran before the keys ahead of it had been handled and read the old
   values — the tick typed just before it was not saved. :meth:`Form.type_ahead_done` waits until
-  every widget of the screen, and the application, has handled what was queued before the save
-  (and what that set off: a ``Changed`` message, a radio set unpressing its other button).
+  every widget that had the focus (so may hold keys), what is inside it and above it, and the
+  application, have handled what was queued before the save — level by level from the deepest,
+  the way a key bubbles — and again until a pass changes nothing (a ``Changed`` message, a
+  radio set unpressing its other button).
 """
 
 from __future__ import annotations
@@ -58,8 +60,6 @@ from callcenter.errors import CallCenterError, ValidationError, ValidationErrors
 from callcenter.i18n import _
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     from callcenter.drafts import DraftStore
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,16 @@ class OwnKeys:
     bubble up to the application, which would look the binding up in the chain of whatever
     has the focus by then (a Tab typed right behind the Space moves it on)."""
 
+    def owns_keys(self) -> bool:
+        """Whether the keys reaching the widget now are its own (not an open list's)."""
+        return True
+
     async def _on_key(self, event: events.Key) -> None:
+        # Textual calls the ``_on_key`` of every class of the widget, this one first: a key
+        # acted on here is kept from the others with ``prevent_default``.
         assert isinstance(self, Widget)
+        if not self.owns_keys():
+            return
         for binding in Binding.make_bindings(self.BINDINGS):
             if binding.key == event.key and not binding.priority:
                 event.stop()
@@ -93,7 +101,6 @@ class FieldRow(Horizontal):
         self, name: str, label: str, *widgets: Widget, required: bool = False, prefix: str = ""
     ) -> None:
         super().__init__(classes="field", id=f"{prefix}row-{name}")
-        self.name_ = name
         self.label = Label(
             Content(f"{label} *" if required else label),
             classes="field-label",
@@ -191,12 +198,12 @@ class Form(Generic[V, R]):
         return FieldRow(name, label, *widgets, required=name in self.REQUIRED, prefix=self.ROW_ID)
 
     def field(self, name: str) -> Widget:
-        return self._screen.query_one(f"#{self.FIELD_ID}{name}")  # type: ignore[no-any-return]
+        return self._screen.query_one(f"#{self.FIELD_ID}{name}")
 
     @property
     def errors(self) -> dict[str, str]:
         """The fields shown wrong now, with their messages."""
-        return self._kit["errors"]  # type: ignore[no-any-return]
+        return self._kit["errors"]
 
     def set_error(self, name: str, message: str | None) -> None:
         """Show ``message`` beside field ``name`` (None clears it); what was typed stays."""
@@ -353,24 +360,41 @@ class Form(Generic[V, R]):
             return
         self._form_save(values)
 
+    def watch_focused(self, focused: Widget | None) -> None:
+        """Note every widget that has had the focus: keys may wait in its queue. (A public
+        watcher: called at once when the focus moves, even by a priority Tab.)"""
+        if focused is not None:
+            self._kit.setdefault("touched", set()).add(focused)
+
     async def type_ahead_done(self) -> None:
         """Return once every message queued before now — keys and what they set off — has
-        been handled by every widget of the screen and by the application."""
+        been handled by the widgets that may hold some (those that had the focus, what is in
+        them and above them) and by the application."""
         screen = self._screen
-        app: App[Any] = screen.app
-        pumps: list[MessagePump] = [app, screen, *screen.walk_children(with_self=False)]
-        # A key no field took bubbles one widget up per round, to the application's bindings.
-        depth = max((len(node.ancestors) for node in pumps if isinstance(node, Widget)), default=1)
-        stable, last, rounds = 0, None, 0
-        while rounds < depth + 2 or stable < 2:
-            await _drain(pumps)
+        touched: set[Widget] = self._kit.setdefault("touched", set())
+        touched.intersection_update(w for w in touched if w.is_attached)
+        if screen.focused is not None:
+            touched.add(screen.focused)
+        pumps: set[Widget] = {screen}
+        for widget in touched:
+            pumps.update(widget.walk_children(Widget, with_self=True))
+            pumps.update(a for a in widget.ancestors if isinstance(a, Widget))
+        # Deepest first, as a key bubbles up: each level is drained after the one below it has
+        # passed on what it had, so one pass carries a key all the way to the application.
+        levels: dict[int, list[MessagePump]] = {}
+        for pump in pumps:
+            levels.setdefault(len(pump.ancestors), []).append(pump)
+        passes = [levels[depth] for depth in sorted(levels, reverse=True)]
+        passes.append([screen.app])
+        last: object = None
+        for passed in range(10):
+            for level in passes:
+                await _drain(level)
             values = self.form_values()
-            stable = stable + 1 if values == last else 0
+            if passed and values == last:
+                return  # a pass changed nothing: what set off more messages is over
             last = values
-            rounds += 1
-            if rounds > depth + 20:  # a form that never stops changing: read it now
-                log.warning("form still changing after %d rounds", rounds)
-                break
+        log.warning("%s still changing after 10 passes: saved as it is", type(self).__name__)
 
     @work(thread=True, exclusive=True, group="form-save", exit_on_error=False)
     def _form_save(self, values: V) -> None:
@@ -437,4 +461,8 @@ class RadioField(OwnKeys, RadioSet):
 
 
 class SelectField(OwnKeys, Select[Any]):
-    """A select whose Enter, Space and arrows open its list where they land."""
+    """A select whose Enter, Space and arrows open its list where they land. Once the list is
+    open, the keys are the list's own (they bubble up through the select)."""
+
+    def owns_keys(self) -> bool:
+        return not self.expanded
