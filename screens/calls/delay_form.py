@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,36 +20,23 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import (
-    Button,
-    Input,
-    Label,
-    RadioButton,
-    RadioSet,
-    Select,
-    Static,
-)
+from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
 from callcenter.domain import DelayReason
 from callcenter.errors import (
     CallCenterError,
     ConcurrencyConflict,
-    ValidationError,
 )
 from callcenter.i18n import N_, _
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
+from screens.widgets.form import Form, RadioField, SelectField
 
 if TYPE_CHECKING:
     from callcenter.services.delays import DelayCallResult, DelayPrompt
 
 log = logging.getLogger(__name__)
-
-#: A new expected arrival further away than this is almost surely a typing slip (a time of
-#: day already passed rolls over to tomorrow).
-MAX_ETA_AHEAD = timedelta(hours=12)
-
 
 # --------------------------------------------------------------------------------------------
 # The call
@@ -65,7 +51,19 @@ def suggested_eta(prompt: DelayPrompt, now: datetime) -> datetime:
     return datetime.fromtimestamp(math.ceil(eta.timestamp() / step) * step, eta.tzinfo)
 
 
-class DelayCallForm(ModalScreen["DelayCallResult | None"]):
+@dataclass(frozen=True)
+class DelayCallValues:
+    """What is on the delay-call form: the raw text and choices, as typed."""
+
+    reached: bool
+    reason: DelayReason
+    reason_text: str
+    eta_text: str
+
+
+class DelayCallForm(
+    Form[DelayCallValues, "DelayCallResult"], ModalScreen["DelayCallResult | None"]
+):
     """Record the call made to the owner. Dismisses with the result, or None (Esc gives the
     call back to everyone)."""
 
@@ -75,23 +73,9 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
         Binding("escape", "back", N_("Give the call back")),
     ]
     FIELDS = ("reached", "reason", "reason_text", "new_eta")
-
-    class Saved(Message):
-        def __init__(self, result: DelayCallResult) -> None:
-            super().__init__()
-            self.result = result
-
-    class Rejected(Message):
-        def __init__(self, field: str, text: str) -> None:
-            super().__init__()
-            self.field = field
-            self.text = text
-
-    class Failed(Message):
-        def __init__(self, text: str, gone: bool) -> None:
-            super().__init__()
-            self.text = text
-            self.gone = gone  # the call is no longer ours: leave the form
+    FIELD_ID = "dc-"
+    ROW_ID = "dc-"
+    OTHER_ERRORS = "new_eta"
 
     class Released(Message):
         def __init__(self, error: str | None) -> None:
@@ -103,7 +87,7 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
         translate_bindings(self)
         self.prompt = prompt
         self.version = version
-        self._busy = False
+        self._releasing = False
 
     @property
     def desk(self) -> Host:
@@ -133,13 +117,13 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
                 id="dc-info",
             )
             with (
-                self._row("reached", _("The call")),
-                RadioSet(id="dc-reached", compact=True),
+                self.field_row("reached", _("The call")),
+                RadioField(id="dc-reached", compact=True),
             ):
                 yield RadioButton(_("Owner reached and told"), True, id="dc-reached-yes")
                 yield RadioButton(_("Not reached"), id="dc-reached-no")
-            with self._row("reason", _("Reason")):
-                yield Select(
+            with self.field_row("reason", _("Reason")):
+                yield SelectField(
                     [(reason.label, reason) for reason in DelayReason],
                     value=DelayReason.TRAFFIC_JAM,
                     allow_blank=False,
@@ -147,35 +131,29 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
                     id="dc-reason",
                 )
                 yield Static("", id="dc-reason-hint")
-            with self._row("reason_text", _("Reason details")):
-                yield Input(
+            yield self.field_row(
+                "reason_text",
+                _("Reason details"),
+                Input(
                     placeholder=_("required for “Other reason”"),
                     max_length=500,
                     compact=True,
                     id="dc-reason_text",
-                )
-            with self._row("new_eta", _("New arrival")):
-                yield Input(
+                ),
+            )
+            yield self.field_row(
+                "new_eta",
+                _("New arrival"),
+                Input(
                     local_time(suggested_eta(prompt, now), tz),
                     placeholder=_("HH:MM, e.g. 22:55"),
                     compact=True,
                     id="dc-new_eta",
-                )
+                ),
+            )
             with Horizontal(classes="dc-buttons"):
                 yield Button(_("Save (Ctrl+S)"), variant="primary", compact=True, id="dc-save")
                 yield Button(_("Give back (Esc)"), compact=True, id="dc-back")
-
-    @contextmanager
-    def _row(self, name: str, label: str) -> Iterator[None]:
-        """A labelled field (composed inside the ``with``), its error line below it."""
-        with (
-            Horizontal(
-                Label(Content(label), classes="dc-label"), classes="dc-field", id=f"dc-row-{name}"
-            ),
-            Vertical(classes="dc-body") as body,
-        ):
-            yield
-            body.compose_add_child(Label("", id=f"dc-err-{name}", classes="dc-error"))
 
     def on_mount(self) -> None:
         self._show_reason_hint()
@@ -195,6 +173,9 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
     def eta_text(self) -> str:
         return self.query_one("#dc-new_eta", Input).value
 
+    def form_values(self) -> DelayCallValues:
+        return DelayCallValues(self.reached(), self.reason(), self.reason_text(), self.eta_text())
+
     def _show_reason_hint(self) -> None:
         reason = self.reason()
         if not self.reached():
@@ -210,17 +191,16 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
     @on(Select.Changed, "#dc-reason")
     def _reason_changed(self) -> None:
         self._show_reason_hint()
-        self.set_error("reason_text", None)
+        self.clear_error("reason_text")
 
     @on(RadioSet.Changed)
     def _reached_changed(self) -> None:
         self._show_reason_hint()
-        self.set_error("new_eta", None)
+        self.clear_error("new_eta")
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").removeprefix("dc-")
-        self.set_error(name, None)
+        self.clear_error((event.input.id or "").removeprefix(self.FIELD_ID))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -240,90 +220,40 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
         event.stop()
         self.action_back()
 
-    def set_error(self, name: str, text: str | None) -> None:
-        """The message beside the field (None clears it); what was typed stays."""
-        try:
-            label = self.query_one(f"#dc-err-{name}", Label)
-        except Exception:
-            return
-        label.update(Content(text or ""))
-        label.set_class(bool(text), "-error")
-        self.query_one(f"#dc-row-{name}").set_class(bool(text), "-invalid")
-
     # -- saving ------------------------------------------------------------------------------
     def action_save(self) -> None:
-        if self._busy:
-            return
-        self._busy = True
-        for name in self.FIELDS:
-            self.set_error(name, None)
-        self._save(self.reached(), self.reason(), self.reason_text(), self.eta_text())
+        if not self._releasing:
+            super().action_save()
 
-    @work(thread=True, exclusive=True, group="delay-call-save", exit_on_error=False)
-    def _save(self, reached: bool, reason: DelayReason, text: str, eta_text: str) -> None:
-        desk = self.desk
-        calls = desk.delay_calls
+    def form_saving(self, saving: bool) -> None:
+        if saving:
+            self.clear_errors()
+
+    def submit(self, values: DelayCallValues) -> DelayCallResult:
+        calls = self.desk.delay_calls
         assert calls is not None
-        try:
-            now = desk.clock_now()
-            eta = None
-            if eta_text.strip() or reached:
-                from callcenter.validation import parse_local_datetime
+        return calls.record_delay_call_text(
+            self.prompt.alert_id,
+            reached=values.reached,
+            reason=values.reason,
+            reason_text=values.reason_text,
+            eta_text=values.eta_text,
+            version=self.version,
+        )
 
-                eta = parse_local_datetime(eta_text, desk.tz, now, field="new_eta")
-                if eta - now > MAX_ETA_AHEAD:
-                    raise ValidationError(
-                        "new_eta",
-                        _("{time} is more than 12 hours away: check the time.").format(
-                            time=eta_text.strip()
-                        ),
-                    )
-            result = calls.record_delay_call(
-                self.prompt.alert_id,
-                reached=reached,
-                reason=reason,
-                reason_text=text,
-                new_eta=eta,
-                version=self.version,
-            )
-        except ValidationError as exc:
-            self.post_message(self.Rejected(exc.field, exc.message))
-        except ConcurrencyConflict as exc:
-            self.post_message(self.Failed(str(exc), gone=True))
-        except CallCenterError as exc:
-            self.post_message(self.Failed(str(exc), gone=False))
-        except Exception as exc:
-            log.exception("recording a delay call failed")
-            self.post_message(self.Failed(str(exc) or type(exc).__name__, gone=False))
-        else:
-            self.post_message(self.Saved(result))
+    def form_failed(self, error: Exception) -> None:
+        super().form_failed(error)
+        if isinstance(error, ConcurrencyConflict):
+            self.dismiss(None)  # the call is no longer ours: leave the form
 
-    @on(Rejected)
-    def _rejected(self, message: Rejected) -> None:
-        self._busy = False
-        name = message.field if message.field in self.FIELDS else "new_eta"
-        self.set_error(name, message.text)
-        target = {"reason_text": "#dc-reason_text", "new_eta": "#dc-new_eta"}.get(name)
-        if target:
-            self.query_one(target).focus()
-
-    @on(Failed)
-    def _failed(self, message: Failed) -> None:
-        self._busy = False
-        self.notify(message.text, severity="error", timeout=10, markup=False)
-        if message.gone:
-            self.dismiss(None)
-
-    @on(Saved)
-    def _saved(self, message: Saved) -> None:
-        self._busy = False
-        self.dismiss(message.result)
+    def form_saved(self, result: DelayCallResult) -> None:
+        self.dismiss(result)
 
     # -- giving the call back ----------------------------------------------------------------
     def action_back(self) -> None:
-        if self._busy:
+        if self.saving or self._releasing:
             return
-        self._busy = True
+        self._releasing = True
         self._release()
 
     @work(thread=True, group="delay-call-release", exit_on_error=False)
@@ -342,7 +272,7 @@ class DelayCallForm(ModalScreen["DelayCallResult | None"]):
 
     @on(Released)
     def _released(self, message: Released) -> None:
-        self._busy = False
+        self._releasing = False
         if message.error:
             self.notify(message.error, severity="error", timeout=10, markup=False)
         self.dismiss(None)

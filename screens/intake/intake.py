@@ -11,7 +11,6 @@ Caller text is data: everything the operator typed or the archive holds is shown
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -26,19 +25,21 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static, TextArea
+from textual.widgets import Checkbox, Footer, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from callcenter import sla, validation
 from callcenter.domain import Case, FaultCategory, Priority, RescuePlan, VehicleType
-from callcenter.errors import CallCenterError, ValidationError, ValidationErrors
+from callcenter.errors import ValidationError
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
+from screens.widgets.choice import Choice, ChoiceModal
+from screens.widgets.form import Form, SelectField
 from screens.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ def draft_summary(data: dict[str, Any]) -> Content:
     return Content(" · ".join(parts) if parts else _("(nothing typed yet)"))
 
 
-class IntakeScreen(Screen[int | None]):
+class IntakeScreen(Form[Intake, Case], Screen[int | None]):
     """A new call: dismisses with the new case's id, or None when the operator leaves."""
 
     CSS_PATH = "intake.tcss"
@@ -153,24 +154,12 @@ class IntakeScreen(Screen[int | None]):
         Binding("escape", "leave", N_("Leave")),
         Binding("f1", "app.help", N_("Help")),
     ]
+    FIELDS = FORM_ORDER
+    REQUIRED = REQUIRED
+    ERROR_FIELDS = ERROR_FIELDS
     DRAFT_DELAY = 0.3  # seconds of quiet before the draft is written
     RECOGNISE_DELAY = 0.4  # seconds of quiet before the archive is searched
     PROMISE_REFRESH = 15.0  # the promise moves with the clock
-
-    class Saved(Message):
-        def __init__(self, case: Case) -> None:
-            super().__init__()
-            self.case = case
-
-    class Rejected(Message):
-        def __init__(self, errors: dict[str, str]) -> None:
-            super().__init__()
-            self.errors = errors
-
-    class Failed(Message):
-        def __init__(self, error: str) -> None:
-            super().__init__()
-            self.error = error
 
     class Recognised(Message):
         def __init__(self, found: Returning | None, key: tuple[str, str]) -> None:
@@ -183,17 +172,11 @@ class IntakeScreen(Screen[int | None]):
         translate_bindings(self)
         self._draft = draft
         self._restored_silently = False
-        self._finished = False  # saved or discarded: the draft must not come back
-        self._saving = False
-        self._draft_timer: Timer | None = None
         self._recognise_timer: Timer | None = None
         self._recognised_key: tuple[str, str] = ("", "")
         self.returning: Returning | None = None
         self._customer_id: int | None = None
         self._plan = RescuePlan.TOWING
-        self._draft_error_shown = False
-        self.errors: dict[str, str] = {}
-        self._snapshot: Intake | None = None  # the form as last typed, for the unmount
 
     # -- plumbing --------------------------------------------------------------------
     @property
@@ -233,19 +216,19 @@ class IntakeScreen(Screen[int | None]):
         yield Static(self._head(), id="intake-head")
         with VerticalScroll(id="intake-form"):
             yield Static(_("Caller and vehicle"), classes="section")
-            yield self._row(
+            yield self.field_row(
                 "caller_name",
                 _("Caller name"),
                 self._input("caller_name", intake.caller_name, _("owner or caller")),
             )
-            yield self._row(
+            yield self.field_row(
                 "phone",
                 _("Phone"),
                 self._input("phone", intake.phone, _("e.g. 138 1234 5678 or 0755-8888 6666")),
             )
             plate = self._input("plate", intake.plate, _("e.g. 粤B12345"))
             plate.disabled = intake.no_plate
-            yield self._row(
+            yield self.field_row(
                 "plate",
                 _("Plate"),
                 Horizontal(
@@ -259,33 +242,33 @@ class IntakeScreen(Screen[int | None]):
                     classes="plate-line",
                 ),
             )
-            yield self._row(
+            yield self.field_row(
                 "vehicle_model",
                 _("Vehicle model"),
                 self._input("vehicle_model", intake.vehicle_model, _("e.g. Toyota Corolla")),
             )
-            yield self._row(
+            yield self.field_row(
                 "vehicle_type",
                 _("Vehicle type"),
                 self._select("vehicle_type", VehicleType, intake.vehicle_type),
             )
             yield Static(_("Location and fault"), classes="section")
-            yield self._row(
+            yield self.field_row(
                 "address",
                 _("Rescue location"),
                 self._input("address", intake.address, _("road, landmark, direction")),
             )
-            yield self._row(
+            yield self.field_row(
                 "coordinates",
                 _("Coordinates"),
                 self._input("coordinates", intake.coordinates, _("optional: 22.54, 114.06")),
             )
-            yield self._row(
+            yield self.field_row(
                 "distance_km",
                 _("Distance (km)"),
                 self._input("distance_km", intake.distance_km, _("from the depot, e.g. 12.5")),
             )
-            yield self._row(
+            yield self.field_row(
                 "agreed_arrival",
                 _("Agreed arrival"),
                 self._input(
@@ -303,24 +286,26 @@ class IntakeScreen(Screen[int | None]):
                 show_line_numbers=False,
                 placeholder=_("what the caller says, in their words"),
             )
-            yield self._row("fault_description", _("Fault (as told)"), fault)
-            yield self._row(
+            yield self.field_row("fault_description", _("Fault (as told)"), fault)
+            yield self.field_row(
                 "fault_category",
                 _("Fault category"),
                 self._select("fault_category", FaultCategory, intake.fault_category),
             )
-            yield self._row(
+            yield self.field_row(
                 "priority", _("Priority"), self._select("priority", Priority, intake.priority)
             )
             yield Static(_("Rescue plan and fee"), classes="section")
-            yield self._row("plan", _("Rescue plan"), self._select("plan", RescuePlan, intake.plan))
-            yield self._row(
+            yield self.field_row(
+                "plan", _("Rescue plan"), self._select("plan", RescuePlan, intake.plan)
+            )
+            yield self.field_row(
                 "fee_quote",
                 _("Fee quote (yuan)"),
                 self._input("fee_quote", intake.fee_quote, _("from the tariff")),
                 Static(self._disclosure(intake.plan), id="fee-disclosure"),
             )
-            yield self._row(
+            yield self.field_row(
                 "fee_agreed",
                 _("Owner agrees"),
                 TickBox(
@@ -330,7 +315,7 @@ class IntakeScreen(Screen[int | None]):
                     compact=True,
                 ),
             )
-            yield self._row(
+            yield self.field_row(
                 "notes", _("Notes"), self._input("notes", intake.notes, _("anything else"))
             )
         with Vertical(id="intake-status"):
@@ -348,20 +333,6 @@ class IntakeScreen(Screen[int | None]):
             _("Operator {user}").format(user=self.cc.settings.user),
         )
 
-    def _row(self, name: str, label: str, *widgets: Widget) -> Horizontal:
-        text = f"{label} *" if name in REQUIRED else label
-        body = Vertical(
-            *widgets,
-            Label("", id=f"err-{name}", classes="field-error"),
-            classes="field-body",
-        )
-        return Horizontal(
-            Label(Content(text), classes="field-label", id=f"label-{name}"),
-            body,
-            classes="field",
-            id=f"row-{name}",
-        )
-
     def _input(self, name: str, value: str, placeholder: str) -> Input:
         return Input(
             value,
@@ -372,7 +343,7 @@ class IntakeScreen(Screen[int | None]):
         )
 
     def _select(self, name: str, enum: type[Any], value: Any) -> Select[Any]:
-        return Select(
+        return SelectField(
             [(member.label, member) for member in enum],
             value=value,
             allow_blank=False,
@@ -389,7 +360,7 @@ class IntakeScreen(Screen[int | None]):
 
     # -- reading and writing the widgets ---------------------------------------------
     def widget(self, name: str) -> Widget:
-        return self.query_one(f"#in-{name}")
+        return self.field(name)
 
     def text(self, name: str) -> str:
         widget = self.widget(name)
@@ -404,6 +375,9 @@ class IntakeScreen(Screen[int | None]):
 
     def checked(self, name: str) -> bool:
         return self.query_one(f"#in-{name}", Checkbox).value
+
+    def form_values(self) -> Intake:
+        return self.intake()
 
     def intake(self) -> Intake:
         """What is on the form now, as the services take it."""
@@ -439,7 +413,7 @@ class IntakeScreen(Screen[int | None]):
 
     # -- lifecycle -------------------------------------------------------------------
     def on_mount(self) -> None:
-        self._snapshot = self.intake()
+        self.remember()
         self._update_promise()
         self._update_required()
         self._show_returning()
@@ -470,41 +444,12 @@ class IntakeScreen(Screen[int | None]):
                 return
 
     # -- drafts ----------------------------------------------------------------------
-    def _schedule_draft(self) -> None:
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        self._draft_timer = self.set_timer(self.DRAFT_DELAY, self.save_draft)
+    @property
+    def draft_store(self) -> DraftStore | None:
+        return self.drafts
 
-    def _changed(self) -> None:
-        """Something was typed: remember it at once, write the draft after a pause."""
-        with contextlib.suppress(NoMatches):
-            self._snapshot = self.intake()
-        self._schedule_draft()
-
-    def save_draft(self) -> None:
-        """Write what is typed to the draft store now (also called on SIGHUP)."""
-        if self._finished or self.drafts is None:
-            return
-        intake: Intake | None
-        try:
-            intake = self._snapshot = self.intake()
-        except NoMatches:  # torn down (the application is ending): the last thing read
-            intake = self._snapshot
-        if intake is None:
-            return
-        try:
-            if is_blank(intake, self.tariff):
-                self.drafts.clear()
-            else:
-                self.drafts.save(intake.to_dict())
-        except OSError as exc:
-            log.error("cannot save the draft: %s", exc)
-            if not self._draft_error_shown:
-                self._draft_error_shown = True
-                self.notify(
-                    _("The draft could not be saved: {error}").format(error=exc),
-                    severity="error",
-                )
+    def draft_data(self, values: Intake) -> dict[str, Any] | None:
+        return None if is_blank(values, self.tariff) else values.to_dict()
 
     # -- live reactions --------------------------------------------------------------
     @on(Input.Changed)
@@ -516,7 +461,7 @@ class IntakeScreen(Screen[int | None]):
             self._update_promise()
             self._update_required()
         self._recheck(name)
-        self._changed()
+        self.form_changed()
 
     @on(Input.Blurred)
     def _input_blurred(self, event: Input.Blurred) -> None:
@@ -541,7 +486,7 @@ class IntakeScreen(Screen[int | None]):
     @on(TextArea.Changed)
     def _text_changed(self, event: TextArea.Changed) -> None:
         self._recheck(self._name_of(event.text_area))
-        self._changed()
+        self.form_changed()
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
@@ -551,7 +496,7 @@ class IntakeScreen(Screen[int | None]):
         if name == "priority":
             self._update_promise()
             self._update_required()
-        self._changed()
+        self.form_changed()
 
     @on(Checkbox.Changed)
     def _checkbox_changed(self, event: Checkbox.Changed) -> None:
@@ -562,7 +507,7 @@ class IntakeScreen(Screen[int | None]):
             if event.value:
                 self.clear_error("plate")
             self._schedule_recognise()
-        self._changed()
+        self.form_changed()
 
     def _apply_tariff(self, plan: RescuePlan) -> None:
         """Pre-fill the fee of the new plan unless the operator typed another amount."""
@@ -744,7 +689,7 @@ class IntakeScreen(Screen[int | None]):
             _("Filled from the archive: {name}").format(name=found.customer.name),
             markup=False,
         )
-        self._changed()
+        self.form_changed()
 
     # -- validation ------------------------------------------------------------------
     def _field_checks(self) -> dict[str, Callable[[str], object]]:
@@ -785,108 +730,33 @@ class IntakeScreen(Screen[int | None]):
         elif name in REQUIRED and self.text(name).strip():
             self.clear_error(name)
 
-    def set_error(self, name: str, message: str) -> None:
-        self.errors[name] = message
-        error = self.query_one(f"#err-{name}", Label)
-        error.update(Content(message))
-        error.add_class("-error")
-        self.widget(name).add_class("-invalid")
-        self.query_one(f"#row-{name}").add_class("-invalid")
+    # -- saving ----------------------------------------------------------------------
+    def submit(self, values: Intake) -> Case:
+        return self.cc.services.take_call(values)
 
-    def clear_error(self, name: str) -> None:
-        self.errors.pop(name, None)
-        try:
-            error = self.query_one(f"#err-{name}", Label)
-        except NoMatches:
-            return
-        error.update("")
-        error.remove_class("-error")
-        self.widget(name).remove_class("-invalid")
-        self.query_one(f"#row-{name}").remove_class("-invalid")
+    def form_saving(self, saving: bool) -> None:
+        self.query_one("#intake-head", Static).set_class(saving, "-saving")
 
-    def show_errors(self, errors: dict[str, str]) -> None:
-        """Put each message beside its field; focus the first wrong one. Nothing is cleared."""
-        for name in list(self.errors):
-            self.clear_error(name)
-        others: list[str] = []
-        for field, message in errors.items():
-            name = ERROR_FIELDS.get(field, field)
-            if name in FORM_ORDER:
-                self.set_error(name, message)
-            else:
-                others.append(message)
-        for message in others:
-            self.notify(message, severity="error", markup=False)
-        wrong = [name for name in FORM_ORDER if name in self.errors]
+    def form_rejected(self, errors: dict[str, str]) -> None:
+        wrong = self.show_errors(errors)
         if wrong:
-            self.widget(wrong[0]).focus()
             self.notify(
                 _("Check the marked fields ({count}).").format(count=len(wrong)),
                 severity="warning",
             )
 
-    # -- saving ----------------------------------------------------------------------
-    def action_save(self) -> None:
-        if self._saving:
-            return
-        self._saving = True
-        self.query_one("#intake-head", Static).add_class("-saving")
-        # Ctrl+S is a priority key: keys typed just before it may still wait in the focused
-        # field's queue. Read the form after them.
-        (self.focused or self).call_later(self._save_now)
-
-    def _save_now(self) -> None:
-        self.save_draft()
-        self.save_call(self.intake())
-
-    @work(thread=True, exclusive=True, group="intake-save", exit_on_error=False)
-    def save_call(self, intake: Intake) -> None:
-        """Register the call (a thread: validation, numbering and the database write)."""
-        try:
-            case = self.cc.services.take_call(intake)
-        except ValidationErrors as exc:
-            self.post_message(self.Rejected(exc.by_field))
-        except ValidationError as exc:
-            self.post_message(self.Rejected({exc.field: exc.message}))
-        except CallCenterError as exc:
-            self.post_message(self.Failed(str(exc)))
-        except Exception as exc:  # the form and the draft must survive any failure
-            log.exception("saving the call failed")
-            self.post_message(self.Failed(str(exc) or type(exc).__name__))
-        else:
-            self.post_message(self.Saved(case))
-
-    def _done_saving(self) -> None:
-        self._saving = False
-        self.query_one("#intake-head", Static).remove_class("-saving")
-
-    def on_intake_screen_rejected(self, message: Rejected) -> None:
-        self._done_saving()
-        self.show_errors(message.errors)
-
-    def on_intake_screen_failed(self, message: Failed) -> None:
-        self._done_saving()
+    def form_failed(self, error: Exception) -> None:
         self.notify(
-            _("The call was not saved: {error}").format(error=message.error),
+            _("The call was not saved: {error}").format(error=str(error) or type(error).__name__),
             severity="error",
             timeout=10,
             markup=False,
         )
 
-    def on_intake_screen_saved(self, message: Saved) -> None:
-        self._done_saving()
-        self._finished = True
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        if self.drafts is not None:
-            try:
-                self.drafts.clear()
-            except OSError as exc:
-                log.error("cannot clear the draft: %s", exc)
-        self.app.notify(
-            _("Case {number} registered").format(number=message.case.number), markup=False
-        )
-        self.dismiss(message.case.id)
+    def form_saved(self, result: Case) -> None:
+        self.finish()
+        self.app.notify(_("Case {number} registered").format(number=result.number), markup=False)
+        self.dismiss(result.id)
 
     # -- leaving ---------------------------------------------------------------------
     def action_leave(self) -> None:
@@ -898,96 +768,50 @@ class IntakeScreen(Screen[int | None]):
     def _left(self, choice: str | None) -> None:
         if choice == "keep":
             self.save_draft()
-            self._finished = True  # the draft is written; nothing more to keep
+            self.finish(forget=False)  # the draft is written; nothing more to keep
             self.dismiss(None)
         elif choice == "discard":
             self._discard()
 
     def _discard(self) -> None:
-        self._finished = True
-        if self._draft_timer is not None:
-            self._draft_timer.stop()
-        if self.drafts is not None:
-            try:
-                self.drafts.clear()
-            except OSError as exc:
-                log.error("cannot clear the draft: %s", exc)
+        self.finish()
         self.dismiss(None)
 
 
-class LeaveIntakeScreen(ModalScreen[str | None]):
-    """Leave the form: keep the draft (the default), discard the call, or go back."""
-
-    CSS_PATH = "intake.tcss"
-    BINDINGS = [
-        Binding("escape", "choose('back')", N_("Back to the form")),
-        Binding("k", "choose('keep')", N_("Keep draft"), show=False),
-        Binding("d", "choose('discard')", N_("Discard"), show=False),
-    ]
+class LeaveIntakeScreen(ChoiceModal[str | None]):
+    """Leave the form: keep the draft (the default), discard the call, or go back (None)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        translate_bindings(self)
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("Leave this call?"), classes="dialog-title")
-            yield Static(
-                _("What is typed stays as a draft unless you discard it."),
-                classes="dialog-text",
-            )
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(_("Keep draft (K)"), id="keep", variant="primary", compact=True)
-                yield Button(_("Discard (D)"), id="discard", variant="error", compact=True)
-                yield Button(_("Back (Esc)"), id="back", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#keep", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_choose(event.button.id or "back")
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(None if choice == "back" else choice)
+        super().__init__(
+            _("Leave this call?"),
+            [
+                Choice("keep", _("Keep draft (K)"), ("k",), "primary", id="keep"),
+                Choice("discard", _("Discard (D)"), ("d",), "error", id="discard"),
+                Choice(None, _("Back (Esc)"), ("escape",), id="back"),
+            ],
+            lines=[_("What is typed stays as a draft unless you discard it.")],
+        )
 
 
-class DraftOfferScreen(ModalScreen[str | None]):
-    """At start: an unfinished call was kept — restore it, discard it, or decide later."""
-
-    CSS_PATH = "intake.tcss"
-    BINDINGS = [
-        Binding("escape", "choose('later')", N_("Later")),
-        Binding("r", "choose('restore')", N_("Restore"), show=False),
-        Binding("d", "choose('discard')", N_("Discard"), show=False),
-    ]
+class DraftOfferScreen(ChoiceModal[str | None]):
+    """At start: an unfinished call was kept — restore it, discard it, or decide later (None)."""
 
     def __init__(self, draft: dict[str, Any], saved_at: str = "") -> None:
-        super().__init__()
-        translate_bindings(self)
+        lines: list[str | tuple[str, str]] = []
+        if saved_at:
+            lines.append(_("Saved {time}").format(time=saved_at))
+        lines.append((str(draft_summary(draft)), "-accent"))
+        super().__init__(
+            _("An unfinished call was kept"),
+            [
+                Choice("restore", _("Restore (R)"), ("r",), "primary", id="restore"),
+                Choice("discard", _("Discard (D)"), ("d",), "error", id="discard"),
+                Choice(None, _("Later (Esc)"), ("escape",), id="later"),
+            ],
+            lines=lines,
+        )
         self.draft = draft
         self.saved_at = saved_at
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(_("An unfinished call was kept"), classes="dialog-title")
-            if self.saved_at:
-                yield Static(
-                    Content(_("Saved {time}").format(time=self.saved_at)), classes="dialog-text"
-                )
-            yield Static(draft_summary(self.draft), classes="dialog-text draft-summary")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(_("Restore (R)"), id="restore", variant="primary", compact=True)
-                yield Button(_("Discard (D)"), id="discard", variant="error", compact=True)
-                yield Button(_("Later (Esc)"), id="later", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#restore", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_choose(event.button.id or "later")
-
-    def action_choose(self, choice: str) -> None:
-        self.dismiss(None if choice == "later" else choice)
 
 
 def saved_time(stamp: datetime | None, tz: Any) -> str:

@@ -1,5 +1,6 @@
 """Small modals of the case lifecycle: the on-scene safety checklist, the cancel reason and a
-yes/no confirmation. Each returns its value with ``dismiss``.
+yes/no confirmation (a :class:`~screens.widgets.choice.ChoiceModal`). Each returns its value
+with ``dismiss``.
 """
 
 from __future__ import annotations
@@ -8,16 +9,17 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from callcenter.i18n import N_, _
 from callcenter.services import Checklist
 from screens.kit.i18n_bindings import translate_bindings
+from screens.widgets.choice import Choice, ChoiceModal
 
 _MODAL_CSS = """
 {name} {{
@@ -235,35 +237,14 @@ class CancelReasonModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(ChoiceModal[bool]):
     """A yes/no question. ``y``/Enter answers yes, ``n``/Esc no. The question is plain text."""
 
-    DEFAULT_CSS = _MODAL_CSS.format(name="ConfirmModal")
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
     def __init__(self, question: str, yes: str = "", no: str = "") -> None:
-        super().__init__()
-        translate_bindings(self)
-        self.question = question
-        self.yes = yes or _("Yes")
-        self.no = no or _("No")
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="modal-box"):
-            yield Static(Content(self.question), classes="modal-title")
-            with Horizontal(classes="modal-buttons"):
-                yield Button(Content(f"{self.yes} (Y)"), variant="primary", id="yes")
-                yield Button(Content(f"{self.no} (N)"), id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        super().__init__(
+            question,
+            [
+                Choice(True, f"{yes or _('Yes')} (Y)", ("y",), "primary", id="yes"),
+                Choice(False, f"{no or _('No')} (N)", ("n", "escape"), id="no"),
+            ],
+        )
