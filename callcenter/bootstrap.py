@@ -230,11 +230,13 @@ def load_demo(container: Container, seed: int = 7, reset: bool = False) -> Any:
 
 def session(container: Container, **overrides: Any) -> Any:
     """What the application needs of ``container`` (a :class:`screens.app.Session`): the
-    services, the change feed, the start notices, the delay calls and the SLA sweeper, which
+    services, the change feed, the start notices, the call desk (its delay calls first) and the
+    SLA sweeper, which
     share the session's database, clock and user. ``overrides`` replace any of them."""
     from functools import partial
 
     from callcenter import watch
+    from callcenter.services.calls import CallDesk
     from callcenter.services.delays import DelayCalls
     from screens.app import Session
 
@@ -248,6 +250,8 @@ def session(container: Container, **overrides: Any) -> Any:
         "sweeper": partial(watch.sweeper_for, container),
     }
     parts.update(overrides)
+    if "call_desk" not in overrides and parts["delay_calls"] is not None:
+        parts["call_desk"] = CallDesk(container.services, parts["delay_calls"])
     return Session(**parts)
 
 

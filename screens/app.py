@@ -48,7 +48,9 @@ from screens.kit.textual_private import drain_dead_output
 from screens.kit.textual_private import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
+    from callcenter.calls.model import DeskItem
     from callcenter.services import Services
+    from callcenter.services.calls import CallDesk
     from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
     from callcenter.watch import Sweeper
 
@@ -83,6 +85,8 @@ class Session:
     feed_factory: Callable[[], ChangeFeed]
     notices: list[str] = field(default_factory=list)
     delay_calls: DelayCalls | None = None
+    #: The call desk (F3): every kind of outbound call, the delay calls among them.
+    call_desk: CallDesk | None = None
     sweeper: Callable[[], Sweeper] | None = None
     #: The open cases and the crews, read while connecting (the board's first reading),
     #: and the change feed, opened before that reading so that no change falls between.
@@ -200,6 +204,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self._feed_factory = session.feed_factory
         self._notices = list(session.notices)
         self.delay_calls = session.delay_calls
+        self.call_desk = session.call_desk
         self._sweeper_factory = session.sweeper
         self.sub_title = session_title(session.services, self.settings.user, self.read_only)
         self.connected = True
@@ -331,6 +336,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def open_delay_calls(self) -> None:
         """The delay calls (F3), from any screen, once."""
+        from screens.calls.call_form import CallForm
         from screens.calls.delay_form import DelayCallForm
         from screens.calls.delay_list import DelayCallsScreen
 
@@ -338,7 +344,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             self.notify(_("This screen is not available yet."), severity="error", markup=False)
             return
         if any(
-            isinstance(screen, DelayCallsScreen | DelayCallForm) for screen in self.screen_stack
+            isinstance(screen, DelayCallsScreen | DelayCallForm | CallForm)
+            for screen in self.screen_stack
         ):
             return
         self.push_screen(DelayCallsScreen())
@@ -353,6 +360,14 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         from screens.calls.delay_form import DelayCallForm
 
         self.push_screen(DelayCallForm(prompt, version), done)
+
+    def open_call(
+        self, item: DeskItem, version: int, done: Callable[[Any], None] | None = None
+    ) -> None:
+        """The form of a call of the desk (not a delay call) this operator has taken."""
+        from screens.calls.call_form import CallForm
+
+        self.push_screen(CallForm(item, version), done)
 
     def open_help(self) -> None:
         """Every key of the current screen."""

@@ -45,7 +45,9 @@ from screens.kit.messages import AlertsRaised, DelayPromptsChanged, own_screens
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    from callcenter.calls.model import DeskItem
     from callcenter.services import Services
+    from callcenter.services.calls import CallDesk
     from callcenter.services.delays import DelayCalls, DelayPrompt, OwnerNotice
     from callcenter.settings import Settings
     from callcenter.watch import Sweeper, SweepResult
@@ -81,6 +83,8 @@ class DeskState:
     notices: dict[int, OwnerNotice]  # only cases whose notice is not NOT_NEEDED
     names: dict[str, str] = field(default_factory=dict)  # username -> display name
     initial: bool = False  # the reading at start: prompts already there ring no bell
+    #: The desk's other calls due now (every kind but the delay call).
+    items: list[DeskItem] = field(default_factory=list)
 
 
 def notice_candidates(cases: Iterable[Case], now: datetime, at_risk: timedelta) -> list[Case]:
@@ -195,6 +199,10 @@ class DelayCallsMixin(App[int]):
     read_only: bool
 
     delay_calls: DelayCalls | None = None
+    #: The call desk: every kind of call (the delay calls are read through ``delay_calls``).
+    call_desk: CallDesk | None = None
+    #: The desk's other calls due now, the most urgent first.
+    call_items: list[DeskItem]
     #: The prompts shown now (claimed ones included), the most urgent first.
     delay_prompts: list[DelayPrompt]
     #: Owner notice of each case that has one other than NOT_NEEDED (see :meth:`owner_notice`).
@@ -213,7 +221,9 @@ class DelayCallsMixin(App[int]):
         watch: bool | None,
     ) -> None:
         self.delay_calls = delay_calls
+        self.call_desk = None
         self.delay_prompts = []
+        self.call_items = []
         self.owner_notices = {}
         self.staff_names = {}
         self._sweeper_factory = sweeper
@@ -366,12 +376,13 @@ class DelayCallsMixin(App[int]):
             for case_id, notice in (calls.notices(cases, now).items() if cases else ())
             if notice is not _not_needed()
         }
+        items = self.call_desk.task_items(now) if self.call_desk is not None else []
         names = {
             p.claimed_by: display_name(self.services, p.claimed_by)
-            for p in prompts
+            for p in [*prompts, *items]
             if p.claimed_by is not None
         }
-        return DeskState(seq, now, prompts, notices, names, initial)
+        return DeskState(seq, now, prompts, notices, names, initial, items)
 
     def refresh_prompts(self, *, initial: bool = False) -> None:
         """Read the prompts again (in a worker); readings asked for meanwhile make one more."""
@@ -423,7 +434,8 @@ class DelayCallsMixin(App[int]):
         prompt always comes with an alert change), so they cost no re-reading."""
         known = set(self.owner_notices) | {p.case_id for p in self.delay_prompts}
         if any(
-            change.entity == "alert" or (change.entity == "case" and change.entity_id in known)
+            change.entity in ("alert", "call_task")
+            or (change.entity == "case" and change.entity_id in known)
             for change in changes
         ):
             self.refresh_prompts()
@@ -440,6 +452,7 @@ class DelayCallsMixin(App[int]):
         self._applied_seq = state.seq
         shown = {p.alert_id for p in self.delay_prompts}
         self.delay_prompts = list(state.prompts)
+        self.call_items = list(state.items)
         self.owner_notices = dict(state.notices)
         self.staff_names.update(state.names)
         if not self._read_only_session:

@@ -66,10 +66,16 @@ class CallDesk:
         """What is to be called now, every kind: the urgent first, then by due time."""
         at = now or self.services.clock.now()
         items = [delay_item(p) for p in self.delays.open_prompts(at)]
+        return sort_items(items + self.task_items(at))
+
+    def task_items(self, now: datetime | None = None) -> list[DeskItem]:
+        """What is to be called now of the kinds kept on the desk's own table (every kind
+        but the delay call, whose prompts :class:`DelayCalls` reads)."""
+        at = now or self.services.clock.now()
         own = [k.name for k in kinds.all_kinds() if not k.external]
-        if own:
-            items += self.services.read(lambda uow: self._task_items(uow, own, at))
-        return sorted(items, key=lambda i: (not i.urgent, i.due_at, i.kind, i.ref))
+        if not own:
+            return []
+        return sort_items(self.services.read(lambda uow: self._task_items(uow, own, at)))
 
     def _task_items(self, uow: UnitOfWork, names: list[str], at: datetime) -> list[DeskItem]:
         tasks = uow.calls.open_due(at, names)
@@ -331,6 +337,11 @@ class CallDesk:
         if version is not None and task.version != version and task.claimed_by != self.actor:
             raise ConcurrencyConflict(_("This call changed meanwhile; look at it again."))
         return task
+
+
+def sort_items(items: list[DeskItem]) -> list[DeskItem]:
+    """The desk's order: the urgent first, then by due time."""
+    return sorted(items, key=lambda i: (not i.urgent, i.due_at, i.kind, i.ref))
 
 
 def delay_item(prompt: DelayPrompt) -> DeskItem:

@@ -17,9 +17,11 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from callcenter.calls import kinds
 from callcenter.domain import AlertKind
 from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import N_, _
+from screens.calls.call_form import saved_text
 from screens.kit.delay_text import display_name, handling_text, late_text, outcome_text, taken_text
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
@@ -27,9 +29,14 @@ from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DelayPromptsChanged
 
 if TYPE_CHECKING:
+    from callcenter.calls.model import CallTask, DeskItem
     from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
 
 log = logging.getLogger(__name__)
+
+
+def _known() -> set[str]:
+    return {k.name for k in kinds.all_kinds()}
 
 
 class DelayCallsScreen(ModalScreen[None]):
@@ -51,10 +58,17 @@ class DelayCallsScreen(ModalScreen[None]):
             super().__init__()
             self.text = text
 
+    class CallClaimed(Message):
+        def __init__(self, item: DeskItem, version: int) -> None:
+            super().__init__()
+            self.item = item
+            self.version = version
+
     def __init__(self) -> None:
         super().__init__()
         translate_bindings(self)
         self._taking = False
+        self._items: list[DeskItem] = []
 
     @property
     def desk(self) -> Host:
@@ -66,6 +80,10 @@ class DelayCallsScreen(ModalScreen[None]):
             table: DataTable[Text] = DataTable(id="dc-table", cursor_type="row", zebra_stripes=True)
             yield table
             yield Static(Content(_("No owner to call right now.")), id="dc-empty")
+            # The desk's other kinds of call (feedback, follow-up, call-back …), when due.
+            yield Static(Content(_("Other calls to make")), id="cd-title", classes="dc-title")
+            items: DataTable[Text] = DataTable(id="cd-table", cursor_type="row", zebra_stripes=True)
+            yield items
             yield Static("", id="dc-detail")
             yield Static(
                 Content(_("Enter takes the selected call · Esc closes")), classes="dc-hint"
@@ -79,8 +97,19 @@ class DelayCallsScreen(ModalScreen[None]):
         table.add_column(Text(_("Crew")), key="crew")
         table.add_column(Text(_("Delay")), key="late")
         table.add_column(Text(_("Taken by")), key="taken")
+        items = self.query_one("#cd-table", DataTable)
+        items.add_column(Text(_("Kind")), key="kind")
+        items.add_column(Text(_("Case / customer")), key="about")
+        items.add_column(Text(_("Plate")), key="plate")
+        items.add_column(Text(_("Phone")), key="phone")
+        items.add_column(Text(_("Due")), key="due")
+        items.add_column(Text(_("Tries")), key="tries")
+        items.add_column(Text(_("Taken by")), key="taken")
         self.show_prompts(self.desk.delay_prompts)
-        table.focus()
+        if self.desk.delay_prompts or not self._items:
+            table.focus()
+        else:
+            items.focus()
         self.desk.refresh_prompts()
 
     # -- the list ----------------------------------------------------------------------------
@@ -114,7 +143,47 @@ class DelayCallsScreen(ModalScreen[None]):
         empty = not self._prompts
         table.display = not empty
         self.query_one("#dc-empty").display = empty
+        self.show_items(self.desk.call_items)
+
+    def show_items(self, items: Sequence[DeskItem]) -> None:
+        """The desk's other calls due now (hidden when there are none)."""
+        table = self.query_one("#cd-table", DataTable)
+        chosen = self.selected_item()
+        self._items = list(items)
+        desk = self.desk
+        actor = desk.services.actor
+        table.clear()
+        row_of = None
+        for index, item in enumerate(self._items):
+            style = "bold" if item.urgent else ""
+            table.add_row(
+                Text(kinds.get(item.kind).title if item.kind in _known() else item.kind),
+                Text(item.about, style=style),
+                Text(item.plate or "—"),
+                Text(item.phone or "—"),
+                Text(local_time(item.due_at, desk.tz), style="bold red" if style else ""),
+                Text(str(item.attempts)),
+                Text(taken_text(item, desk.staff_names, actor, desk.tz)),
+                key=f"{item.kind}:{item.ref}",
+            )
+            if chosen is not None and (item.kind, item.ref) == (chosen.kind, chosen.ref):
+                row_of = index
+        if row_of is not None:
+            table.move_cursor(row=row_of, animate=False)
+        shown = bool(self._items)
+        table.display = shown
+        self.query_one("#cd-title").display = shown
         self._show_detail()
+
+    def selected_item(self) -> DeskItem | None:
+        items = getattr(self, "_items", [])
+        if not items:
+            return None
+        row = self.query_one("#cd-table", DataTable).cursor_row
+        return items[row] if 0 <= row < len(items) else None
+
+    def _items_focused(self) -> bool:
+        return self.focused is self.query_one("#cd-table", DataTable)
 
     def selected(self) -> DelayPrompt | None:
         prompts = getattr(self, "_prompts", [])
@@ -124,6 +193,9 @@ class DelayCallsScreen(ModalScreen[None]):
         return prompts[row] if 0 <= row < len(prompts) else None
 
     def _show_detail(self) -> None:
+        if self._items_focused():
+            self._show_item_detail()
+            return
         prompt = self.selected()
         detail = self.query_one("#dc-detail", Static)
         if prompt is None:
@@ -145,12 +217,35 @@ class DelayCallsScreen(ModalScreen[None]):
             )
         detail.update(content)
 
+    def _show_item_detail(self) -> None:
+        item = self.selected_item()
+        detail = self.query_one("#dc-detail", Static)
+        if item is None:
+            detail.update("")
+            return
+        tz = self.desk.tz
+        line = _("Due {due} · tries so far {n}").format(
+            due=local_time(item.due_at, tz), n=item.attempts
+        )
+        content = Content.assemble((item.message, "bold"), "\n", line)
+        if item.claimed_by is not None:
+            who: str | None = self.desk.staff_names.get(item.claimed_by, item.claimed_by)
+            if item.claimed_by == self.desk.services.actor:
+                who = None
+            content = Content.assemble(
+                content, "\n", (handling_text(who, item.claimed_at, tz), "italic")
+            )
+        detail.update(content)
+
     @on(DataTable.RowHighlighted)
     def _highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._show_detail()
 
+    def on_descendant_focus(self) -> None:
+        self._show_detail()
+
     def on_delay_prompts_changed(self, message: DelayPromptsChanged) -> None:
-        self.show_prompts(message.prompts)
+        self.show_prompts(message.prompts)  # and the other calls, read with them
 
     # -- taking a call -----------------------------------------------------------------------
     @on(DataTable.RowSelected)
@@ -159,6 +254,13 @@ class DelayCallsScreen(ModalScreen[None]):
         self.action_take()
 
     def action_take(self) -> None:
+        if self._items_focused():
+            item = self.selected_item()
+            if item is None or self._taking:
+                return
+            self._taking = True
+            self._claim_item(item)
+            return
         prompt = self.selected()
         if prompt is None or self._taking:
             return
@@ -181,6 +283,32 @@ class DelayCallsScreen(ModalScreen[None]):
             self.post_message(self.Refused(str(exc) or type(exc).__name__))
         else:
             self.post_message(self.Claimed(prompt, alert.version))
+
+    @work(thread=True, group="call-claim", exit_on_error=False)
+    def _claim_item(self, item: DeskItem) -> None:
+        desk = self.desk.call_desk
+        assert desk is not None
+        try:
+            task = desk.claim(item.kind, item.ref, item.version)
+        except CallCenterError as exc:
+            self.post_message(self.Refused(str(exc)))
+        except Exception as exc:  # a bug: say so rather than leave the list stuck
+            log.exception("taking a call failed")
+            self.post_message(self.Refused(str(exc) or type(exc).__name__))
+        else:
+            self.post_message(self.CallClaimed(item, task.version))
+
+    @on(CallClaimed)
+    def _call_claimed(self, message: CallClaimed) -> None:
+        self._taking = False
+        self.desk.refresh_prompts()
+        self.desk.open_call(message.item, message.version, self._call_done)
+
+    def _call_done(self, task: CallTask | None) -> None:
+        self.desk.refresh_prompts()
+        if task is not None:
+            self.notify(saved_text(task, self.desk.tz), timeout=15, markup=False)
+        self.query_one("#cd-table", DataTable).focus()
 
     def _conflict_text(
         self, calls: DelayCalls, prompt: DelayPrompt, exc: ConcurrencyConflict

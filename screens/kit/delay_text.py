@@ -13,6 +13,7 @@ from callcenter.i18n import N_, _
 from screens.kit.format import local_time
 
 if TYPE_CHECKING:
+    from callcenter.calls.model import DeskItem
     from callcenter.services import Services
     from callcenter.services.delays import DelayCallResult, DelayPrompt
 
@@ -45,7 +46,9 @@ def late_text(prompt: DelayPrompt) -> str:
     return _("late") if prompt.kind is AlertKind.ARRIVAL_LATE else _("at risk")
 
 
-def taken_text(prompt: DelayPrompt, names: dict[str, str], actor: str, tz: tzinfo) -> str:
+def taken_text(
+    prompt: DelayPrompt | DeskItem, names: dict[str, str], actor: str, tz: tzinfo
+) -> str:
     """Who has taken the call and since when: "王芳 22:31", "you 22:31", or a dash."""
     if prompt.claimed_by is None:
         return "—"

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
+    from callcenter.calls.model import DeskItem
     from callcenter.domain import Case
     from callcenter.drafts import DraftStore
     from callcenter.services import Services
+    from callcenter.services.calls import CallDesk
     from callcenter.services.delays import DelayCalls, DelayPrompt, OwnerNotice
     from callcenter.settings import Settings
 
@@ -55,6 +57,9 @@ class Host(Protocol):
     # -- the delay-call desk -------------------------------------------------------------
     delay_calls: DelayCalls | None
     delay_prompts: list[DelayPrompt]
+    #: The call desk (every kind of call) and its calls due now other than delay calls.
+    call_desk: CallDesk | None
+    call_items: list[DeskItem]
     owner_notices: dict[int, OwnerNotice]
     staff_names: dict[str, str]
 
@@ -75,6 +80,10 @@ class Host(Protocol):
 
     def open_delay_call(
         self, prompt: DelayPrompt, version: int, done: Callable[[Any], None] | None = None
+    ) -> None: ...
+
+    def open_call(
+        self, item: DeskItem, version: int, done: Callable[[Any], None] | None = None
     ) -> None: ...
 
     def open_help(self) -> None: ...

@@ -1,0 +1,221 @@
+"""One call of the call desk that is not a delay call (a feedback call, a follow-up, a
+promised call-back …): what came of it, a note, and the kind's result when the call finishes.
+
+The kind decides the outcomes offered and the result's fields (:mod:`callcenter.calls`); the
+form passes the raw text to one service call (:meth:`CallDesk.record`), which checks it. Esc
+gives the call back to everyone. Caller text is data: shown through
+:class:`~textual.content.Content`, notified with ``markup=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+
+from callcenter.calls import kinds
+from callcenter.calls.model import CallKind, DeskItem, Outcome
+from callcenter.errors import CallCenterError, ConcurrencyConflict
+from callcenter.i18n import N_, _
+from screens.kit.format import local_time
+from screens.kit.host import Host, host
+from screens.kit.i18n_bindings import translate_bindings
+from screens.widgets.form import Form, RadioField
+
+if TYPE_CHECKING:
+    from callcenter.calls.model import CallTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CallValues:
+    """What is on the form: the outcome chosen, the note and the result's fields, as typed."""
+
+    outcome: Outcome | None
+    note: str
+    fields: dict[str, str]
+
+
+class CallForm(Form[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
+    """Record one attempt of a call this operator has taken. Dismisses with the task as
+    saved, or None (Esc gives the call back)."""
+
+    CSS_PATH = "call.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", N_("Save"), priority=True),
+        Binding("escape", "back", N_("Give the call back")),
+    ]
+    FIELD_ID = "cf-"
+    ROW_ID = "cf-"
+    OTHER_ERRORS = "note"
+
+    class Released(Message):
+        def __init__(self, error: str | None) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, item: DeskItem, version: int) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.item = item
+        self.version = version
+        self.kind: CallKind = kinds.get(item.kind)
+        self.FIELDS = ("outcome", "note", *(f.name for f in self.kind.result_fields))  # type: ignore[misc]
+        self.REQUIRED = tuple(f.name for f in self.kind.result_fields if f.required)  # type: ignore[misc]
+        self._releasing = False
+
+    @property
+    def desk(self) -> Host:
+        return host(self)
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        item, kind = self.item, self.kind
+        tz = self.desk.tz
+        with Vertical(id="cf-form", classes="cf-box"):
+            yield Static(
+                Content(_("{kind} — {about}").format(kind=kind.title, about=item.about)),
+                classes="cf-title",
+            )
+            yield Static(Content(item.message), id="cf-message")
+            yield Static(
+                Content(
+                    _("Due {due} · tries so far {n}").format(
+                        due=local_time(item.due_at, tz), n=item.attempts
+                    )
+                ),
+                id="cf-info",
+            )
+            with self.field_row("outcome", _("The call")), RadioField(id="cf-outcome"):
+                for index, outcome in enumerate(kind.outcomes):
+                    yield RadioButton(outcome.label, index == 0, id=f"cf-outcome-{outcome.value}")
+            yield self.field_row(
+                "note", _("Note"), Input(max_length=500, compact=True, id="cf-note")
+            )
+            if kind.result_fields:
+                yield Static(Content(_("When reached:")), classes="cf-section")
+            for spec in kind.result_fields:
+                yield self.field_row(
+                    spec.name, _(spec.label), Input(compact=True, id=f"cf-{spec.name}")
+                )
+            with Horizontal(classes="cf-buttons"):
+                yield Button(_("Save (Ctrl+S)"), variant="primary", compact=True, id="cf-save")
+                yield Button(_("Give back (Esc)"), compact=True, id="cf-back")
+
+    def on_mount(self) -> None:
+        self.query_one("#cf-outcome", RadioSet).focus()
+
+    # -- values ------------------------------------------------------------------------------
+    def outcome(self) -> Outcome | None:
+        for outcome in self.kind.outcomes:
+            if self.query_one(f"#cf-outcome-{outcome.value}", RadioButton).value:
+                return outcome
+        return None
+
+    def form_values(self) -> CallValues:
+        fields = {
+            spec.name: self.query_one(f"#cf-{spec.name}", Input).value
+            for spec in self.kind.result_fields
+        }
+        return CallValues(self.outcome(), self.query_one("#cf-note", Input).value, fields)
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        self.clear_error((event.input.id or "").removeprefix(self.FIELD_ID))
+
+    @on(RadioSet.Changed)
+    def _outcome_changed(self) -> None:
+        self.clear_error("outcome")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    @on(Button.Pressed, "#cf-save")
+    def _save_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    @on(Button.Pressed, "#cf-back")
+    def _back_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_back()
+
+    # -- saving ------------------------------------------------------------------------------
+    def action_save(self) -> None:
+        if not self._releasing:
+            super().action_save()
+
+    def form_saving(self, saving: bool) -> None:
+        if saving:
+            self.clear_errors()
+
+    def submit(self, values: CallValues) -> CallTask:
+        desk = self.desk.call_desk
+        assert desk is not None
+        result = desk.record(
+            self.item.kind,
+            self.item.ref,
+            outcome=values.outcome,  # type: ignore[arg-type]  # None: the service says
+            note=values.note,
+            fields=values.fields,
+            version=self.version,
+        )
+        return result  # type: ignore[return-value]  # not the delay kind: a CallTask
+
+    def form_failed(self, error: Exception) -> None:
+        super().form_failed(error)
+        if isinstance(error, ConcurrencyConflict):
+            self.dismiss(None)  # the call is no longer ours: leave the form
+
+    def form_saved(self, result: CallTask) -> None:
+        self.dismiss(result)
+
+    # -- giving the call back ----------------------------------------------------------------
+    def action_back(self) -> None:
+        if self.saving or self._releasing:
+            return
+        self._releasing = True
+        self._release()
+
+    @work(thread=True, group="call-release", exit_on_error=False)
+    def _release(self) -> None:
+        desk = self.desk.call_desk
+        assert desk is not None
+        try:
+            desk.release(self.item.kind, self.item.ref)
+        except CallCenterError as exc:
+            self.post_message(self.Released(str(exc)))
+        except Exception as exc:
+            log.exception("giving a call back failed")
+            self.post_message(self.Released(str(exc) or type(exc).__name__))
+        else:
+            self.post_message(self.Released(None))
+
+    @on(Released)
+    def _released(self, message: Released) -> None:
+        self._releasing = False
+        if message.error:
+            self.notify(message.error, severity="error", timeout=10, markup=False)
+        self.dismiss(None)
+
+
+def saved_text(task: CallTask, tz: tzinfo) -> str:
+    """What became of the call, for the operator who made it."""
+    if task.state.is_open:
+        return _("Saved: tried {n} times; next try at {when}.").format(
+            n=task.attempts, when=local_time(task.try_at, tz)
+        )
+    return _("Saved: {state}.").format(state=task.state.label)
