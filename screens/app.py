@@ -295,7 +295,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             elif choice == "discard":
                 self.drafts.clear()
 
-        from screens.intake.intake import DraftOfferScreen, saved_time
+        from screens.intake.draft_offer import DraftOfferScreen, saved_time
 
         self.push_screen(DraftOfferScreen(draft, saved_time(stamp, self.tz)), chosen)
 

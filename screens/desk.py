@@ -33,14 +33,14 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
 from textual.worker import Worker
 
-from callcenter.domain import AlertKind, Case, Change
+from callcenter.domain import AlertKind, Case, Change, OwnerNotice
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import N_, _
 from screens.kit.delay_text import display_name
 from screens.kit.messages import AlertsRaised, DelayPromptsChanged, own_screens
+from screens.widgets.prompt_strip import PromptStrip
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -48,19 +48,11 @@ if TYPE_CHECKING:
     from callcenter.calls.model import DeskItem
     from callcenter.services import Services
     from callcenter.services.calls import CallDesk
-    from callcenter.services.delays import DelayCalls, DelayPrompt, OwnerNotice
+    from callcenter.services.delays import DelayCalls, DelayPrompt
     from callcenter.settings import Settings
     from callcenter.watch import Sweeper, SweepResult
 
 log = logging.getLogger(__name__)
-
-
-def _not_needed() -> OwnerNotice:
-    # callcenter.services.delays (with the SLA watch and phone formatting) loads after the first
-    # frame: the board paints before it is needed.
-    from callcenter.services.delays import OwnerNotice
-
-    return OwnerNotice.NOT_NEEDED
 
 
 #: How long a delay-call toast stays (seconds): long enough to be read between two keys.
@@ -104,59 +96,6 @@ def notice_candidates(cases: Iterable[Case], now: datetime, at_risk: timedelta) 
         if now >= promise - at_risk or case.owner_notified_at or extended:
             found.append(case)
     return found
-
-
-# --------------------------------------------------------------------------------------------
-# The prompt strip
-
-
-class PromptStrip(Static):
-    """How many owners to call and the first call to make, docked above the footer.
-
-    Mounted by the application on every full screen while a call waits (like the outage
-    banner); never focusable. A click opens the delay calls.
-    """
-
-    DEFAULT_CSS = """
-    PromptStrip {
-        dock: bottom;
-        margin-bottom: 1;
-        width: 100%;
-        height: auto;
-        max-height: 2;
-        padding: 0 1;
-        background: $warning-muted;
-        color: $text;
-    }
-    PromptStrip.-late {
-        background: $error-muted;
-    }
-    """
-
-    def __init__(self, content: Content, late: bool) -> None:
-        super().__init__(content, markup=False)
-        self._content = content
-        self.set_class(late, "-late")
-
-    def show(self, content: Content, late: bool) -> None:
-        """Say ``content``. Asked after every sweep: the same text costs nothing, and a new
-        one a layout only when it needs another number of lines (a layout repaints the
-        whole screen, tens of kilobytes to an operator over SSH)."""
-        self.set_class(late, "-late")
-        if content == self._content:
-            return
-        layout = self._lines(content) != self._lines(self._content)
-        self._content = content
-        self.update(content, layout=layout)
-
-    def _lines(self, content: Content) -> int:
-        width = self.content_region.width
-        if width <= 0:
-            return 0
-        return min(2, -(-content.cell_length // width) or 1)
-
-    async def on_click(self) -> None:
-        await self.app.run_action("app.delay_calls")
 
 
 def strip_content(prompts: Sequence[DelayPrompt]) -> tuple[Content, bool] | None:
@@ -374,7 +313,7 @@ class DelayCallsMixin(App[int]):
         notices = {
             case_id: notice
             for case_id, notice in (calls.notices(cases, now).items() if cases else ())
-            if notice is not _not_needed()
+            if notice is not OwnerNotice.NOT_NEEDED
         }
         items = self.call_desk.task_items(now) if self.call_desk is not None else []
         names = {
@@ -443,7 +382,7 @@ class DelayCallsMixin(App[int]):
     def owner_notice(self, case_id: int) -> OwnerNotice:
         """Whether the owner of ``case_id`` was told its crew will be late (for the board)."""
         notice = self.owner_notices.get(case_id)
-        return notice if notice is not None else _not_needed()
+        return notice if notice is not None else OwnerNotice.NOT_NEEDED
 
     # -- showing the prompts -----------------------------------------------------------------
     def _apply_desk(self, state: DeskState) -> None:

@@ -121,6 +121,16 @@ class DelayReason(Labelled):
         return self in FORCE_MAJEURE
 
 
+class OwnerNotice(Labelled):
+    """Whether the owner of a case has been told its crew will be late (for the board)."""
+
+    NOT_NEEDED = "not_needed"  # not at risk, on scene, or closed
+    DUE = "due"  # at risk or late, and nobody has phoned the owner yet
+    CALLING = "calling"  # an operator has claimed the call
+    NOT_REACHED = "not_reached"  # the last call did not reach the owner; it will prompt again
+    TOLD = "told"  # the owner was told about the current promise
+
+
 FORCE_MAJEURE = frozenset(
     {
         DelayReason.TRAFFIC_JAM,
@@ -192,6 +202,11 @@ _LABEL_LIST: list[tuple[Labelled, str]] = [
     (DelayReason.WEATHER, N_("Weather")),
     (DelayReason.CREW_BREAKDOWN, N_("Crew vehicle breakdown")),
     (DelayReason.OTHER, N_("Other reason")),
+    (OwnerNotice.NOT_NEEDED, N_("No call needed")),
+    (OwnerNotice.DUE, N_("Owner not told yet")),
+    (OwnerNotice.CALLING, N_("Calling the owner")),
+    (OwnerNotice.NOT_REACHED, N_("Owner not reached")),
+    (OwnerNotice.TOLD, N_("Owner told")),
 ]
 
 _LABELS: dict[tuple[type, str], str] = {(type(m), m.value): t for m, t in _LABEL_LIST}

@@ -28,20 +28,19 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from callcenter.clock import Clock
 from callcenter.dispatching import crew_distance_km
-from callcenter.domain import Alert, AlertKind, Case, CaseEvent, Crew, DelayReason
+from callcenter.domain import Alert, AlertKind, Case, CaseEvent, Crew, DelayReason, OwnerNotice
 from callcenter.errors import (
     ConcurrencyConflict,
     InvalidTransition,
     NotFound,
     ValidationError,
 )
-from callcenter.i18n import N_, _
+from callcenter.i18n import _
 from callcenter.permissions import Action
 from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
@@ -63,29 +62,6 @@ MAX_REASON_TEXT = 500
 #: day already passed rolls over to tomorrow).
 MAX_ETA_AHEAD = timedelta(hours=12)
 _TOLD = frozenset({OUTCOME_OWNER_TOLD, OUTCOME_COVERED, OUTCOME_ALREADY_TOLD})
-
-
-class OwnerNotice(StrEnum):
-    """Whether the owner of a case has been told its crew will be late (for the board)."""
-
-    NOT_NEEDED = "not_needed"  # not at risk, on scene, or closed
-    DUE = "due"  # at risk or late, and nobody has phoned the owner yet
-    CALLING = "calling"  # an operator has claimed the call
-    NOT_REACHED = "not_reached"  # the last call did not reach the owner; it will prompt again
-    TOLD = "told"  # the owner was told about the current promise
-
-    @property
-    def label(self) -> str:
-        return _(_NOTICE_LABELS[self])
-
-
-_NOTICE_LABELS = {
-    OwnerNotice.NOT_NEEDED: N_("No call needed"),
-    OwnerNotice.DUE: N_("Owner not told yet"),
-    OwnerNotice.CALLING: N_("Calling the owner"),
-    OwnerNotice.NOT_REACHED: N_("Owner not reached"),
-    OwnerNotice.TOLD: N_("Owner told"),
-}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -36,9 +35,9 @@ from callcenter.domain import Case, FaultCategory, Priority, RescuePlan, Vehicle
 from callcenter.errors import ValidationError
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
+from screens.intake.leave import LeaveIntakeScreen
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
-from screens.widgets.choice import Choice, ChoiceModal
 from screens.widgets.form import Form, SelectField
 from screens.widgets.tick_box import TickBox
 
@@ -776,44 +775,3 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
     def _discard(self) -> None:
         self.finish()
         self.dismiss(None)
-
-
-class LeaveIntakeScreen(ChoiceModal[str | None]):
-    """Leave the form: keep the draft (the default), discard the call, or go back (None)."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            _("Leave this call?"),
-            [
-                Choice("keep", _("Keep draft (K)"), ("k",), "primary", id="keep"),
-                Choice("discard", _("Discard (D)"), ("d",), "error", id="discard"),
-                Choice(None, _("Back (Esc)"), ("escape",), id="back"),
-            ],
-            lines=[_("What is typed stays as a draft unless you discard it.")],
-        )
-
-
-class DraftOfferScreen(ChoiceModal[str | None]):
-    """At start: an unfinished call was kept — restore it, discard it, or decide later (None)."""
-
-    def __init__(self, draft: dict[str, Any], saved_at: str = "") -> None:
-        lines: list[str | tuple[str, str]] = []
-        if saved_at:
-            lines.append(_("Saved {time}").format(time=saved_at))
-        lines.append((str(draft_summary(draft)), "-accent"))
-        super().__init__(
-            _("An unfinished call was kept"),
-            [
-                Choice("restore", _("Restore (R)"), ("r",), "primary", id="restore"),
-                Choice("discard", _("Discard (D)"), ("d",), "error", id="discard"),
-                Choice(None, _("Later (Esc)"), ("escape",), id="later"),
-            ],
-            lines=lines,
-        )
-        self.draft = draft
-        self.saved_at = saved_at
-
-
-def saved_time(stamp: datetime | None, tz: Any) -> str:
-    """When a draft was saved, in the centre's zone, for the offer."""
-    return stamp.astimezone(tz).strftime("%Y-%m-%d %H:%M") if stamp else ""

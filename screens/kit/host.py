@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from callcenter.calls.model import DeskItem
-    from callcenter.domain import Case
+    from callcenter.domain import Case, OwnerNotice
     from callcenter.drafts import DraftStore
     from callcenter.services import Services
     from callcenter.services.calls import CallDesk
-    from callcenter.services.delays import DelayCalls, DelayPrompt, OwnerNotice
+    from callcenter.services.delays import DelayCalls, DelayPrompt
     from callcenter.settings import Settings
 
 

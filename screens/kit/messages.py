@@ -11,7 +11,8 @@ from textual.screen import Screen
 from callcenter.domain import Case, Change, Crew
 
 if TYPE_CHECKING:
-    from callcenter.services.delays import DelayPrompt, OwnerNotice
+    from callcenter.domain import OwnerNotice
+    from callcenter.services.delays import DelayPrompt
     from callcenter.watch import RaisedAlert
 
 

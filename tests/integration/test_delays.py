@@ -10,10 +10,10 @@ import pytest
 
 from callcenter import bootstrap, watch
 from callcenter.clock import ManualClock
-from callcenter.domain import AlertKind, Case, DelayReason, Role
+from callcenter.domain import AlertKind, Case, DelayReason, OwnerNotice, Role
 from callcenter.errors import ConcurrencyConflict, PermissionDenied, ValidationError
 from callcenter.services import Checklist, Services
-from callcenter.services.delays import DelayCalls, DelayPrompt, OwnerNotice
+from callcenter.services.delays import DelayCalls, DelayPrompt
 from callcenter.settings import Settings
 from tests.factories import add_crew, intake
 

@@ -21,14 +21,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, RadioSet, Static
 
 from callcenter.clock import ManualClock
-from callcenter.domain import DelayReason
-from callcenter.services.delays import DelayCalls, OwnerNotice
+from callcenter.domain import DelayReason, OwnerNotice
+from callcenter.services.delays import DelayCalls
 from screens.board.board import BoardScreen
 from screens.calls.delay_form import DelayCallForm
 from screens.calls.delay_list import DelayCallsScreen
 from screens.case.detail import CaseDetailScreen
-from screens.desk import PromptStrip
 from screens.intake.intake import IntakeScreen
+from screens.widgets.prompt_strip import PromptStrip
 from tests.conftest import FIXED_NOW
 
 HOSTILE = "[@click=app.quit][b]王[/b]"

@@ -17,8 +17,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from callcenter import validation
-from callcenter.domain import DelayReason
-from callcenter.services.delays import OwnerNotice
+from callcenter.domain import DelayReason, OwnerNotice
 from screens.board.board import BoardScreen
 from screens.intake.intake import IntakeScreen
 from tests.ui import test_delay_prompt as delay

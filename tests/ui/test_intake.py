@@ -20,14 +20,9 @@ from callcenter.errors import DatabaseUnavailable, ValidationError
 from callcenter.services import Intake
 from screens.board.board import BoardScreen
 from screens.help.help import HelpScreen
-from screens.intake.intake import (
-    FORM_ORDER,
-    DraftOfferScreen,
-    IntakeScreen,
-    LeaveIntakeScreen,
-    is_blank,
-    money,
-)
+from screens.intake.draft_offer import DraftOfferScreen
+from screens.intake.intake import FORM_ORDER, IntakeScreen, is_blank, money
+from screens.intake.leave import LeaveIntakeScreen
 from tests.factories import intake as make_intake
 
 HOSTILE = "[@click=app.quit][b]王[/b]"

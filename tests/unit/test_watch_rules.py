@@ -15,10 +15,11 @@ from callcenter.domain import (
     AlertKind,
     Case,
     CaseStatus,
+    OwnerNotice,
     Priority,
     RescuePlan,
 )
-from callcenter.services.delays import DelayPrompt, OwnerNotice, owner_notice
+from callcenter.services.delays import DelayPrompt, owner_notice
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
