@@ -14,23 +14,22 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from callcenter.calls import kinds
 from callcenter.calls.model import CallKind, DeskItem, Outcome
-from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import N_, _
+from screens.calls.taken import TakenCallForm
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
-from screens.widgets.form import Form, RadioField
+from screens.widgets.form import RadioField
 
 if TYPE_CHECKING:
     from callcenter.calls.model import CallTask
@@ -47,7 +46,7 @@ class CallValues:
     fields: dict[str, str]
 
 
-class CallForm(Form[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
+class CallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
     """Record one attempt of a call this operator has taken. Dismisses with the task as
     saved, or None (Esc gives the call back)."""
 
@@ -60,11 +59,6 @@ class CallForm(Form[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
     ROW_ID = "cf-"
     OTHER_ERRORS = "note"
 
-    class Released(Message):
-        def __init__(self, error: str | None) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, item: DeskItem, version: int) -> None:
         super().__init__()
         translate_bindings(self)
@@ -73,7 +67,6 @@ class CallForm(Form[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
         self.kind: CallKind = kinds.get(item.kind)
         self.FIELDS = ("outcome", "note", *(f.name for f in self.kind.result_fields))  # type: ignore[misc]
         self.REQUIRED = tuple(f.name for f in self.kind.result_fields if f.required)  # type: ignore[misc]
-        self._releasing = False
 
     @property
     def desk(self) -> Host:
@@ -143,25 +136,7 @@ class CallForm(Form[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
         event.stop()
         self.focus_next()
 
-    @on(Button.Pressed, "#cf-save")
-    def _save_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_save()
-
-    @on(Button.Pressed, "#cf-back")
-    def _back_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_back()
-
     # -- saving ------------------------------------------------------------------------------
-    def action_save(self) -> None:
-        if not self._releasing:
-            super().action_save()
-
-    def form_saving(self, saving: bool) -> None:
-        if saving:
-            self.clear_errors()
-
     def submit(self, values: CallValues) -> CallTask:
         desk = self.desk.call_desk
         assert desk is not None
@@ -175,41 +150,11 @@ class CallForm(Form[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
         )
         return result  # type: ignore[return-value]  # not the delay kind: a CallTask
 
-    def form_failed(self, error: Exception) -> None:
-        super().form_failed(error)
-        if isinstance(error, ConcurrencyConflict):
-            self.dismiss(None)  # the call is no longer ours: leave the form
-
-    def form_saved(self, result: CallTask) -> None:
-        self.dismiss(result)
-
     # -- giving the call back ----------------------------------------------------------------
-    def action_back(self) -> None:
-        if self.saving or self._releasing:
-            return
-        self._releasing = True
-        self._release()
-
-    @work(thread=True, group="call-release", exit_on_error=False)
-    def _release(self) -> None:
+    def give_back(self) -> None:
         desk = self.desk.call_desk
         assert desk is not None
-        try:
-            desk.release(self.item.kind, self.item.ref)
-        except CallCenterError as exc:
-            self.post_message(self.Released(str(exc)))
-        except Exception as exc:
-            log.exception("giving a call back failed")
-            self.post_message(self.Released(str(exc) or type(exc).__name__))
-        else:
-            self.post_message(self.Released(None))
-
-    @on(Released)
-    def _released(self, message: Released) -> None:
-        self._releasing = False
-        if message.error:
-            self.notify(message.error, severity="error", timeout=10, markup=False)
-        self.dismiss(None)
+        desk.release(self.item.kind, self.item.ref)
 
 
 def saved_text(task: CallTask, tz: tzinfo) -> str:

@@ -13,25 +13,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Select, Static
 
 from callcenter.domain import DelayReason
-from callcenter.errors import (
-    CallCenterError,
-    ConcurrencyConflict,
-)
 from callcenter.i18n import N_, _
+from screens.calls.taken import TakenCallForm
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
-from screens.widgets.form import Form, RadioField, SelectField
+from screens.widgets.form import RadioField, SelectField
 
 if TYPE_CHECKING:
     from callcenter.services.delays import DelayCallResult, DelayPrompt
@@ -62,7 +58,7 @@ class DelayCallValues:
 
 
 class DelayCallForm(
-    Form[DelayCallValues, "DelayCallResult"], ModalScreen["DelayCallResult | None"]
+    TakenCallForm[DelayCallValues, "DelayCallResult"], ModalScreen["DelayCallResult | None"]
 ):
     """Record the call made to the owner. Dismisses with the result, or None (Esc gives the
     call back to everyone)."""
@@ -77,17 +73,11 @@ class DelayCallForm(
     ROW_ID = "dc-"
     OTHER_ERRORS = "new_eta"
 
-    class Released(Message):
-        def __init__(self, error: str | None) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, prompt: DelayPrompt, version: int) -> None:
         super().__init__()
         translate_bindings(self)
         self.prompt = prompt
         self.version = version
-        self._releasing = False
 
     @property
     def desk(self) -> Host:
@@ -210,25 +200,7 @@ class DelayCallForm(
         else:
             self.focus_next()
 
-    @on(Button.Pressed, "#dc-save")
-    def _save_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_save()
-
-    @on(Button.Pressed, "#dc-back")
-    def _back_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_back()
-
     # -- saving ------------------------------------------------------------------------------
-    def action_save(self) -> None:
-        if not self._releasing:
-            super().action_save()
-
-    def form_saving(self, saving: bool) -> None:
-        if saving:
-            self.clear_errors()
-
     def submit(self, values: DelayCallValues) -> DelayCallResult:
         calls = self.desk.delay_calls
         assert calls is not None
@@ -241,38 +213,8 @@ class DelayCallForm(
             version=self.version,
         )
 
-    def form_failed(self, error: Exception) -> None:
-        super().form_failed(error)
-        if isinstance(error, ConcurrencyConflict):
-            self.dismiss(None)  # the call is no longer ours: leave the form
-
-    def form_saved(self, result: DelayCallResult) -> None:
-        self.dismiss(result)
-
     # -- giving the call back ----------------------------------------------------------------
-    def action_back(self) -> None:
-        if self.saving or self._releasing:
-            return
-        self._releasing = True
-        self._release()
-
-    @work(thread=True, group="delay-call-release", exit_on_error=False)
-    def _release(self) -> None:
+    def give_back(self) -> None:
         calls = self.desk.delay_calls
         assert calls is not None
-        try:
-            calls.release_claim(self.prompt.alert_id)
-        except CallCenterError as exc:
-            self.post_message(self.Released(str(exc)))
-        except Exception as exc:
-            log.exception("giving a delay call back failed")
-            self.post_message(self.Released(str(exc) or type(exc).__name__))
-        else:
-            self.post_message(self.Released(None))
-
-    @on(Released)
-    def _released(self, message: Released) -> None:
-        self._releasing = False
-        if message.error:
-            self.notify(message.error, severity="error", timeout=10, markup=False)
-        self.dismiss(None)
+        calls.release_claim(self.prompt.alert_id)
