@@ -193,8 +193,21 @@ class CallTask:
         return self.next_try_at or self.due_at
 
 
+class Claimable:
+    """Something one operator at a time holds (``claimed_by``): a desk line, a delay prompt."""
+
+    claimed_by: str | None
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.claimed_by is not None
+
+    def claimed_by_other(self, actor: str) -> bool:
+        return self.claimed_by is not None and self.claimed_by != actor
+
+
 @dataclass(frozen=True)
-class DeskItem:
+class DeskItem(Claimable):
     """One line of the call desk (F3), whatever its kind: what the operator needs to phone."""
 
     kind: str
@@ -212,10 +225,3 @@ class DeskItem:
     customer_id: int | None = None
     claimed_by: str | None = None
     claimed_at: datetime | None = None
-
-    @property
-    def is_claimed(self) -> bool:
-        return self.claimed_by is not None
-
-    def claimed_by_other(self, actor: str) -> bool:
-        return self.claimed_by is not None and self.claimed_by != actor

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from callcenter.calls.model import Claimable
 from callcenter.clock import Clock
 from callcenter.dispatching import crew_distance_km
 from callcenter.domain import Alert, AlertKind, Case, CaseEvent, Crew, DelayReason, OwnerNotice
@@ -65,7 +66,7 @@ _TOLD = frozenset({OUTCOME_OWNER_TOLD, OUTCOME_COVERED, OUTCOME_ALREADY_TOLD})
 
 
 @dataclass(frozen=True)
-class DelayPrompt:
+class DelayPrompt(Claimable):
     """One case whose owner should be phoned about a late crew."""
 
     alert_id: int
@@ -83,13 +84,6 @@ class DelayPrompt:
     late_minutes: int  # expected lateness (from the ETA, else from the promise); 0: may be late
     claimed_by: str | None = None
     claimed_at: datetime | None = None
-
-    @property
-    def is_claimed(self) -> bool:
-        return self.claimed_by is not None
-
-    def claimed_by_other(self, actor: str) -> bool:
-        return self.claimed_by is not None and self.claimed_by != actor
 
     @property
     def message(self) -> str:
