@@ -49,9 +49,7 @@ def result_row(case: Case, tz: object) -> Text:
 class SearchScreen(ModalScreen[int | None]):
     """Type to search; Enter (or Down then Enter) opens the highlighted case."""
 
-    # The search's rules sit with the case detail's (one stylesheet since the start): loading
-    # that file also restyles the board's ``#crew-list`` (dispatch.py's list shares the id),
-    # so a search.tcss of its own would change what the board shows after a search.
+    # The search's rules sit with the case detail's (one stylesheet since the start).
     CSS_PATH = "../case/detail.tcss"
     BINDINGS = [
         Binding("escape", "back", N_("Go back")),

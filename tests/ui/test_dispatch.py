@@ -428,3 +428,21 @@ def test_snapshot_crew_list(
 ) -> None:
     app, _container = session(language=language, feed_interval=3600)
     assert snap_compare(app, terminal_size=size, run_before=_dispatch_snapshot(world))
+
+
+async def test_the_dispatch_list_style_stays_off_the_board_crews(
+    session: Session, world: World
+) -> None:
+    """The crew list of the dispatch screen and the board's crew panel share an id: the
+    dispatch's border (its stylesheet stays loaded) must not reach the board's panel."""
+    app, _container = session()
+    async with app.run_test(size=(120, 40)) as pilot:
+        board = app.screen
+        panel = board.query_one("#crew-list")
+        before = panel.styles.border_top
+        screen = await open_dispatch(pilot, world.ready, [])
+        assert screen.query_one("#crew-list", OptionList).styles.border_top[0] == "tall"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is board
+        assert board.query_one("#crew-list").styles.border_top == before
