@@ -310,7 +310,7 @@ class DelayCallsMixin(App[int]):
         prompts = calls.open_prompts(now)
         candidates = self.services.cases_for_notice(now, self.at_risk)
         cases = notice_candidates(candidates, now, self.at_risk)
-        notices = {
+        notices: dict[int, OwnerNotice] = {
             case_id: notice
             for case_id, notice in (calls.notices(cases, now).items() if cases else ())
             if notice is not OwnerNotice.NOT_NEEDED

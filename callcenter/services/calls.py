@@ -81,11 +81,8 @@ class CallDesk:
         tasks = uow.calls.open_due(at, names)
         case_ids = {t.case_id for t in tasks if t.case_id is not None}
         cases = {c.id: c for c in uow.cases.list_by_ids(case_ids)} if case_ids else {}
-        customers = {
-            t.customer_id: uow.customers.get(t.customer_id)
-            for t in tasks
-            if t.customer_id is not None
-        }
+        customer_ids = {t.customer_id for t in tasks if t.customer_id is not None}
+        customers = {i: uow.customers.get(i) for i in customer_ids}  # each once
         items = []
         for task in tasks:
             assert task.id is not None

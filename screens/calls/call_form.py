@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import tzinfo
 from typing import TYPE_CHECKING, ClassVar
+from zoneinfo import ZoneInfo
 
 from textual import on
 from textual.app import ComposeResult
@@ -157,7 +157,7 @@ class CallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTask | No
         desk.release(self.item.kind, self.item.ref)
 
 
-def saved_text(task: CallTask, tz: tzinfo) -> str:
+def saved_text(task: CallTask, tz: ZoneInfo) -> str:
     """What became of the call, for the operator who made it."""
     if task.state.is_open:
         return _("Saved: tried {n} times; next try at {when}.").format(

@@ -35,10 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _known() -> set[str]:
-    return {k.name for k in kinds.all_kinds()}
-
-
 class DelayCallsScreen(ModalScreen[None]):
     """The open prompts, live: who has taken each; Enter takes the selected call."""
 
@@ -157,7 +153,7 @@ class DelayCallsScreen(ModalScreen[None]):
         for index, item in enumerate(self._items):
             style = "bold" if item.urgent else ""
             table.add_row(
-                Text(kinds.get(item.kind).title if item.kind in _known() else item.kind),
+                Text(kinds.get(item.kind).title),  # the desk reads registered kinds only
                 Text(item.about, style=style),
                 Text(item.plate or "—"),
                 Text(item.phone or "—"),
@@ -193,49 +189,39 @@ class DelayCallsScreen(ModalScreen[None]):
         return prompts[row] if 0 <= row < len(prompts) else None
 
     def _show_detail(self) -> None:
+        """The selected call of the focused table: its message, its due time, who has it."""
+        tz = self.desk.tz
+        chosen: DelayPrompt | DeskItem
         if self._items_focused():
-            self._show_item_detail()
-            return
-        prompt = self.selected()
-        detail = self.query_one("#dc-detail", Static)
-        if prompt is None:
-            detail.update("")
-            return
-        tz = self.desk.tz
-        line = _("{kind} · promised {promised} · owner {name}").format(
-            kind=prompt.kind.label,
-            promised=local_time(prompt.deadline, tz),
-            name=prompt.owner_name,
-        )
-        content = Content.assemble((prompt.message, "bold"), "\n", line)
-        if prompt.claimed_by is not None:
-            who: str | None = self.desk.staff_names.get(prompt.claimed_by, prompt.claimed_by)
-            if prompt.claimed_by == self.desk.services.actor:
+            item = self.selected_item()
+            if item is None:
+                return self._set_detail(None)
+            chosen = item
+            line = _("Due {due} · tries so far {n}").format(
+                due=local_time(item.due_at, tz), n=item.attempts
+            )
+        else:
+            prompt = self.selected()
+            if prompt is None:
+                return self._set_detail(None)
+            line = _("{kind} · promised {promised} · owner {name}").format(
+                kind=prompt.kind.label,
+                promised=local_time(prompt.deadline, tz),
+                name=prompt.owner_name,
+            )
+            chosen = prompt
+        content = Content.assemble((chosen.message, "bold"), "\n", line)
+        if chosen.claimed_by is not None:
+            who: str | None = self.desk.staff_names.get(chosen.claimed_by, chosen.claimed_by)
+            if chosen.claimed_by == self.desk.services.actor:
                 who = None
             content = Content.assemble(
-                content, "\n", (handling_text(who, prompt.claimed_at, tz), "italic")
+                content, "\n", (handling_text(who, chosen.claimed_at, tz), "italic")
             )
-        detail.update(content)
+        self._set_detail(content)
 
-    def _show_item_detail(self) -> None:
-        item = self.selected_item()
-        detail = self.query_one("#dc-detail", Static)
-        if item is None:
-            detail.update("")
-            return
-        tz = self.desk.tz
-        line = _("Due {due} · tries so far {n}").format(
-            due=local_time(item.due_at, tz), n=item.attempts
-        )
-        content = Content.assemble((item.message, "bold"), "\n", line)
-        if item.claimed_by is not None:
-            who: str | None = self.desk.staff_names.get(item.claimed_by, item.claimed_by)
-            if item.claimed_by == self.desk.services.actor:
-                who = None
-            content = Content.assemble(
-                content, "\n", (handling_text(who, item.claimed_at, tz), "italic")
-            )
-        detail.update(content)
+    def _set_detail(self, content: Content | None) -> None:
+        self.query_one("#dc-detail", Static).update(content or "")
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, _event: DataTable.RowHighlighted) -> None:

@@ -47,7 +47,7 @@ class TakenCallForm(Form[V, R]):
     # -- saving ------------------------------------------------------------------------------
     def action_save(self) -> None:
         if not self._releasing:
-            super().action_save()  # type: ignore[safe-super]
+            super().action_save()
 
     def form_saving(self, saving: bool) -> None:
         if saving:
