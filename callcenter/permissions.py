@@ -50,6 +50,7 @@ class Action(StrEnum):
     EDIT_TARIFF = "edit_tariff"
     CLOSE_COMPLAINT = "close_complaint"
     RELEASE_OTHERS_CALL = "release_others_call"  # free a call an absent operator holds
+    VOID_RECORD = "void_record"  # declare a service record void, with a reason
     # the administrator's
     MANAGE_STAFF = "manage_staff"
 
@@ -87,6 +88,7 @@ SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.EDIT_TARIFF,
     Action.CLOSE_COMPLAINT,
     Action.RELEASE_OTHERS_CALL,
+    Action.VOID_RECORD,
 }
 ADMIN: frozenset[Action] = SUPERVISOR | {Action.MANAGE_STAFF}
 
@@ -106,6 +108,7 @@ _WHAT: Mapping[Action, str] = {
     Action.EDIT_TARIFF: N_("edit the tariff"),
     Action.CLOSE_COMPLAINT: N_("close a complaint"),
     Action.RELEASE_OTHERS_CALL: N_("free a call another operator holds"),
+    Action.VOID_RECORD: N_("void a service record"),
     Action.MANAGE_STAFF: N_("manage staff"),
 }
 

@@ -21,6 +21,7 @@ from callcenter.domain import (
     Staff,
     Vehicle,
 )
+from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
 
 
 class CaseClockView(NamedTuple):
@@ -218,8 +219,42 @@ class CallTaskRepository(Protocol):
     def open_for(
         self, *, case_id: int | None = None, customer_id: int | None = None
     ) -> list[CallTask]: ...
+    def for_case(self, case_id: int, kind: str | None = None) -> list[CallTask]:
+        """Every task about ``case_id`` (of ``kind``), open or not, oldest first."""
+        ...
+
     def add_attempt(self, attempt: CallAttempt) -> CallAttempt: ...
     def attempts(self, task_id: int) -> list[CallAttempt]: ...
+
+
+class ServiceRecordRepository(Protocol):
+    """Service records (one per case) and every saved version of each."""
+
+    def for_case(self, case_id: int) -> ServiceRecord | None: ...
+    def for_cases(self, case_ids: list[int]) -> dict[int, ServiceRecord]: ...
+    def add(self, record: ServiceRecord) -> ServiceRecord: ...
+    def save(self, record: ServiceRecord) -> ServiceRecord:
+        """Raises ConcurrencyConflict if the stored version differs from ``record.version``."""
+        ...
+
+    def add_version(self, version: RecordVersion) -> RecordVersion: ...
+    def versions(self, case_id: int) -> list[RecordVersion]: ...
+
+
+class LedgerRepository(Protocol):
+    """The rescue ledger: one entry per case, replaced whole when it changes."""
+
+    def get(self, case_id: int) -> LedgerEntry | None: ...
+    def put(self, entry: LedgerEntry) -> LedgerEntry: ...
+    def count(self) -> int: ...
+
+
+class SurveyRepository(Protocol):
+    def add(self, survey: SurveyRecord) -> SurveyRecord: ...
+    def for_case(self, case_id: int) -> list[SurveyRecord]: ...
+    def tally(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Surveys in ``[start, end)``: satisfied, answered, and each result's count."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -235,6 +270,9 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     watch: WatchRepository
     calls: CallTaskRepository
+    records: ServiceRecordRepository
+    ledger: LedgerRepository
+    surveys: SurveyRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -54,6 +54,7 @@ __all__ = [
     "parse_distance",
     "parse_fee",
     "parse_local_datetime",
+    "parse_past_local_datetime",
     "parse_phone",
     "plate_kind",
     "require_text",
@@ -635,6 +636,44 @@ def parse_local_datetime(
         return result.astimezone(UTC)
 
     raise ValidationError(field, _("Enter a time, e.g. “14:30” or “2025-03-01 14:30”."))
+
+
+def parse_past_local_datetime(
+    text: str, tz: tzinfo | str, now: datetime, *, field: str, max_back: timedelta | None = None
+) -> datetime:
+    """An instant that has happened, typed in the centre's time zone ``tz``, as aware UTC.
+
+    ``HH:MM`` (also ``14点30``) means the last time the clock showed it: today, or yesterday
+    when that minute is still ahead of ``now``. ``YYYY-MM-DD HH:MM`` is taken as given. A time
+    ahead of ``now`` (beyond the current minute) is refused; so is one more than ``max_back``
+    ago (default 7 days), which is almost certainly a typing mistake.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    cleaned = re.sub(r"\s+", " ", _nfkc(text)).strip()
+    if not cleaned:
+        raise ValidationError(field, _("Enter a time, e.g. “14:30” or “2025-03-01 14:30”."))
+    local_now = now.astimezone(zone)
+    end_of_minute = local_now.replace(second=59, microsecond=999999)
+    if (match := _TIME_ONLY_RE.fullmatch(cleaned)) and not match["day"]:
+        clock = _clock(field, match)
+        result = _localize(field, local_now.date(), clock, zone)
+        if result > end_of_minute:
+            result = _localize(field, local_now.date() - timedelta(days=1), clock, zone)
+    elif match := _DATE_TIME_RE.fullmatch(cleaned):
+        try:
+            day = date(int(match["year"]), int(match["month"]), int(match["dom"]))
+        except ValueError:
+            raise ValidationError(field, _("There is no such date.")) from None
+        result = _localize(field, day, _clock(field, match), zone)
+        if result > end_of_minute:
+            raise ValidationError(field, _("This time is still to come."))
+    else:
+        raise ValidationError(field, _("Enter a time, e.g. “14:30” or “2025-03-01 14:30”."))
+    if now - result > (max_back or timedelta(days=7)):
+        raise ValidationError(field, _("This is more than 7 days ago: check the date."))
+    return result.astimezone(UTC)
 
 
 def _clock(field: str, match: re.Match[str]) -> time:

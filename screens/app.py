@@ -31,10 +31,11 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from callcenter.clock import Clock, SystemClock
-from callcenter.domain import Case, Change, Crew
+from callcenter.domain import Case, Change, Crew, lifecycle
 from callcenter.drafts import DraftStore
-from callcenter.errors import DatabaseUnavailable
+from callcenter.errors import CallCenterError, DatabaseUnavailable
 from callcenter.i18n import _
+from callcenter.permissions import Action
 from callcenter.ports import ChangeFeed
 from callcenter.settings import Settings, state_dir
 from screens.board.board import BoardScreen
@@ -42,6 +43,7 @@ from screens.board.supervisor import SupervisorBoardScreen
 from screens.desk import DelayCallsMixin
 from screens.help.help import HelpScreen
 from screens.kit.actions import READ_ONLY_ACTIONS
+from screens.kit.format import error_text
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DatabaseState, DataChanged, own_screens
 from screens.kit.textual_private import drain_dead_output
@@ -368,6 +370,55 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         from screens.calls.call_form import CallForm
 
         self.push_screen(CallForm(item, version), done)
+
+    def open_record(self, case: Case, done: Callable[[Any], None] | None = None) -> None:
+        """The service record of ``case``: read in a worker, then the form."""
+        self.run_worker(self._open_record(case, done), group="open-record", exclusive=True)
+
+    async def _open_record(self, case: Case, done: Callable[[Any], None] | None) -> None:
+        from screens.records.record_form import Opened, RecordScreen
+
+        def read() -> Opened:
+            assert case.id is not None
+            fresh = self.services.case(case.id)
+            return Opened(
+                fresh,
+                self.services.service_record(case.id),
+                self.services.record_form(fresh),
+                DraftStore(self.drafts.directory / "records", f"{fresh.number}-record"),
+            )
+
+        try:
+            opened = await asyncio.to_thread(read)
+        except CallCenterError as exc:
+            self.notify(error_text(exc, self.tz), severity="error", markup=False)
+            return
+        allowed = ("on_scene", "completed", "reported_back")
+        if opened.record is None and opened.case.status.value not in allowed:
+            self.notify(
+                _("Case {number} is {status}: the service record is written on scene.").format(
+                    number=opened.case.number, status=opened.case.status.label
+                ),
+                severity="error",
+                markup=False,
+            )
+            return
+        self.push_screen(RecordScreen(opened), done)
+
+    def open_report_back(self, case: Case, done: Callable[[Any], None] | None = None) -> None:
+        """The crew's report-back of ``case``."""
+        from screens.records.report_back import ReportBackScreen
+
+        if not lifecycle.allows(Action.REPORT_BACK, case.status):
+            self.notify(
+                _(
+                    "Case {number} is {status}: the crew can report back once it is completed."
+                ).format(number=case.number, status=case.status.label),
+                severity="error",
+                markup=False,
+            )
+            return
+        self.push_screen(ReportBackScreen(case, self.services.report_back_form(case)), done)
 
     def open_help(self) -> None:
         """Every key of the current screen."""

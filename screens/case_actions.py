@@ -108,6 +108,19 @@ async def _reason(run: Run) -> tuple[Any, ...] | None:
 
 
 async def _confirm_close(run: Run) -> tuple[Any, ...] | None:
+    assert run.case.id is not None
+    try:
+        missing = await asyncio.to_thread(run.session.services.closing_blockers, run.case.id)
+    except CallCenterError as exc:
+        run.refuse(error_text(exc, run.session.tz))
+        return None
+    if missing:
+        run.refuse(
+            _("Case {number} cannot be closed yet: {missing}.").format(
+                number=run.case.number, missing="; ".join(missing)
+            )
+        )
+        return None
     question = _("Close case {number}? A closed case cannot be reopened.").format(
         number=run.case.number
     )
@@ -154,11 +167,7 @@ class Step:
 STEPS: Mapping[Action, Step] = {
     Action.EN_ROUTE: Step(lambda s: s.en_route, _nothing, N_("{number}: crew en route.")),
     Action.ARRIVE: Step(lambda s: s.arrive, _checklist, N_("{number}: crew arrived on scene.")),
-    Action.COMPLETE: Step(lambda s: s.complete, _nothing, N_("{number}: rescue completed.")),
-    Action.REPORT_BACK: Step(
-        lambda s: s.report_back, _nothing, N_("{number}: crew reported back.")
-    ),
-    Action.CLOSE: Step(lambda s: s.close, _confirm_close, N_("{number}: case closed.")),
+    Action.CLOSE: Step(lambda s: s.close_case, _confirm_close, N_("{number}: case closed.")),
     Action.CANCEL: Step(lambda s: s.cancel, _reason, N_("{number}: case cancelled.")),
     Action.AGREE_FEE: Step(
         lambda s: s.agree_fee,

@@ -140,6 +140,11 @@ class CaseRow(Base):
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     owner_notified_at: Mapped[datetime | None]
+    #: Where the case's service record stands (``callcenter.records.RecordState``): the
+    #: board shows an invalid service without reading the records.
+    service_state: Mapped[str] = mapped_column(
+        String(16), default="none", server_default=text("'none'")
+    )
     crew_id: Mapped[int | None] = mapped_column(ForeignKey("crews.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
@@ -261,6 +266,128 @@ class CallAttemptRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ServiceRecordRow(Base):
+    """The service record of a case (现场服务登记表): one per case, versioned."""
+
+    __tablename__ = "service_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    crew_members: Mapped[str] = mapped_column(String(100))
+    work_started_at: Mapped[datetime]
+    work_finished_at: Mapped[datetime]
+    cause: Mapped[str] = mapped_column(Text)
+    solution: Mapped[str] = mapped_column(Text)
+    no_parts: Mapped[bool] = mapped_column(Boolean)
+    parts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    fees: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    fee_total: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+    in_warranty: Mapped[bool] = mapped_column(Boolean)
+    policy: Mapped[str] = mapped_column(String(32))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    accepted_by: Mapped[str] = mapped_column(String(100), default="")
+    acceptance_method: Mapped[str | None] = mapped_column(String(16))
+    accepted_at: Mapped[datetime | None]
+    acceptance_recorded_by: Mapped[str] = mapped_column(String(64), default="")
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[str] = mapped_column(String(64), default="")
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class ServiceRecordVersionRow(Base):
+    """Append-only: every saved version of a service record (who, when, what changed)."""
+
+    __tablename__ = "service_record_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("service_records.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (UniqueConstraint("record_id", "version"),)
+
+
+class LedgerRow(Base):
+    """The rescue ledger (救援登记台帐): one row per case, written at report-back and kept up
+    to date (acceptance, feedback, closing)."""
+
+    __tablename__ = "ledger_entries"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    caller_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+    plate: Mapped[str] = mapped_column(String(16))
+    vehicle_model: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(200))
+    distance_km: Mapped[Decimal] = mapped_column(Numeric(7, 2))
+    fault_category: Mapped[str] = mapped_column(String(16))
+    fault_description: Mapped[str] = mapped_column(Text)
+    plan: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    crew_code: Mapped[str] = mapped_column(String(20), default="")
+    crew_members: Mapped[str] = mapped_column(String(100), default="")
+    dispatched_at: Mapped[datetime | None]
+    en_route_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    reported_back_at: Mapped[datetime | None]
+    back_at: Mapped[datetime | None]
+    feedback_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    promised_arrival_at: Mapped[datetime | None]
+    original_promised_at: Mapped[datetime | None]
+    on_time: Mapped[bool | None]
+    on_time_original: Mapped[bool | None]
+    delay_reason: Mapped[str] = mapped_column(String(32), default="")
+    fee_quote: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+    fee_total: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+    km_driven: Mapped[Decimal] = mapped_column(Numeric(7, 2), default=0)
+    expenses: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=0)
+    equipment_returned: Mapped[bool] = mapped_column(Boolean, default=False)
+    crew_notes: Mapped[str] = mapped_column(Text, default="")
+    follow_up: Mapped[str] = mapped_column(Text, default="")
+    record_state: Mapped[str] = mapped_column(String(16), default="none")
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    feedback_result: Mapped[str] = mapped_column(String(16), default="")
+    satisfied: Mapped[bool | None]
+    operator: Mapped[str] = mapped_column(String(64), default="")
+    updated_at: Mapped[datetime | None]
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SurveyRow(Base):
+    """The outcome of a case's feedback call (回访) and its survey answers."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("call_tasks.id"))
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(16))
+    template: Mapped[str] = mapped_column(String(32), default="")
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    satisfied: Mapped[bool | None]
+    escalations: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class WatchStateRow(Base):

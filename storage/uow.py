@@ -28,7 +28,10 @@ from storage.repositories import (
     SqlCrewRepository,
     SqlCustomerRepository,
     SqlEventLog,
+    SqlLedgerRepository,
+    SqlServiceRecordRepository,
     SqlStaffRepository,
+    SqlSurveyRepository,
     SqlWatchRepository,
 )
 from storage.tables import ChangeRow
@@ -133,6 +136,11 @@ class SqlUnitOfWork:
         self.calls: ports.CallTaskRepository = SqlCallTaskRepository(
             self.session, self._touch, self._lock
         )
+        self.records: ports.ServiceRecordRepository = SqlServiceRecordRepository(
+            self.session, self._touch, self._lock
+        )
+        self.ledger: ports.LedgerRepository = SqlLedgerRepository(self.session, self._touch)
+        self.surveys: ports.SurveyRepository = SqlSurveyRepository(self.session, self._touch)
         return self
 
     def __exit__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callcenter.domain import Crew, CrewStatus
+from callcenter.records.parse import AcceptanceInput, RecordInput, ReportBackInput
 from callcenter.services import Intake, Services
 
 
@@ -39,3 +40,64 @@ def add_crew(services: Services, code: str = "救援1组", **overrides: object) 
         uow.crews.add(crew)
         uow.commit()
     return crew
+
+
+def record_input(services: Services, **overrides: object) -> RecordInput:
+    """A complete service record the owner accepted, typed as an operator would, at the
+    services' clock (the work from its minute to its minute)."""
+    now = services.local(services.clock.now(), "%Y-%m-%d %H:%M")
+    acceptance = AcceptanceInput("yes", "张伟", "signed", now)
+    values: dict[str, object] = {
+        "crew_members": "李强、王磊",
+        "work_started": now,
+        "work_finished": now,
+        "cause": "蓄电池亏电，夜间车灯未关",
+        "solution": "搭电启动，检查发电机充电正常",
+        "no_parts": True,
+        "parts": "",
+        "fee_labour": "150",
+        "fee_parts": "0",
+        "fee_towing": "0",
+        "towing_km": "0",
+        "fee_other": "0",
+        "warranty": "out",
+        "acceptance": acceptance,
+    }
+    values.update(overrides)
+    return RecordInput(**values)  # type: ignore[arg-type]
+
+
+def report_input(services: Services, **overrides: object) -> ReportBackInput:
+    values: dict[str, object] = {
+        "back_at": services.local(services.clock.now(), "%Y-%m-%d %H:%M"),
+        "km_driven": "16",
+        "expenses": "10",
+        "equipment_returned": True,
+    }
+    values.update(overrides)
+    return ReportBackInput(**values)  # type: ignore[arg-type]
+
+
+def finish_job(services: Services, case_id: int, **record: object) -> None:
+    """Record the service (completes the case) and the crew's report-back."""
+    services.save_record(case_id, record_input(services, **record))
+    services.save_report_back(case_id, report_input(services))
+
+
+def feedback_reached(services: Services, case_id: int, satisfied: bool = True) -> None:
+    """The feedback call reached the owner, who answered the survey."""
+    from callcenter.calls.model import Outcome
+    from callcenter.services.calls import CallDesk
+    from callcenter.services.delays import DelayCalls
+
+    desk = CallDesk(services, DelayCalls.from_services(services))
+    task = next(t for t in services.feedback_tasks(case_id) if t.is_open)
+    assert task.id is not None
+    answer = "5" if satisfied else "1"
+    fields = {f"q{i}": "5" for i in range(1, 10)}
+    fields["q6"] = "2"  # no open fault
+    fields["q9"] = answer
+    if not satisfied:
+        fields["reason_q9"] = "等太久"
+    desk.claim("feedback", task.id)
+    desk.record("feedback", task.id, outcome=Outcome.REACHED, fields=fields)

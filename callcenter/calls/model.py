@@ -122,6 +122,8 @@ class CallKind:
     #: The task's tasks live somewhere else than the call desk's own table (the delay kind:
     #: the SLA sweep's arrival alerts).
     external: bool = False
+    #: Its calls are listed first on the desk, due or not yet (an escalation).
+    urgent: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 24:

@@ -110,6 +110,7 @@ class Case:
     cancelled_at: datetime | None = None
     cancel_reason: str = ""
     owner_notified_at: datetime | None = None  # last delay call that reached the owner
+    service_state: str = "none"  # callcenter.records.model.RecordState value
     crew_id: int | None = None
     customer_id: int | None = None
     vehicle_id: int | None = None

@@ -14,19 +14,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from callcenter.domain.enums import Labelled, _LABELS
+from callcenter.domain.enums import _LABELS, Labelled
 from callcenter.i18n import N_
 
 __all__ = [
     "AcceptanceMethod",
     "FeeKind",
     "FeeLine",
+    "FeedbackResult",
     "LedgerEntry",
     "PartLine",
     "RecordState",
     "RecordVersion",
     "ReportBack",
     "ServiceRecord",
+    "SurveyRecord",
 ]
 
 
@@ -266,3 +268,44 @@ class LedgerEntry:
     operator: str  # who took the call
     updated_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FeedbackResult(Labelled):
+    """What came of a case's feedback call (回访), for the ledger and the reports."""
+
+    ANSWERED = "answered"  # the survey was done
+    REFUSED = "refused"  # reached, would not answer
+    NOT_REACHED = "not_reached"  # no answer after the last try
+    WRONG_NUMBER = "wrong_number"
+
+
+_LABELS.update(
+    {
+        (FeedbackResult, "answered"): N_("Survey answered"),
+        (FeedbackResult, "refused"): N_("Refused the survey"),
+        (FeedbackResult, "not_reached"): N_("Owner not reached"),
+        (FeedbackResult, "wrong_number"): N_("Wrong number"),
+    }
+)
+
+
+@dataclass
+class SurveyRecord:
+    """The outcome of a case's feedback call: the answers when the survey was done.
+
+    ``satisfied`` is None when the survey was not answered (refused, not reached) or its
+    satisfaction question was answered "not applicable": such surveys are counted apart,
+    never as satisfied."""
+
+    case_id: int
+    task_id: int | None
+    at: datetime
+    actor: str
+    result: FeedbackResult
+    template: str = ""
+    answers: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    comment: str = ""
+    satisfied: bool | None = None
+    escalations: list[str] = field(default_factory=list)
+    id: int | None = None

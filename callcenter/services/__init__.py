@@ -3,6 +3,7 @@
 * :mod:`.base` — :class:`ServiceBase`: permission, version check, event, audit row, change feed;
 * :mod:`.intake` — taking a call (来电登记) and the fee agreement;
 * :mod:`.lifecycle` — dispatch, reassignment, the case's steps, cancelling;
+* :mod:`.records` — after the work: service record, report-back, feedback outcome, closing;
 * :mod:`.queries` — what the screens read;
 * :mod:`.staff` — who the session is, and the staff directory;
 * :mod:`.delays` — the delay call (loaded after the board's first frame);
@@ -18,6 +19,7 @@ from callcenter.services.base import ServiceBase
 from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
 from callcenter.services.queries import QueryUseCases
+from callcenter.services.records import RecordUseCases
 from callcenter.services.staff import StaffUseCases
 
 __all__ = [
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 
-class Services(IntakeUseCases, LifecycleUseCases, QueryUseCases, StaffUseCases):
+class Services(IntakeUseCases, LifecycleUseCases, RecordUseCases, QueryUseCases, StaffUseCases):
     """The use-cases of one session, bound to its database, clock and settings.
 
     Every write of an existing case or crew takes the ``version`` the user saw, and is refused

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from callcenter import permissions, sla
+from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.clock import Clock
 from callcenter.domain import (
     Case,
@@ -285,6 +286,14 @@ class ServiceBase:
     def _read(self, work: Callable[[UnitOfWork], T]) -> T:
         with self.uow(write=False) as uow:
             return work(uow)
+
+    # -- hooks of the use-case families (inside a write) ---------------------------------
+    def after_call_attempt(self, uow: UnitOfWork, task: CallTask, attempt: CallAttempt) -> None:
+        """The call desk recorded ``attempt`` of ``task`` (``task`` already updated): what it
+        means beyond the desk (the feedback call stamps the case). Nothing by default."""
+
+    def after_cancel(self, uow: UnitOfWork, case: Case) -> None:
+        """``case`` was cancelled: close what it still had open. Nothing by default."""
 
     def _event(self, uow: UnitOfWork, case: Case, kind: str, **details: Any) -> None:
         assert case.id is not None

@@ -115,7 +115,7 @@ class CallDesk:
                     phone=phone,
                     message=message,
                     attempts=task.attempts,
-                    urgent=overdue > 0 and task.attempts == 0,
+                    urgent=kind.urgent or (overdue > 0 and task.attempts == 0),
                     case_id=task.case_id,
                     customer_id=task.customer_id,
                     claimed_by=task.claimed_by,
@@ -255,7 +255,9 @@ class CallDesk:
             task = self._task(uow, ref, version, open_only=True)
             now = self.services.clock.now()
             assert task.id is not None
-            uow.calls.add_attempt(CallAttempt(task.id, now, self.actor, outcome, text, payload))
+            attempt = uow.calls.add_attempt(
+                CallAttempt(task.id, now, self.actor, outcome, text, payload)
+            )
             task.attempts += 1
             state, next_try = spec.after(outcome, task.attempts, now)
             task.state = state
@@ -277,7 +279,9 @@ class CallDesk:
                     note=text,
                     **{f"result_{k}": v for k, v in payload.items()},
                 )
-            return uow.calls.save(task)
+            saved = uow.calls.save(task)
+            self.services.after_call_attempt(uow, saved, attempt)
+            return saved
 
         return self.services.write(
             work, action=Action.RECORD_CALL, entity="call_task", entity_id=ref

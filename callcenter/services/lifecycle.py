@@ -1,5 +1,5 @@
-"""Dispatch and the case lifecycle: dispatch, reassign, en route, arrive, complete,
-report back, close, cancel."""
+"""Dispatch and the case lifecycle: dispatch, reassign, en route, arrive, cancel. (Completing,
+reporting back and closing are :mod:`callcenter.services.records`: each needs its form.)"""
 
 from __future__ import annotations
 
@@ -294,37 +294,6 @@ class LifecycleUseCases(ServiceBase):
             checklist={k: getattr(checklist, k) for k in checklist.__dataclass_fields__},
         )
 
-    def complete(self, case_id: int, version: int | None = None) -> Case:
-        return self._advance(
-            case_id,
-            version,
-            "completed_at",
-            CrewStatus.RETURNING,
-            "completed",
-            action=Action.COMPLETE,
-        )
-
-    def report_back(self, case_id: int, version: int | None = None) -> Case:
-        return self._advance(
-            case_id,
-            version,
-            "reported_back_at",
-            CrewStatus.AVAILABLE,
-            "reported_back",
-            release=True,
-            action=Action.REPORT_BACK,
-        )
-
-    def close(self, case_id: int, version: int | None = None) -> Case:
-        return self._advance(
-            case_id,
-            version,
-            "closed_at",
-            None,
-            "closed",
-            action=Action.CLOSE,
-        )
-
     def cancel(self, case_id: int, reason: str, version: int | None = None) -> Case:
         reason = reason.strip()
         if not reason:
@@ -362,6 +331,7 @@ class LifecycleUseCases(ServiceBase):
                 assert case.id is not None
                 uow.assignments.release(case.id, now)
             self._event(uow, case, "cancelled", reason=reason)
+            self.after_cancel(uow, case)
             self._note(reason=reason)
             return case
 

@@ -537,11 +537,15 @@ class BoardScreen(Screen[None]):
     async def action_arrive(self) -> None:
         await self._case_action("arrive")
 
-    async def action_complete(self) -> None:
-        await self._case_action("complete")
+    def action_complete(self) -> None:
+        case = self.selected_case()
+        if case is not None:
+            self.cc.open_record(case)
 
-    async def action_report_back(self) -> None:
-        await self._case_action("report_back")
+    def action_report_back(self) -> None:
+        case = self.selected_case()
+        if case is not None:
+            self.cc.open_report_back(case)
 
     async def action_cancel(self) -> None:
         await self._case_action("cancel")

@@ -466,10 +466,15 @@ class CaseDetailScreen(Screen[None]):
         self.action_case(CASE_STEPS["arrive"])
 
     def action_complete(self) -> None:
-        self.action_case(CASE_STEPS["complete"])
+        if self.case is not None:
+            self.cc.open_record(self.case, self._reload)
 
     def action_report_back(self) -> None:
-        self.action_case(CASE_STEPS["report_back"])
+        if self.case is not None:
+            self.cc.open_report_back(self.case, self._reload)
+
+    def _reload(self, _result: object) -> None:
+        self.load()
 
     def action_close_case(self) -> None:
         self.action_case(CASE_STEPS["close_case"])

@@ -86,6 +86,14 @@ class Host(Protocol):
         self, item: DeskItem, version: int, done: Callable[[Any], None] | None = None
     ) -> None: ...
 
+    def open_record(self, case: Case, done: Callable[[Any], None] | None = None) -> None:
+        """The service record of ``case`` (a new one completes a case on scene)."""
+        ...
+
+    def open_report_back(self, case: Case, done: Callable[[Any], None] | None = None) -> None:
+        """The crew's report-back of a completed ``case``."""
+        ...
+
     def open_help(self) -> None: ...
 
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:

@@ -9,6 +9,11 @@ from storage.repositories.cases import SqlCaseRepository
 from storage.repositories.crews import SqlCrewRepository
 from storage.repositories.customers import SqlCustomerRepository
 from storage.repositories.events import SqlEventLog
+from storage.repositories.records import (
+    SqlLedgerRepository,
+    SqlServiceRecordRepository,
+    SqlSurveyRepository,
+)
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.watch import SqlWatchRepository
 
@@ -21,6 +26,9 @@ __all__ = [
     "SqlCrewRepository",
     "SqlCustomerRepository",
     "SqlEventLog",
+    "SqlLedgerRepository",
+    "SqlServiceRecordRepository",
     "SqlStaffRepository",
+    "SqlSurveyRepository",
     "SqlWatchRepository",
 ]

@@ -82,6 +82,19 @@ class SqlCallTaskRepository:
         rows = self.session.scalars(query.order_by(CallTaskRow.next_try_at, CallTaskRow.id))
         return [to_domain(CallTask, r) for r in rows]
 
+    def for_case(self, case_id: int, kind: str | None = None) -> list[CallTask]:
+        query = select(CallTaskRow).where(CallTaskRow.case_id == case_id)
+        if kind is not None:
+            query = query.where(CallTaskRow.kind == kind)
+        if self.lock:
+            query = query.with_for_update()
+        rows = self.session.scalars(
+            query.order_by(CallTaskRow.created_at, CallTaskRow.id).execution_options(
+                populate_existing=self.lock
+            )
+        )
+        return [to_domain(CallTask, r) for r in rows]
+
     def add_attempt(self, attempt: CallAttempt) -> CallAttempt:
         row = CallAttemptRow()
         to_row(attempt, row)

@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
 from callcenter.clock import ManualClock  # noqa: E402
 from callcenter.domain import AlertKind, Crew, CrewStatus  # noqa: E402
 from callcenter.services import Checklist, Intake, Services  # noqa: E402
+from tests.factories import feedback_reached, record_input, report_input  # noqa: E402
 
 SAFE = Checklist(hazard_lights=True, warning_sign=True, night_lights=True)
 REPAIR_PLANS = ("onsite_repair", "battery", "tyre", "fuel", "lockout")
@@ -274,20 +275,15 @@ def apply(
     elif name == "arrived":
         services.arrive(call.case_id, SAFE)
     elif name == "completed":
-        services.complete(call.case_id)
+        services.save_record(call.case_id, record_input(services))
     elif name == "reported":
-        services.report_back(call.case_id)
+        services.save_report_back(call.case_id, report_input(services))
         assert call.crew_id is not None
         free.append(call.crew_id)
     elif name == "feedback":
-        with services.uow() as uow:
-            case = uow.cases.get(call.case_id)
-            assert case is not None
-            case.feedback_at = at
-            uow.cases.save(case)
-            uow.commit()
+        feedback_reached(services, call.case_id)
     elif name == "closed":
-        services.close(call.case_id)
+        services.close_case(call.case_id)
     elif name == "cancelled":
         services.cancel(call.case_id, "车主自行修好")
 

@@ -28,7 +28,13 @@ from callcenter.services import Checklist, Services
 from callcenter.services.staff import NotStaff, StaffDirectory
 from callcenter.settings import Settings
 from storage.tables import AuditRow, CrewRow
-from tests.factories import add_crew, intake
+from tests.factories import (
+    add_crew,
+    feedback_reached,
+    finish_job,
+    intake,
+    record_input,
+)
 
 SAFE = Checklist(hazard_lights=True, warning_sign=True, night_lights=True)
 Session = Callable[..., bootstrap.Container]
@@ -280,9 +286,9 @@ def test_every_write_use_case_leaves_one_audit_row_naming_who(
     case = services.dispatch(case.id, crew.id)
     services.en_route(case.id)
     services.arrive(case.id, SAFE)
-    services.complete(case.id)
-    services.report_back(case.id)
-    services.close(case.id)
+    finish_job(services, case.id)
+    feedback_reached(services, case.id)
+    services.close_case(case.id)
     rows = list(reversed(audit(centre["admin"], actor="wangfang")))
     assert [r.action for r in rows] == [
         "take_call",
@@ -290,8 +296,10 @@ def test_every_write_use_case_leaves_one_audit_row_naming_who(
         "dispatch",
         "en_route",
         "arrive",
-        "complete",
+        "record_service",
         "report_back",
+        "claim_call",
+        "record_call",
         "close",
     ]
     assert all(r.allowed and r.entity == "case" and r.entity_id == case.id for r in rows)
@@ -304,7 +312,7 @@ def test_a_failed_write_leaves_no_audit_row(centre: dict[str, bootstrap.Containe
     case = services.take_call(intake())
     before = len(audit(centre["admin"]))
     with pytest.raises(InvalidTransition):
-        services.complete(case.id)
+        services.save_record(case.id, record_input(services))
     assert len(audit(centre["admin"])) == before
 
 
@@ -476,9 +484,9 @@ def test_every_update_of_a_versioned_row_checks_the_version(
         case = services.reassign(case.id, spare.id, case_version=case.version)
         services.en_route(case.id)
         services.arrive(case.id, SAFE)
-        services.complete(case.id)
-        services.report_back(case.id)
-        services.close(case.id)
+        finish_job(services, case.id)
+        feedback_reached(services, case.id)
+        services.close_case(case.id)
         other = services.dispatch(services.take_call(intake(plate="粤B33333")).id, crew.id)
         services.cancel(other.id, "车主取消")
     finally:

@@ -15,7 +15,13 @@ from callcenter.errors import (
     ValidationErrors,
 )
 from callcenter.services import Checklist, Services
-from tests.factories import add_crew, intake
+from tests.factories import (
+    add_crew,
+    feedback_reached,
+    intake,
+    record_input,
+    report_input,
+)
 
 SAFE = Checklist(hazard_lights=True, warning_sign=True, night_lights=True)
 
@@ -76,12 +82,14 @@ def test_whole_lifecycle_moves_case_and_crew(container) -> None:
     container.clock.advance(timedelta(minutes=20))
     case = services.arrive(case.id, SAFE)
     assert case.arrived_at == container.clock.now()
-    case = services.complete(case.id)
+    services.save_record(case.id, record_input(services))
+    assert services.case(case.id).status is CaseStatus.COMPLETED
     assert services.crews()[0].status is CrewStatus.RETURNING
-    case = services.report_back(case.id)
+    case = services.save_report_back(case.id, report_input(services))
     crew_after = services.crews()[0]
     assert crew_after.status is CrewStatus.AVAILABLE and crew_after.current_case_id is None
-    case = services.close(case.id)
+    feedback_reached(services, case.id)
+    case = services.close_case(case.id)
     assert case.status is CaseStatus.CLOSED
     assert case.id not in {c.id for c in services.open_cases()}
     kinds = [e.kind for e in services.timeline(case.id)]
@@ -92,7 +100,11 @@ def test_whole_lifecycle_moves_case_and_crew(container) -> None:
         "en_route",
         "arrived",
         "completed",
+        "service_recorded",
+        "call_scheduled",
         "reported_back",
+        "call_attempt",
+        "feedback",
         "closed",
     ]
 

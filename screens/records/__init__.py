@@ -1,0 +1,1 @@
+"""After the work: the service record and the crew's report-back."""

@@ -1,0 +1,197 @@
+"""After the work: service records and their versions, the rescue ledger, the surveys
+(``callcenter.ports.ServiceRecordRepository``, ``LedgerRepository``, ``SurveyRepository``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from callcenter.i18n import _
+from callcenter.records.model import (
+    AcceptanceMethod,
+    FeedbackResult,
+    FeeLine,
+    LedgerEntry,
+    PartLine,
+    RecordVersion,
+    ServiceRecord,
+    SurveyRecord,
+)
+from storage.convert import to_domain, to_row
+from storage.repositories._common import Touch, _check_version
+from storage.tables import LedgerRow, ServiceRecordRow, ServiceRecordVersionRow, SurveyRow
+
+_PLAIN = (
+    "case_id",
+    "crew_members",
+    "work_started_at",
+    "work_finished_at",
+    "cause",
+    "solution",
+    "no_parts",
+    "in_warranty",
+    "policy",
+    "accepted",
+    "accepted_by",
+    "accepted_at",
+    "acceptance_recorded_by",
+    "recorded_by",
+    "recorded_at",
+    "updated_by",
+    "updated_at",
+    "voided_at",
+    "voided_by",
+    "void_reason",
+)
+
+
+def _record_to_row(record: ServiceRecord, row: ServiceRecordRow) -> None:
+    for name in _PLAIN:
+        setattr(row, name, getattr(record, name))
+    row.parts = [p.as_dict() for p in record.parts]
+    row.fees = [f.as_dict() for f in record.fees]
+    row.fee_total = record.total
+    row.acceptance_method = record.acceptance_method.value if record.acceptance_method else None
+
+
+def _record(row: ServiceRecordRow) -> ServiceRecord:
+    values: dict[str, Any] = {name: getattr(row, name) for name in _PLAIN}
+    return ServiceRecord(
+        **values,
+        parts=[PartLine.from_dict(p) for p in row.parts or []],
+        fees=[FeeLine.from_dict(f) for f in row.fees or []],
+        acceptance_method=AcceptanceMethod(row.acceptance_method)
+        if row.acceptance_method
+        else None,
+        version=row.version,
+        id=row.id,
+    )
+
+
+class SqlServiceRecordRepository:
+    def __init__(self, session: Session, touch: Touch, lock: bool = False) -> None:
+        self.session = session
+        self.touch = touch
+        self.lock = lock
+
+    def for_case(self, case_id: int) -> ServiceRecord | None:
+        query = select(ServiceRecordRow).where(ServiceRecordRow.case_id == case_id)
+        if self.lock:
+            query = query.with_for_update()
+        row = self.session.scalars(query.execution_options(populate_existing=self.lock)).first()
+        return _record(row) if row is not None else None
+
+    def for_cases(self, case_ids: list[int]) -> dict[int, ServiceRecord]:
+        if not case_ids:
+            return {}
+        rows = self.session.scalars(
+            select(ServiceRecordRow).where(ServiceRecordRow.case_id.in_(case_ids))
+        )
+        return {row.case_id: _record(row) for row in rows}
+
+    def add(self, record: ServiceRecord) -> ServiceRecord:
+        row = ServiceRecordRow()
+        _record_to_row(record, row)
+        row.version = 1
+        self.session.add(row)
+        self.session.flush()
+        record.id, record.version = row.id, row.version
+        self.touch("record", row.id)
+        return record
+
+    def save(self, record: ServiceRecord) -> ServiceRecord:
+        row = self.session.get(
+            ServiceRecordRow, record.id, with_for_update=True, populate_existing=True
+        )
+        if row is None:
+            from callcenter.errors import ConcurrencyConflict
+
+            raise ConcurrencyConflict(_("This service record no longer exists."))
+        _check_version(row, record.version, row.updated_by or row.recorded_by, row.updated_at)
+        _record_to_row(record, row)
+        row.version = record.version + 1
+        self.session.flush()
+        record.version = row.version
+        self.touch("record", row.id)
+        return record
+
+    def add_version(self, version: RecordVersion) -> RecordVersion:
+        row = ServiceRecordVersionRow()
+        to_row(version, row, skip=("id",))
+        self.session.add(row)
+        self.session.flush()
+        version.id = row.id
+        return version
+
+    def versions(self, case_id: int) -> list[RecordVersion]:
+        rows = self.session.scalars(
+            select(ServiceRecordVersionRow)
+            .where(ServiceRecordVersionRow.case_id == case_id)
+            .order_by(ServiceRecordVersionRow.version, ServiceRecordVersionRow.id)
+        )
+        return [to_domain(RecordVersion, r) for r in rows]
+
+
+class SqlLedgerRepository:
+    def __init__(self, session: Session, touch: Touch) -> None:
+        self.session = session
+        self.touch = touch
+
+    def get(self, case_id: int) -> LedgerEntry | None:
+        row = self.session.get(LedgerRow, case_id)
+        return to_domain(LedgerEntry, row) if row is not None else None
+
+    def put(self, entry: LedgerEntry) -> LedgerEntry:
+        row = self.session.get(LedgerRow, entry.case_id)
+        if row is None:
+            row = LedgerRow(case_id=entry.case_id)
+            self.session.add(row)
+        to_row(entry, row, skip=())
+        self.session.flush()
+        self.touch("ledger", entry.case_id)
+        return entry
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(LedgerRow)) or 0)
+
+
+class SqlSurveyRepository:
+    def __init__(self, session: Session, touch: Touch) -> None:
+        self.session = session
+        self.touch = touch
+
+    def add(self, survey: SurveyRecord) -> SurveyRecord:
+        row = SurveyRow()
+        to_row(survey, row, skip=("id",))
+        row.result = survey.result.value
+        self.session.add(row)
+        self.session.flush()
+        survey.id = row.id
+        self.touch("survey", row.id)
+        return survey
+
+    def for_case(self, case_id: int) -> list[SurveyRecord]:
+        rows = self.session.scalars(
+            select(SurveyRow).where(SurveyRow.case_id == case_id).order_by(SurveyRow.at)
+        )
+        return [to_domain(SurveyRecord, r) for r in rows]
+
+    def tally(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Surveys in ``[start, end)``: ``satisfied``, ``answered`` (with a satisfaction
+        answer), and the count of each :class:`FeedbackResult`."""
+        rows = self.session.execute(
+            select(SurveyRow.result, SurveyRow.satisfied, func.count())
+            .where(SurveyRow.at >= start, SurveyRow.at < end)
+            .group_by(SurveyRow.result, SurveyRow.satisfied)
+        )
+        counts = {"satisfied": 0, "answered": 0, **{r.value: 0 for r in FeedbackResult}}
+        for result, satisfied, n in rows:
+            counts[result] = counts.get(result, 0) + n
+            if result == FeedbackResult.ANSWERED.value and satisfied is not None:
+                counts["answered"] += n
+                if satisfied:
+                    counts["satisfied"] += n
+        return counts
