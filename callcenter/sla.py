@@ -888,6 +888,11 @@ def _status(
         return ClockStatus(rule.kind, due, ClockState.MET if met else ClockState.MISSED, slack)
     if case.status is CaseStatus.CANCELLED:
         return ClockStatus(rule.kind, due, ClockState.PENDING, None)
+    if case.status is CaseStatus.CLOSED:
+        # Closed without its end event (a feedback call that never reached the owner): the
+        # clock stops at the closing, missed — a closed case never shows a running clock.
+        closed = _utc(case.closed_at or now, "closed_at")
+        return ClockStatus(rule.kind, due, ClockState.MISSED, due - closed)
     left = due - _utc(now, "now")
     window = rule.at_risk if at_risk is None else at_risk
     if left < timedelta(0):

@@ -36,6 +36,9 @@ from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
 from screens.widgets.case_board import CaseBoard, clean, fit
 
+#: The satisfaction rate the centre must reach (seed 004: 客户满意率必须到达97%以上).
+SATISFACTION_TARGET = 97
+
 log = logging.getLogger(__name__)
 CREW_ORDER = {status: i for i, status in enumerate(CrewStatus)}
 
@@ -233,9 +236,12 @@ class BoardScreen(Screen[None]):
             self.arrivals = arrivals
 
     class Arrivals(Message):
-        def __init__(self, arrivals: tuple[int, int]) -> None:
+        def __init__(
+            self, arrivals: tuple[int, int], satisfaction: tuple[int, int] | None = None
+        ) -> None:
             super().__init__()
             self.arrivals = arrivals
+            self.satisfaction = satisfaction  # (satisfied, answered) this month
 
     class Fetched(Message):
         def __init__(self, cases: list[Case], select: int | None) -> None:
@@ -249,6 +255,7 @@ class BoardScreen(Screen[None]):
         self.crews: dict[int, Crew] = {}
         self.loaded = False
         self._arrivals: tuple[int, int] | None = None
+        self._satisfaction: tuple[int, int] | None = None
         self._arrivals_day: str = ""
         self._pending_select: int | None = None
         self._reading = False
@@ -269,6 +276,7 @@ class BoardScreen(Screen[None]):
             yield Counter("", id="count-at-risk")
             yield Counter("", id="count-late")
             yield Counter("", id="count-on-time")
+            yield Counter("", id="count-satisfied")
             yield Counter("", id="count-crews")
             yield Counter("", id="board-clock")
         with Horizontal(id="board-body"):
@@ -313,14 +321,16 @@ class BoardScreen(Screen[None]):
             time.perf_counter() - started,
         )
         self.post_message(self.Loaded(cases, crews, None))
-        self.post_message(self.Arrivals(self._read_arrivals()))
+        self.post_message(self.Arrivals(*self._read_arrivals()))
 
-    def _read_arrivals(self) -> tuple[int, int]:
-        return self.cc.services.arrivals_today()
+    def _read_arrivals(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        services = self.cc.services
+        tally = services.satisfaction()
+        return services.arrivals_today(), (tally["satisfied"], tally["answered"])
 
     @work(thread=True, exclusive=True, group="board-arrivals", exit_on_error=False)
     def load_arrivals(self) -> None:
-        self.post_message(self.Arrivals(self._read_arrivals()))
+        self.post_message(self.Arrivals(*self._read_arrivals()))
 
     @work(thread=True, group="board-fetch", exit_on_error=False)
     def fetch(self, case_ids: list[int], select: int | None = None) -> None:
@@ -359,6 +369,8 @@ class BoardScreen(Screen[None]):
 
     def on_board_screen_arrivals(self, message: Arrivals) -> None:
         self._arrivals = message.arrivals
+        if message.satisfaction is not None:
+            self._satisfaction = message.satisfaction
         self._arrivals_day = self._today()
         self._show_counters()
 
@@ -425,6 +437,23 @@ class BoardScreen(Screen[None]):
     def on_resize(self) -> None:
         self.call_after_refresh(self._show_counters)
 
+    def _show_satisfaction(self, narrow: bool) -> None:
+        """This month's satisfaction rate: satisfied ÷ answered surveys (seed 004: ≥ 97 %)."""
+        counter = self.query_one("#count-satisfied", Counter)
+        if self._satisfaction is None or not self._satisfaction[1]:
+            counter.set(_("Satisfied —") if narrow else _("Satisfied this month —"))
+            return
+        satisfied, answered = self._satisfaction
+        pct = 100 * satisfied / answered
+        text = (
+            _("Satisfied {pct}%").format(pct=f"{pct:.0f}")
+            if narrow
+            else _("Satisfied this month {pct}% ({ok}/{n})").format(
+                pct=f"{pct:.1f}", ok=satisfied, n=answered
+            )
+        )
+        counter.set(text, "-warn" if pct < SATISFACTION_TARGET else "")
+
     def _show_counters(self) -> None:
         board = self.board
         open_cases, at_risk, late = board.counts()
@@ -451,6 +480,7 @@ class BoardScreen(Screen[None]):
                 else _("On time today {pct}% ({ok}/{n})").format(pct=pct, ok=punctual, n=arrived)
             )
         self.query_one("#count-on-time", Counter).set(on_time)
+        self._show_satisfaction(narrow)
         available = sum(1 for c in self.crews.values() if c.status is CrewStatus.AVAILABLE)
         on_duty = sum(1 for c in self.crews.values() if c.status is not CrewStatus.OFF_DUTY)
         crews = _("Crews {n}/{total}") if narrow else _("Crews available {n}/{total}")

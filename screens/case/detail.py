@@ -5,7 +5,7 @@ its lifecycle (dispatch → en route → on scene → completed → reported bac
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -20,10 +20,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from callcenter import sla
+from callcenter.calls.model import CallTask
 from callcenter.domain import Case, CaseEvent, Crew, lifecycle
 from callcenter.errors import CallCenterError, NotFound
 from callcenter.i18n import N_, _
 from callcenter.permissions import Action
+from callcenter.records.model import ServiceRecord, SurveyRecord
 from callcenter.validation import format_phone
 from screens.case.dispatch import margin_text
 from screens.kit.actions import CASE_STEPS
@@ -52,6 +54,13 @@ EVENT_LABELS: dict[str, str] = {
     "promise_extended": N_("Promise extended"),
     "reassigned": N_("Crew reassigned"),
     "service_record": N_("Service record"),
+    "service_recorded": N_("Service record saved"),
+    "service_edited": N_("Service record edited"),
+    "service_accepted": N_("Owner accepted the service"),
+    "service_voided": N_("Service record voided"),
+    "call_scheduled": N_("Call scheduled"),
+    "call_attempt": N_("Call made"),
+    "escalated": N_("Escalated to a supervisor"),
     **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
@@ -305,6 +314,85 @@ class Loaded:
     events: list[CaseEvent]
     crew: Crew | None
     names: dict[str, str]  # username → display name
+    record: ServiceRecord | None = None
+    surveys: list[SurveyRecord] = field(default_factory=list)
+    feedback: list[CallTask] = field(default_factory=list)
+
+
+def record_fields(loaded: Loaded, tz: tzinfo) -> Table | Text:
+    """The service record: what was done, what it cost, whether the owner accepted it, and
+    the feedback call — caller text as plain data."""
+    record, names = loaded.record, loaded.names
+    table = grid()
+    if record is None:
+        table.add_row(_("Record"), Text(_("none yet: c on scene writes it"), style="dim"))
+    else:
+        state = Text(record.state.label)
+        if not record.is_valid:
+            state.stylize("bold red")
+        else:
+            state.stylize("green")
+        table.add_row(_("Record"), state)
+        if record.voided_at is not None:
+            table.add_row(
+                _("Voided"),
+                f"{names.get(record.voided_by, record.voided_by)} "
+                f"{when(record.voided_at, tz)} — {record.void_reason}",
+            )
+        table.add_row(_("Crew members"), record.crew_members)
+        table.add_row(
+            _("Work"), f"{when(record.work_started_at, tz)} → {when(record.work_finished_at, tz)}"
+        )
+        table.add_row(_("Fault cause"), record.cause)
+        table.add_row(_("Solution"), record.solution)
+        if record.no_parts:
+            parts: Text | str = _("No parts replaced")
+        else:
+            parts = "\n".join(
+                f"{p.name} ×{p.quantity} {p.part_number} "
+                + (_("genuine") if p.genuine else _("non-genuine"))
+                for p in record.parts
+            )
+        table.add_row(_("Parts"), parts)
+        fees = " · ".join(f"{line.kind.label} {fee_text(line.amount)}" for line in record.fees)
+        table.add_row(_("Fees"), f"{fee_text(record.total)} ({fees})")
+        table.add_row(
+            _("Warranty"), _("In warranty") if record.in_warranty else _("Out of warranty")
+        )
+        if record.accepted:
+            method = record.acceptance_method.label if record.acceptance_method else DASH
+            by = names.get(record.acceptance_recorded_by, record.acceptance_recorded_by)
+            table.add_row(
+                _("Accepted"),
+                _("{name}, {how}, {when} (recorded by {who})").format(
+                    name=record.accepted_by, how=method, when=when(record.accepted_at, tz), who=by
+                ),
+            )
+        table.add_row(
+            _("Version"),
+            _("{n}, by {who} {when}").format(
+                n=record.version,
+                who=names.get(record.updated_by or record.recorded_by, record.recorded_by),
+                when=when(record.updated_at or record.recorded_at, tz),
+            ),
+        )
+    if loaded.feedback:
+        task = loaded.feedback[-1]
+        text = f"{task.state.label} · " + _("tries {n}").format(n=task.attempts)
+        if task.is_open:
+            text += " · " + _("next {when}").format(when=when(task.try_at, tz))
+        table.add_row(_("Feedback call"), text)
+    if loaded.surveys:
+        survey = loaded.surveys[-1]
+        result = Text(survey.result.label)
+        if survey.satisfied is False or survey.escalations:
+            result.stylize("bold red")
+        if survey.answers:
+            result.append("  " + " ".join(f"{k[1:]}:{v}" for k, v in survey.answers.items()))
+        table.add_row(_("Survey"), result)
+        if survey.comment:
+            table.add_row(_("Comment"), survey.comment)
+    return table
 
 
 class CaseDetailScreen(Screen[None]):
@@ -317,6 +405,7 @@ class CaseDetailScreen(Screen[None]):
         Binding("r", "en_route", "En route"),
         Binding("a", "arrive", "Arrived"),
         Binding("c", "complete", "Completed"),
+        Binding("e", "edit_record", N_("Service record")),
         Binding("b", "report_back", "Reported back"),
         Binding("l", "close_case", N_("Close case")),
         Binding("x", "cancel", "Cancel case"),
@@ -331,6 +420,7 @@ class CaseDetailScreen(Screen[None]):
         self.case: Case | None = None
         self.crew: Crew | None = None
         self.events: list[CaseEvent] = []
+        self.record: ServiceRecord | None = None
 
     @property
     def cc(self) -> Host:
@@ -342,6 +432,7 @@ class CaseDetailScreen(Screen[None]):
             with Vertical(id="detail-left", classes="detail-column"):
                 yield Static(id="detail-case", classes="detail-box")
                 yield Static(id="detail-times", classes="detail-box")
+                yield Static(id="detail-record", classes="detail-box")
             with Vertical(id="detail-right", classes="detail-column"):
                 yield Static(id="detail-crew", classes="detail-box")
                 yield Static(id="detail-sla", classes="detail-box")
@@ -352,6 +443,7 @@ class CaseDetailScreen(Screen[None]):
         titles = {
             "#detail-case": _("Case"),
             "#detail-times": _("Times"),
+            "#detail-record": _("Service record and feedback"),
             "#detail-crew": _("Crew"),
             "#detail-sla": _("SLA clocks"),
             "#detail-timeline": _("Timeline"),
@@ -371,9 +463,19 @@ class CaseDetailScreen(Screen[None]):
         crew = None
         if case.crew_id is not None:
             crew = next((c for c in services.crews() if c.id == case.crew_id), None)
+        record = services.service_record(self.case_id)
+        surveys = services.surveys(self.case_id) if case.completed_at else []
+        feedback = services.feedback_tasks(self.case_id) if case.completed_at else []
         users = {e.actor for e in events} | {case.created_by, case.updated_by}
+        if record is not None:
+            users |= {
+                record.recorded_by,
+                record.updated_by,
+                record.voided_by,
+                record.acceptance_recorded_by,
+            }
         names = {u: services.display_name(u) for u in users if u}
-        return Loaded(case, events, crew, names)
+        return Loaded(case, events, crew, names, record, surveys, feedback)
 
     @work(exclusive=True, group="case-detail-load", exit_on_error=False)
     async def load(self) -> None:
@@ -411,6 +513,11 @@ class CaseDetailScreen(Screen[None]):
         now = self.cc.clock_now()
         self.query_one("#detail-times", Static).update(case_times(case, now, tz, loaded.names))
         self.query_one("#detail-crew", Static).update(crew_fields(loaded.crew))
+        self.query_one("#detail-record", Static).update(record_fields(loaded, tz))
+        self.query_one("#detail-record").set_class(
+            loaded.record is not None and not loaded.record.is_valid, "-invalid"
+        )
+        self.record = loaded.record
         self.query_one("#detail-timeline", Static).update(
             timeline_table(loaded.events, now, tz, loaded.names)
         )
@@ -466,6 +573,11 @@ class CaseDetailScreen(Screen[None]):
         self.action_case(CASE_STEPS["arrive"])
 
     def action_complete(self) -> None:
+        if self.case is not None:
+            self.cc.open_record(self.case, self._reload)
+
+    def action_edit_record(self) -> None:
+        """The service record: written on scene, edited afterwards (every version kept)."""
         if self.case is not None:
             self.cc.open_record(self.case, self._reload)
 

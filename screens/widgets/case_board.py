@@ -100,6 +100,17 @@ def sla_state(remaining: float | None, at_risk: float) -> str:
     return ON_TRACK
 
 
+#: ``cases.service_state`` values of a service that counts as invalid (seed 004).
+INVALID_SERVICE = frozenset({"not_accepted", "voided"})
+
+
+def status_text(case: Case) -> str:
+    """The status; a service without the owner's acceptance says it is invalid."""
+    if case.service_state in INVALID_SERVICE:
+        return _("{status}·invalid").format(status=case.status.label)
+    return case.status.label
+
+
 def flags(case: Case) -> str:
     """``¥?`` fee not agreed, ``☎`` owner told of a delay, ``+`` promise extended."""
     text = ""
@@ -687,7 +698,7 @@ class CaseBoard(ScrollView, can_focus=True):
             "priority": case.priority.label,
             "plate": clean(case.plate),
             "place": clean(case.address),
-            "status": case.status.label,
+            "status": status_text(case),
             "crew": crew,
             "promised": _local(case.promised_arrival_at, self._tz),
             "flags": flags(case),

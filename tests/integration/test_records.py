@@ -369,3 +369,21 @@ def test_a_cancelled_case_closes_its_open_calls(services: Services, supervisor: 
     task = feedback_task(services, case_id)
     assert task.state is TaskState.CANCELLED and not task.is_open
     assert desk_of(services).task_items() == []
+
+
+def test_a_closed_case_never_shows_a_running_clock(services: Services, clock: ManualClock) -> None:
+    from callcenter import sla
+
+    case_id = on_scene(services)
+    finish_job(services, case_id)
+    desk = desk_of(services)
+    task = feedback_task(services, case_id)
+    for _attempt in range(3):
+        desk.claim(FEEDBACK_KIND, task.id)
+        task = desk.record(FEEDBACK_KIND, task.id, outcome=Outcome.NOT_REACHED)
+        clock.set(task.try_at)
+    case = services.close_case(case_id)
+    clock.advance(timedelta(days=3))
+    states = {s.kind: s.state for s in sla.clocks(services.policy, case, clock.now(), services.tz)}
+    assert not any(state.is_live for state in states.values())
+    assert states[sla.ClockKind.FEEDBACK] is sla.ClockState.MISSED
