@@ -140,7 +140,7 @@ def parse_parts(text: str, *, field: str = "parts") -> list[PartLine]:
                 field,
                 _(
                     "Line {n}: give name, quantity, part number, genuine — e.g. "
-                    "“机油滤清器, 1, JX0810, 原厂”."
+                    "“oil filter, 1, JX0810, yes”."
                 ).format(n=number),
             )
         name, quantity, part_number, genuine = items
@@ -156,9 +156,7 @@ def parse_parts(text: str, *, field: str = "parts") -> list[PartLine]:
         if is_genuine is None:
             raise ValidationError(
                 field,
-                _("Line {n}: say whether the part is genuine: 原厂 (yes) or 副厂 (no).").format(
-                    n=number
-                ),
+                _("Line {n}: say whether the part is genuine: yes or no.").format(n=number),
             )
         if len(name) > 60 or len(part_number) > 40:
             raise ValidationError(

@@ -96,7 +96,7 @@ class RecordUseCases(ServiceBase):
         fmt = "%Y-%m-%d %H:%M"
         if record is not None:
             parts = "\n".join(
-                f"{p.name}, {p.quantity}, {p.part_number}, {'原厂' if p.genuine else '副厂'}"
+                f"{p.name}, {p.quantity}, {p.part_number}, {_('yes') if p.genuine else _('no')}"
                 for p in record.parts
             )
             fees = {line.kind.value: line for line in record.fees}

@@ -157,7 +157,7 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
                 self._area_widget(
                     "parts",
                     raw.parts,
-                    _("one per line: name, quantity, part number, 原厂/副厂"),
+                    _("one per line: name, quantity, part number, genuine yes/no"),
                     disabled=raw.no_parts,
                 ),
             )

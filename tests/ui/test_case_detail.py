@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from callcenter.clock import ManualClock
 from callcenter.domain import CaseStatus, CrewStatus
 from screens.case.detail import CaseDetailScreen
 from screens.case.dispatch import DispatchScreen
+from screens.records.record_form import RecordScreen
+from screens.records.report_back import ReportBackScreen
 from screens.widgets.modals import CancelReasonModal, ChecklistModal, ChecklistView, ConfirmModal
+from tests.factories import feedback_reached
 from tests.ui.test_dispatch import (
     HOSTILE,
     Session,
@@ -150,12 +153,46 @@ async def test_whole_lifecycle_by_keys(session: Session, world: World) -> None:
             "night_lights": True,
         }
 
-        await press_and_settle(pilot, "c")
+        # c opens the service record: a save with fields left blank names each of them and
+        # keeps what was typed; filled in, it completes the case.
+        await pilot.press("c")
+        record = await wait_modal(pilot, RecordScreen)
+        assert app.focused is record.query_one("#rec-cause")
+        await pilot.press(*"flat battery")
+        await press_and_settle(pilot, "ctrl+s")
+        assert app.screen is record and status() is CaseStatus.ON_SCENE
+        assert set(record.errors) == {"solution", "parts", "warranty", "accepted"}
+        assert record.query_one("#rec-cause", TextArea).text == "flat battery"
+        record.query_one("#rec-solution", TextArea).focus()
+        await pilot.press(*"jump start")
+        await pilot.click("#rec-no_parts")
+        await pilot.click("#rec-warranty-out")
+        await pilot.click("#rec-accepted-yes")
+        await pilot.click("#rec-method-signed")
+        await press_and_settle(pilot, "ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
         assert status() is CaseStatus.COMPLETED
-        await press_and_settle(pilot, "b")
+        saved = services.service_record(world.ready)
+        assert saved is not None and saved.is_valid and saved.cause == "flat battery"
+        await settle(pilot)
+        assert "Accepted by the owner" in shown(app, "#detail-record")
+
+        # b asks for the report-back; its defaults are a complete report.
+        await pilot.press("b")
+        await wait_modal(pilot, ReportBackScreen)
+        await press_and_settle(pilot, "ctrl+s")
+        await wait_for(pilot, lambda: app.screen is screen)
         assert status() is CaseStatus.REPORTED_BACK
         crew = next(c for c in services.crews() if c.id == services.case(world.ready).crew_id)
         assert crew.status is CrewStatus.AVAILABLE and crew.current_case_id is None
+        assert services.ledger_entry(world.ready) is not None
+
+        # l says what is missing: the feedback call.
+        await press_and_settle(pilot, "l")
+        assert "feedback call is not finished" in errors(app)[-1]
+        assert status() is CaseStatus.REPORTED_BACK
+        feedback_reached(services, world.ready)
+        await settle(pilot)
 
         await pilot.press("l")
         await wait_modal(pilot, ConfirmModal)
@@ -168,13 +205,14 @@ async def test_whole_lifecycle_by_keys(session: Session, world: World) -> None:
             "Crew en route",
             "Arrived on scene",
             "Rescue completed",
+            "Service record saved",
             "Crew reported back",
             "Case closed",
         ):
             assert text in timeline, text
         number = services.case(world.ready).number
         assert f"{number}: case closed." in notices(app)
-        assert not errors(app)
+        assert len(errors(app)) == 1  # the refused close
 
 
 async def test_checklist_by_day_has_two_items(session: Session, world: World) -> None:
@@ -199,7 +237,8 @@ async def test_arriving_before_dispatch_is_refused(session: Session, world: Worl
         number = container.services.case(world.ready).number
         assert errors(app) == [f"Case {number} is Received: cannot mark it On scene."]
         await press_and_settle(pilot, "c")
-        assert "cannot mark it Completed" in errors(app)[-1]
+        assert app.screen is screen
+        assert "the service record is written on scene" in errors(app)[-1]
     assert container.services.case(world.ready).status is CaseStatus.RECEIVED
 
 

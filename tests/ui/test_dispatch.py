@@ -224,7 +224,17 @@ def notices(app: Any) -> list[str]:
 
 
 # The workers of the screens under test (the app's change feed runs for ever: not waited on).
-OUR_WORKERS = {"crew-options", "dispatch", "fee", "case-detail-load", "case-action", "search"}
+OUR_WORKERS = {
+    "crew-options",
+    "dispatch",
+    "fee",
+    "case-detail-load",
+    "case-action",
+    "search",
+    "open-record",
+    "form-type-ahead",
+    "form-save",
+}
 
 
 async def settle(pilot: Pilot[Any]) -> None:
