@@ -30,6 +30,7 @@ from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import RadioField
+from screens.widgets.tick_box import Choice
 
 if TYPE_CHECKING:
     from callcenter.calls.model import CallTask
@@ -92,7 +93,7 @@ class CallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTask | No
             )
             with self.field_row("outcome", _("The call")), RadioField(id="cf-outcome"):
                 for index, outcome in enumerate(kind.outcomes):
-                    yield RadioButton(outcome.label, index == 0, id=f"cf-outcome-{outcome.value}")
+                    yield Choice(outcome.label, index == 0, id=f"cf-outcome-{outcome.value}")
             yield self.field_row(
                 "note", _("Note"), Input(max_length=500, compact=True, id="cf-note")
             )

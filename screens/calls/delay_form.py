@@ -28,6 +28,7 @@ from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import RadioField, SelectField
+from screens.widgets.tick_box import Choice
 
 if TYPE_CHECKING:
     from callcenter.services.delays import DelayCallResult, DelayPrompt
@@ -110,8 +111,8 @@ class DelayCallForm(
                 self.field_row("reached", _("The call")),
                 RadioField(id="dc-reached", compact=True),
             ):
-                yield RadioButton(_("Owner reached and told"), True, id="dc-reached-yes")
-                yield RadioButton(_("Not reached"), id="dc-reached-no")
+                yield Choice(_("Owner reached and told"), True, id="dc-reached-yes")
+                yield Choice(_("Not reached"), id="dc-reached-no")
             with self.field_row("reason", _("Reason")):
                 yield SelectField(
                     [(reason.label, reason) for reason in DelayReason],

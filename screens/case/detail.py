@@ -34,6 +34,7 @@ from screens.kit.format import countdown, error_text, fee_text, km_text, local_t
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
+from screens.widgets.modals import ReasonModal
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 SHORT = "%m-%d %H:%M"
@@ -406,6 +407,7 @@ class CaseDetailScreen(Screen[None]):
         Binding("a", "arrive", "Arrived"),
         Binding("c", "complete", "Completed"),
         Binding("e", "edit_record", N_("Service record")),
+        Binding("V", "void_record", N_("Void the record")),
         Binding("b", "report_back", "Reported back"),
         Binding("l", "close_case", N_("Close case")),
         Binding("x", "cancel", "Cancel case"),
@@ -580,6 +582,45 @@ class CaseDetailScreen(Screen[None]):
         """The service record: written on scene, edited afterwards (every version kept)."""
         if self.case is not None:
             self.cc.open_record(self.case, self._reload)
+
+    def action_void_record(self) -> None:
+        """A supervisor voids the service record, with a reason (audited)."""
+        if self.case is None or self.record is None:
+            self.notify(_("This case has no service record yet."), severity="error")
+            return
+        self.void(self.case, self.record)
+
+    @work(group="case-action", exit_on_error=False)
+    async def void(self, case: Case, record: ServiceRecord) -> None:
+        services = self.cc.services
+        if not services.may(Action.VOID_RECORD):
+            self.notify(
+                _("Only a supervisor may void a service record."), severity="error", markup=False
+            )
+            return
+        reason = await self.app.push_screen_wait(
+            ReasonModal(
+                _("Void the service record of case {number}").format(number=case.number),
+                _("Why is it void?"),
+                placeholder=_("e.g. signed by someone who is not the owner"),
+                hint=_("Enter voids the record; Esc goes back."),
+                empty=_("Give the reason."),
+            )
+        )
+        if reason is None:
+            return
+        try:
+            await asyncio.to_thread(
+                services.void_record, case.id or 0, reason, record_version=record.version
+            )
+        except CallCenterError as exc:
+            self.notify(error_text(exc, self.cc.tz), severity="error", markup=False)
+        else:
+            self.notify(
+                _("{number}: service record voided.").format(number=case.number),
+                severity="warning",
+            )
+        self.load()
 
     def action_report_back(self) -> None:
         if self.case is not None:

@@ -30,6 +30,8 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "dispatch": Action.DISPATCH,
     **CASE_STEPS,
     "delay_calls": Action.NOTIFY_DELAY,
+    "edit_record": Action.RECORD_SERVICE,
+    "void_record": Action.VOID_RECORD,
     "take": Action.CLAIM_ALERT,
     # reading, moving about, closing a window
     "help": None,

@@ -31,7 +31,7 @@ from screens.kit.format import error_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import Form, RadioField
-from screens.widgets.tick_box import TickBox
+from screens.widgets.tick_box import Choice, TickBox
 
 _TEXT_FIELDS = (
     "crew_members",
@@ -164,7 +164,7 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
             yield Static(
                 Content(
                     _("Fees — tariff of policy “{policy}”").format(
-                        policy=self.cc.services.policy.title
+                        policy=self.cc.services.policy.name
                     )
                 ),
                 classes="section",
@@ -176,17 +176,13 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
             yield self._text("fee_other", _("Other (yuan)"), raw.fee_other, "0")
             yield Static("", id="rec-total")
             with self.field_row("warranty", _("Warranty")), RadioField(id="rec-warranty"):
-                yield RadioButton(_("In warranty"), raw.warranty == "in", id="rec-warranty-in")
-                yield RadioButton(
-                    _("Out of warranty"), raw.warranty == "out", id="rec-warranty-out"
-                )
+                yield Choice(_("In warranty"), raw.warranty == "in", id="rec-warranty-in")
+                yield Choice(_("Out of warranty"), raw.warranty == "out", id="rec-warranty-out")
             yield Static(_("The owner's acceptance"), classes="section")
             accepted = raw.acceptance.accepted
             with self.field_row("accepted", _("Accepted")), RadioField(id="rec-accepted"):
-                yield RadioButton(
-                    _("Yes, the owner accepted"), accepted == "yes", id="rec-accepted-yes"
-                )
-                yield RadioButton(
+                yield Choice(_("Yes, the owner accepted"), accepted == "yes", id="rec-accepted-yes")
+                yield Choice(
                     _("No: invalid service until accepted"),
                     accepted == "no",
                     id="rec-accepted-no",
@@ -203,7 +199,7 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
                 RadioField(id="rec-acceptance_method"),
             ):
                 for choice in AcceptanceMethod:
-                    yield RadioButton(
+                    yield Choice(
                         choice.label, method == choice.value, id=f"rec-method-{choice.value}"
                     )
             yield self._text(

@@ -192,46 +192,61 @@ class ChecklistModal(ModalScreen[Checklist | None]):
         self.dismiss(None)
 
 
-class CancelReasonModal(ModalScreen[str | None]):
-    """Asks why the case is cancelled. An empty reason is refused; Esc returns None."""
+class ReasonModal(ModalScreen[str | None]):
+    """Asks for a reason (translated texts given). An empty reason is refused; Esc returns
+    None."""
 
-    DEFAULT_CSS = _MODAL_CSS.format(name="CancelReasonModal")
+    DEFAULT_CSS = _MODAL_CSS.format(name="ReasonModal")
     BINDINGS = [Binding("escape", "back", N_("Go back"))]
 
-    def __init__(self, case_number: str, reason: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        label: str,
+        *,
+        placeholder: str,
+        hint: str,
+        empty: str,
+        reason: str = "",
+    ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.case_number = case_number
+        self.texts = (title, label, placeholder, hint, empty)
         self.reason = reason
 
     def compose(self) -> ComposeResult:
+        title, label, placeholder, hint, _empty = self.texts
         with Vertical(classes="modal-box"):
-            yield Static(
-                Content(_("Cancel case {number}").format(number=self.case_number)),
-                classes="modal-title",
-            )
-            yield Label(Content(_("Cancel reason")))
-            yield Input(
-                self.reason,
-                placeholder=_("e.g. the owner solved it; duplicate call"),
-                max_length=500,
-                id="cancel-reason",
-            )
+            yield Static(Content(title), classes="modal-title")
+            yield Label(Content(label))
+            yield Input(self.reason, placeholder=placeholder, max_length=500, id="cancel-reason")
             yield Static("", id="cancel-error", classes="modal-error")
-            yield Static(
-                Content(_("Enter cancels the case; Esc goes back without cancelling.")),
-                classes="modal-hint",
-            )
+            yield Static(Content(hint), classes="modal-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         reason = event.value.strip()
         if not reason:
-            self.query_one("#cancel-error", Static).update(
-                Content(_("Give the reason for cancelling."))
-            )
+            self.query_one("#cancel-error", Static).update(Content(self.texts[4]))
             return
         self.dismiss(reason)
+
+
+class CancelReasonModal(ReasonModal):
+    """Asks why the case is cancelled."""
+
+    DEFAULT_CSS = _MODAL_CSS.format(name="CancelReasonModal")
+
+    def __init__(self, case_number: str, reason: str = "") -> None:
+        super().__init__(
+            _("Cancel case {number}").format(number=case_number),
+            _("Cancel reason"),
+            placeholder=_("e.g. the owner solved it; duplicate call"),
+            hint=_("Enter cancels the case; Esc goes back without cancelling."),
+            empty=_("Give the reason for cancelling."),
+            reason=reason,
+        )
+        self.case_number = case_number
 
     def action_back(self) -> None:
         self.dismiss(None)
