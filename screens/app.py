@@ -341,12 +341,13 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         from screens.calls.call_form import CallForm
         from screens.calls.delay_form import DelayCallForm
         from screens.calls.delay_list import DelayCallsScreen
+        from screens.calls.survey_form import SurveyCallForm
 
         if self.delay_calls is None:
             self.notify(_("This screen is not available yet."), severity="error", markup=False)
             return
         if any(
-            isinstance(screen, DelayCallsScreen | DelayCallForm | CallForm)
+            isinstance(screen, DelayCallsScreen | DelayCallForm | CallForm | SurveyCallForm)
             for screen in self.screen_stack
         ):
             return
@@ -366,9 +367,15 @@ class CallCenterApp(DelayCallsMixin, App[int]):
     def open_call(
         self, item: DeskItem, version: int, done: Callable[[Any], None] | None = None
     ) -> None:
-        """The form of a call of the desk (not a delay call) this operator has taken."""
+        """The form of a call of the desk (not a delay call) this operator has taken: the
+        feedback call's survey, or the kind's generic form."""
+        from callcenter.calls import feedback as feedback_kind
         from screens.calls.call_form import CallForm
+        from screens.calls.survey_form import SurveyCallForm
 
+        if item.kind == feedback_kind.NAME:
+            self.push_screen(SurveyCallForm(item, version, acceptance_missing=False), done)
+            return
         self.push_screen(CallForm(item, version), done)
 
     def open_record(self, case: Case, done: Callable[[Any], None] | None = None) -> None:
