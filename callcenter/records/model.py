@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from callcenter.domain.enums import Labelled, _LABELS
+from callcenter.domain.enums import _LABELS, Labelled
 from callcenter.i18n import N_
 
 __all__ = [
