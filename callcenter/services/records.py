@@ -77,8 +77,9 @@ class RecordUseCases(ServiceBase):
         return self._read(lambda uow: uow.calls.for_case(case_id, FEEDBACK_KIND))
 
     def satisfaction(self, at: datetime | None = None) -> dict[str, int]:
-        """This month's survey tally (in the centre's time zone): ``satisfied``, ``answered``
-        and each feedback result's count."""
+        """This month's survey tally (in the centre's time zone): ``satisfied``, ``rated``
+        (surveys answered with a satisfaction answer: the rate is satisfied ÷ rated) and each
+        :class:`FeedbackResult`'s count (``answered``, ``refused``, ``not_reached``, …)."""
         start, end = self.month_of(at or self.clock.now())
         return self._read(lambda uow: uow.surveys.tally(start, end))
 

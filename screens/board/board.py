@@ -326,7 +326,7 @@ class BoardScreen(Screen[None]):
     def _read_arrivals(self) -> tuple[tuple[int, int], tuple[int, int]]:
         services = self.cc.services
         tally = services.satisfaction()
-        return services.arrivals_today(), (tally["satisfied"], tally["answered"])
+        return services.arrivals_today(), (tally["satisfied"], tally["rated"])
 
     @work(thread=True, exclusive=True, group="board-arrivals", exit_on_error=False)
     def load_arrivals(self) -> None:

@@ -180,18 +180,18 @@ class SqlSurveyRepository:
         return [to_domain(SurveyRecord, r) for r in rows]
 
     def tally(self, start: datetime, end: datetime) -> dict[str, int]:
-        """Surveys in ``[start, end)``: ``satisfied``, ``answered`` (with a satisfaction
-        answer), and the count of each :class:`FeedbackResult`."""
+        """Surveys in ``[start, end)``: ``satisfied``, ``rated`` (answered with a satisfaction
+        answer: the rate's denominator), and the count of each :class:`FeedbackResult`."""
         rows = self.session.execute(
             select(SurveyRow.result, SurveyRow.satisfied, func.count())
             .where(SurveyRow.at >= start, SurveyRow.at < end)
             .group_by(SurveyRow.result, SurveyRow.satisfied)
         )
-        counts = {"satisfied": 0, "answered": 0, **{r.value: 0 for r in FeedbackResult}}
+        counts = {"satisfied": 0, "rated": 0, **{r.value: 0 for r in FeedbackResult}}
         for result, satisfied, n in rows:
             counts[result] = counts.get(result, 0) + n
             if result == FeedbackResult.ANSWERED.value and satisfied is not None:
-                counts["answered"] += n
+                counts["rated"] += n
                 if satisfied:
                     counts["satisfied"] += n
         return counts

@@ -328,7 +328,7 @@ def test_a_refusal_stops_the_feedback_clock_and_is_never_satisfied(
     desk.record(FEEDBACK_KIND, task.id, outcome=Outcome.REFUSED)
     assert services.case(case_id).feedback_at == clock.now()
     tally = services.satisfaction()
-    assert tally["refused"] == 1 and tally["answered"] == 0 and tally["satisfied"] == 0
+    assert tally["refused"] == 1 and tally["rated"] == 0 and tally["satisfied"] == 0
 
 
 def test_satisfaction_counts_answered_surveys_only(services: Services) -> None:
@@ -344,7 +344,7 @@ def test_satisfaction_counts_answered_surveys_only(services: Services) -> None:
     desk.claim(FEEDBACK_KIND, task.id)
     desk.record(FEEDBACK_KIND, task.id, outcome=Outcome.WRONG_NUMBER)
     tally = services.satisfaction()
-    assert (tally["satisfied"], tally["answered"]) == (3, 4)
+    assert (tally["satisfied"], tally["rated"], tally["answered"]) == (3, 4, 4)
     assert tally["wrong_number"] == 1
 
 
