@@ -78,6 +78,22 @@ def _parser() -> argparse.ArgumentParser:
     down = db_sub.add_parser("downgrade", help="downgrade the schema to REV (e.g. base)")
     down.add_argument("revision")
 
+    record = sub.add_parser("record", help="service records: print the owner's copy (PDF)")
+    record_sub = record.add_subparsers(dest="record_command", metavar="ACTION", required=True)
+    printing = record_sub.add_parser(
+        "print", help="write the owner's copy of CASE-NUMBER's service record as a PDF"
+    )
+    printing.add_argument("number", metavar="CASE-NUMBER")
+    printing.add_argument(
+        "-o", "--output", metavar="FILE", help="the PDF to write (default: CASE-NUMBER.pdf)"
+    )
+    printing.add_argument(
+        "--lang",
+        dest="record_lang",
+        choices=settings_mod.LANGUAGES,
+        help="the copy's language (default: the interface language)",
+    )
+
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument(
@@ -149,6 +165,8 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
         return _staff(args, settings)
     if args.command in (None, "run", "board"):
         return _run_app(settings, read_only=args.command == "board")
+    if args.command == "record":
+        return _record(args, settings)
     from callcenter import bootstrap
 
     if args.command == "demo":
@@ -241,6 +259,41 @@ def _db(args: Any, settings: settings_mod.Settings) -> int:
         print(f"{current or 'empty'} ({state})")
     finally:
         engine.dispose()
+    return 0
+
+
+def _record(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter record print CASE-NUMBER [-o FILE] [--lang en]``: one line, the file."""
+    import os
+    from pathlib import Path
+
+    from callcenter import bootstrap
+    from callcenter.i18n import _
+    from callcenter.records.pdf import owner_copy_pdf
+
+    container = bootstrap.build(settings)
+    try:
+        services = container.services
+        case = services.case_by_number(args.number)
+        assert case.id is not None
+        copy = services.owner_copy(case.id)
+        data = owner_copy_pdf(copy, lang=args.record_lang or settings.language)
+    finally:
+        container.close()
+    target = Path(args.output or f"{case.number}.pdf")
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target)  # never half a file under the name asked for
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        return _fail(
+            _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc),
+            EXIT_BAD_SETTING,
+        )
+    print(
+        _("Owner's copy of case {number} written to {file}").format(number=case.number, file=target)
+    )
     return 0
 
 

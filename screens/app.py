@@ -374,7 +374,15 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         from screens.calls.survey_form import SurveyCallForm
 
         if item.kind == feedback_kind.NAME:
-            self.push_screen(SurveyCallForm(item, version, acceptance_missing=False), done)
+
+            async def survey() -> None:
+                missing = False
+                if item.case_id is not None:
+                    record = await asyncio.to_thread(self.services.service_record, item.case_id)
+                    missing = record is not None and not record.accepted
+                self.push_screen(SurveyCallForm(item, version, acceptance_missing=missing), done)
+
+            self.run_worker(survey(), group="open-call", exclusive=True)
             return
         self.push_screen(CallForm(item, version), done)
 

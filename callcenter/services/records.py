@@ -43,6 +43,7 @@ from callcenter.records.parse import (
     parse_report_back,
     tariff_fees,
 )
+from callcenter.records.pdf import OwnerCopy
 from callcenter.services.base import ServiceBase
 from callcenter.validation import check_text
 
@@ -89,6 +90,41 @@ class RecordUseCases(ServiceBase):
         first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         following = (first + timedelta(days=32)).replace(day=1)
         return first, following
+
+    def case_by_number(self, number: str) -> Case:
+        found = self._read(lambda uow: uow.cases.by_number(number.strip()))
+        if found is None:
+            raise NotFound(_("Case {number} not found.").format(number=number.strip()))
+        return found
+
+    def owner_copy(self, case_id: int, *, centre_name: str = "") -> OwnerCopy:
+        """What the owner's copy of ``case_id``'s service record prints (seed 000:
+        向车主提供汽车维修救援服务记录单); render it with
+        :func:`callcenter.records.pdf.owner_copy_pdf`."""
+
+        def work(uow: UnitOfWork) -> OwnerCopy:
+            case = self._case(uow, case_id, None)
+            record = uow.records.for_case(case_id)
+            if record is None:
+                raise NotFound(
+                    _("Case {number} has no service record yet.").format(number=case.number)
+                )
+            crew = uow.crews.get(case.crew_id) if case.crew_id is not None else None
+            return OwnerCopy(
+                case=case,
+                record=record,
+                crew_code=crew.code if crew is not None else "",
+                crew_plate=crew.vehicle_plate if crew is not None else "",
+                recorded_by_name=self._who(uow, record.recorded_by),
+                acceptance_recorded_by_name=self._who(uow, record.acceptance_recorded_by)
+                if record.acceptance_recorded_by
+                else "",
+                centre_name=centre_name,
+                tz=self.tz,
+                printed_at=self.clock.now(),
+            )
+
+        return self._read(work)
 
     def record_form(self, case: Case) -> RecordInput:
         """What the record form starts with for ``case``: the saved record as text, or the

@@ -38,6 +38,7 @@ from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import RadioField
+from screens.widgets.tick_box import Choice
 
 if TYPE_CHECKING:
     from callcenter.calls.model import CallTask
@@ -158,7 +159,7 @@ class SurveyCallForm(TakenCallForm[SurveyValues, "CallTask"], ModalScreen["CallT
             with self.field_row("outcome", _("The call")), RadioField(id="sv-outcome"):
                 for index, outcome in enumerate(kind.outcomes):
                     label = _("Refused") if outcome is Outcome.REFUSED else outcome.label
-                    yield RadioButton(label, index == 0, id=f"sv-outcome-{outcome.value}")
+                    yield Choice(label, index == 0, id=f"sv-outcome-{outcome.value}")
             yield self.field_row(
                 "note", _("Note"), Input(max_length=500, compact=True, id="sv-note")
             )

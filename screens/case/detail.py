@@ -5,6 +5,7 @@ its lifecycle (dispatch → en route → on scene → completed → reported bac
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -23,9 +24,10 @@ from callcenter import sla
 from callcenter.calls.model import CallTask
 from callcenter.domain import Case, CaseEvent, Crew, lifecycle
 from callcenter.errors import CallCenterError, NotFound
-from callcenter.i18n import N_, _
+from callcenter.i18n import N_, _, current_language
 from callcenter.permissions import Action
 from callcenter.records.model import ServiceRecord, SurveyRecord
+from callcenter.settings import data_dir
 from callcenter.validation import format_phone
 from screens.case.dispatch import margin_text
 from screens.kit.actions import CASE_STEPS
@@ -407,6 +409,7 @@ class CaseDetailScreen(Screen[None]):
         Binding("a", "arrive", "Arrived"),
         Binding("c", "complete", "Completed"),
         Binding("e", "edit_record", N_("Service record")),
+        Binding("p", "print_record", N_("Owner's copy (PDF)")),
         Binding("V", "void_record", N_("Void the record")),
         Binding("b", "report_back", "Reported back"),
         Binding("l", "close_case", N_("Close case")),
@@ -582,6 +585,39 @@ class CaseDetailScreen(Screen[None]):
         """The service record: written on scene, edited afterwards (every version kept)."""
         if self.case is not None:
             self.cc.open_record(self.case, self._reload)
+
+    def action_print_record(self) -> None:
+        """The owner's copy of the service record, as a PDF in the user's data directory."""
+        if self.case is None or self.record is None:
+            self.notify(_("This case has no service record yet."), severity="error")
+            return
+        self.print_copy(self.case)
+
+    @work(thread=True, group="case-print", exit_on_error=False)
+    def print_copy(self, case: Case) -> None:
+        from callcenter.records.pdf import owner_copy_pdf
+
+        try:
+            copy = self.cc.services.owner_copy(case.id or 0)
+            data = owner_copy_pdf(copy, lang=current_language())
+            folder = data_dir() / "copies"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{case.number}.pdf"
+            partial = folder / f".{case.number}.pdf.part"
+            partial.write_bytes(data)
+            os.replace(partial, target)
+        except (CallCenterError, OSError) as exc:
+            message = error_text(exc, self.cc.tz) if isinstance(exc, CallCenterError) else str(exc)
+            self.app.call_from_thread(
+                self.notify, message, severity="error", timeout=10, markup=False
+            )
+            return
+        self.app.call_from_thread(
+            self.notify,
+            _("Owner's copy written to {file}").format(file=target),
+            timeout=15,
+            markup=False,
+        )
 
     def action_void_record(self) -> None:
         """A supervisor voids the service record, with a reason (audited)."""

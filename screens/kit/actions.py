@@ -32,6 +32,7 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "delay_calls": Action.NOTIFY_DELAY,
     "edit_record": Action.RECORD_SERVICE,
     "void_record": Action.VOID_RECORD,
+    "print_record": None,  # reads the record; writes a file, not the database
     "take": Action.CLAIM_ALERT,
     # reading, moving about, closing a window
     "help": None,

@@ -120,6 +120,10 @@ class SqlCaseRepository:
         )
         return [to_domain(Case, r) for r in rows]
 
+    def by_number(self, number: str) -> Case | None:
+        row = self.session.scalars(select(CaseRow).where(CaseRow.number == number)).first()
+        return to_domain(Case, row) if row is not None else None
+
     def next_number(self, day: str) -> str:
         last = self.session.scalar(
             select(func.max(CaseRow.number)).where(CaseRow.number.like(f"{day}-%"))
