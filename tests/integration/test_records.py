@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -387,3 +388,47 @@ def test_a_closed_case_never_shows_a_running_clock(services: Services, clock: Ma
     states = {s.kind: s.state for s in sla.clocks(services.policy, case, clock.now(), services.tz)}
     assert not any(state.is_live for state in states.values())
     assert states[sla.ClockKind.FEEDBACK] is sla.ClockState.MISSED
+
+
+# -- the owner's copy from the command line ------------------------------------------------
+def pdf_text(path: Path) -> str:
+    import pypdf
+
+    reader = pypdf.PdfReader(str(path))
+    return "".join("".join(p.extract_text().replace("\x00", "").split()) for p in reader.pages)
+
+
+def test_record_print_writes_the_owners_copy(
+    services: Services, migrated_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from callcenter import cli
+
+    case_id = on_scene(services)
+    services.save_record(case_id, record_input(services))
+    number = services.case(case_id).number
+    target = tmp_path / "copy.pdf"
+    args = ["--database-url", migrated_url, "record", "print", number, "-o", str(target)]
+    assert cli.main(args) == 0
+    assert str(target) in capsys.readouterr().out
+    text = pdf_text(target)
+    for expected in ("救援服务记录单", number, "粤B12345", "现场签字", "张伟", "蓄电池亏电"):
+        assert expected in text, expected
+    english = tmp_path / "copy-en.pdf"
+    assert cli.main([*args[:-1], str(english), "--lang", "en"]) == 0
+    text = pdf_text(english)
+    assert "Signedonsite" in text and number in text and "救援服务记录单" not in text
+
+
+def test_record_print_of_a_case_without_a_record_is_one_line(
+    services: Services, migrated_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from callcenter import cli
+
+    case_id = on_scene(services)
+    number = services.case(case_id).number
+    target = tmp_path / "copy.pdf"
+    code = cli.main(["--database-url", migrated_url, "record", "print", number, "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code != 0 and err.count("\n") == 1 and "no service record" in err
+    assert not target.exists()
+    assert cli.main(["--database-url", migrated_url, "record", "print", "20990101-0001"]) != 0
