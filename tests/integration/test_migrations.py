@@ -86,3 +86,29 @@ def test_migrations_keep_every_row_of_a_full_database(migrated_url: str) -> None
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
             assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
     container.close()
+
+
+def test_downgrade_below_0006_refuses_while_records_exist(migrated_url: str) -> None:
+    """The service records, the ledger and the surveys are never dropped silently."""
+    import pytest
+
+    from callcenter.services import Checklist
+    from callcenter.settings import Settings
+    from tests.factories import add_crew, intake, record_input
+
+    container = bootstrap.build(
+        Settings(database_url=migrated_url, language="en", user="tester"),
+        clock=ManualClock(FIXED_NOW),
+    )
+    services = container.services
+    crew = add_crew(services)
+    case = services.take_call(intake())
+    services.dispatch(case.id, crew.id)
+    services.arrive(case.id, Checklist(True, True, True))
+    services.save_record(case.id, record_input(services))
+    with pytest.raises(Exception, match="service_records holds 1 row"):
+        bootstrap.downgrade(migrated_url, "0005")
+    engine = container.engine
+    assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
+    assert inspect(engine).has_table("service_records")
+    container.close()
