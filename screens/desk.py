@@ -396,14 +396,48 @@ class DelayCallsMixin(App[int]):
         self.staff_names.update(state.names)
         if not self._read_only_session:
             self._announce(state, shown)
+        else:
+            self._announce_escalations(state)  # a supervisor watching the board sees them too
         for screen in own_screens(self.screen_stack):
             screen.post_message(
                 DelayPromptsChanged(self.delay_prompts, self.owner_notices, self.staff_names)
             )
         self._place_prompt_strips()
 
+    def _announce_escalations(self, state: DeskState) -> None:
+        """An escalation (a very dissatisfied owner, an open fault) is told once, at once, on
+        every session (seed 004: 第一时间上报); it stays first on the desk until handled."""
+        from callcenter.calls import kinds  # the kinds' modules: not on the first frame's path
+
+        seen: set[int] = self.__dict__.setdefault("_seen_escalations", set())
+        fresh = [
+            item
+            for item in state.items
+            if kinds.get(item.kind).urgent and item.ref not in seen and not item.is_claimed
+        ]
+        seen.update(item.ref for item in state.items if kinds.get(item.kind).urgent)
+        if state.initial and fresh:
+            self.notify(
+                _("Escalations to handle: {n}. Press F3.").format(n=len(fresh)),
+                severity="error",
+                timeout=PROMPT_TOAST_S,
+                markup=False,
+            )
+            return
+        for item in fresh:
+            self.notify(
+                item.message,
+                title=_("Escalation — {about}").format(about=item.about),
+                severity="error",
+                timeout=PROMPT_TOAST_S,
+                markup=False,
+            )
+        if fresh and self.settings.bell:
+            self.bell()
+
     def _announce(self, state: DeskState, shown: set[int]) -> None:
         """A toast for each prompt that appears; the bell once for each alert never seen."""
+        self._announce_escalations(state)
         appeared = [p for p in state.prompts if p.alert_id not in shown and not p.is_claimed]
         new = [p for p in appeared if p.alert_id not in self._seen_alerts]
         self._seen_alerts.update(p.alert_id for p in state.prompts)

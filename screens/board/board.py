@@ -36,9 +36,6 @@ from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
 from screens.widgets.case_board import CaseBoard, clean, fit
 
-#: The satisfaction rate the centre must reach (seed 004: 客户满意率必须到达97%以上).
-SATISFACTION_TARGET = 97
-
 log = logging.getLogger(__name__)
 CREW_ORDER = {status: i for i, status in enumerate(CrewStatus)}
 
@@ -256,6 +253,7 @@ class BoardScreen(Screen[None]):
         self.loaded = False
         self._arrivals: tuple[int, int] | None = None
         self._satisfaction: tuple[int, int] | None = None
+        self._target: float = 97.0
         self._arrivals_day: str = ""
         self._pending_select: int | None = None
         self._reading = False
@@ -324,8 +322,15 @@ class BoardScreen(Screen[None]):
         self.post_message(self.Arrivals(*self._read_arrivals()))
 
     def _read_arrivals(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        from callcenter.survey import TemplateError, load_template
+
         services = self.cc.services
         tally = services.satisfaction()
+        try:
+            # The satisfaction rate the centre must reach (seed 004: 客户满意率必须到达97%以上).
+            self._target = load_template().target_percent
+        except TemplateError as exc:
+            log.error("the survey template cannot be read: %s", exc)
         return services.arrivals_today(), (tally["satisfied"], tally["rated"])
 
     @work(thread=True, exclusive=True, group="board-arrivals", exit_on_error=False)
@@ -452,7 +457,7 @@ class BoardScreen(Screen[None]):
                 pct=f"{pct:.1f}", ok=satisfied, n=answered
             )
         )
-        counter.set(text, "-warn" if pct < SATISFACTION_TARGET else "")
+        counter.set(text, "-warn" if pct < self._target else "")
 
     def _show_counters(self) -> None:
         board = self.board
