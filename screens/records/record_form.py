@@ -146,7 +146,7 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
             )
             yield Static(_("Fault and repair"), classes="section")
             yield self._area(
-                "cause", _("Fault cause analysis"), raw.cause, _("why the fault happened")
+                "cause", _("Cause analysis"), raw.cause, _("why the fault happened")
             )
             yield self._area("solution", _("Solution"), raw.solution, _("what the crew did"))
             yield Static(_("Parts replaced"), classes="section")
