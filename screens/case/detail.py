@@ -263,9 +263,118 @@ def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
         parts.append(_("safety check: {items}").format(items=_(", ").join(ticked) or DASH))
     elif event.kind == "cancelled" and "reason" in details:
         parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
+    elif event.kind in AFTER_WORK_EVENTS:
+        return _("; ").join(after_work_details(event.kind, details, now, tz))
     for key, value in details.items():
         parts.append(f"{key.replace('_', ' ')}: {_iso_local(value, now, tz)}")
     return _("; ").join(parts)
+
+
+#: The record's fields as the timeline names them when an edit changed them.
+RECORD_FIELDS: dict[str, str] = {
+    "crew_members": N_("Crew members"),
+    "work_started_at": N_("Work started"),
+    "work_finished_at": N_("Work finished"),
+    "cause": N_("Cause analysis"),
+    "solution": N_("Solution"),
+    "no_parts": N_("Parts"),
+    "parts": N_("Parts"),
+    "fees": N_("Fees"),
+    "total": N_("Fees"),
+    "in_warranty": N_("Warranty"),
+    "accepted": N_("Accepted"),
+    "accepted_by": N_("Accepted by"),
+    "acceptance_method": N_("How"),
+    "accepted_at": N_("Accepted at"),
+    "acceptance_recorded_by": N_("Accepted"),
+    "voided_at": N_("Voided"),
+    "voided_by": N_("Voided"),
+    "void_reason": N_("Voided"),
+}
+AFTER_WORK_EVENTS = frozenset(
+    {
+        "service_recorded",
+        "service_edited",
+        "service_accepted",
+        "service_voided",
+        "reported_back",
+        "call_scheduled",
+        "call_attempt",
+        "feedback",
+        "escalated",
+    }
+)
+
+
+def _labelled(enum: type[Any], value: Any) -> str:
+    try:
+        return str(enum(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _kind_title(name: Any) -> str:
+    from callcenter.calls import kinds
+
+    try:
+        return kinds.get(str(name)).title
+    except KeyError:
+        return str(name)
+
+
+def after_work_details(kind: str, details: dict[str, Any], now: datetime, tz: tzinfo) -> list[str]:
+    """The details of an event after the work, in words (never the raw keys)."""
+    from callcenter.calls.model import Outcome, TaskState
+    from callcenter.records.model import FeedbackResult, RecordState
+    from callcenter.survey import escalation_text
+
+    parts: list[str] = []
+    if kind in ("service_recorded", "service_edited", "service_accepted", "service_voided"):
+        if "state" in details:
+            parts.append(_labelled(RecordState, details["state"]))
+        if "version" in details:
+            parts.append(_("version {n}").format(n=details["version"]))
+        if "total" in details:
+            parts.append(_("total {fee}").format(fee=_fee(details["total"])))
+        changed = sorted({_(RECORD_FIELDS.get(f, f)) for f in details.get("changed") or []})
+        if changed:
+            parts.append(_("changed: {fields}").format(fields=_(", ").join(changed)))
+        if details.get("by"):
+            parts.append(_("accepted by {name}").format(name=details["by"]))
+        if details.get("reason"):
+            parts.append(_("reason: {reason}").format(reason=details["reason"]))
+    elif kind == "reported_back":
+        if details.get("back_at"):
+            parts.append(_("back {time}").format(time=_iso_local(details["back_at"], now, tz)))
+        if "km" in details:
+            parts.append(_("{km} km").format(km=details["km"]))
+        if "expenses" in details:
+            parts.append(_("expenses {fee}").format(fee=_fee(details["expenses"])))
+        if details.get("equipment_returned") is False:
+            parts.append(_("equipment NOT all returned"))
+        for key in ("notes", "follow_up"):
+            if details.get(key):
+                parts.append(str(details[key]))
+    elif kind in ("call_scheduled", "call_attempt"):
+        parts.append(_kind_title(details.get("kind", "")))
+        if details.get("due"):
+            parts.append(_("due {time}").format(time=_iso_local(details["due"], now, tz)))
+        if details.get("outcome"):
+            parts.append(_labelled(Outcome, details["outcome"]))
+        if details.get("state"):
+            parts.append(_labelled(TaskState, details["state"]))
+        if details.get("note"):
+            parts.append(str(details["note"]))
+    elif kind in ("feedback", "escalated"):
+        if details.get("result"):
+            parts.append(_labelled(FeedbackResult, details["result"]))
+        if details.get("satisfied") is True:
+            parts.append(_("satisfied"))
+        elif details.get("satisfied") is False:
+            parts.append(_("not satisfied"))
+        for code in details.get("escalations") or details.get("reasons") or []:
+            parts.append(escalation_text(str(code)))
+    return parts
 
 
 def _fee(value: Any) -> str:

@@ -145,9 +145,7 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
                 "work_finished", _("Work finished"), raw.work_finished, _("e.g. 22:15")
             )
             yield Static(_("Fault and repair"), classes="section")
-            yield self._area(
-                "cause", _("Cause analysis"), raw.cause, _("why the fault happened")
-            )
+            yield self._area("cause", _("Cause analysis"), raw.cause, _("why the fault happened"))
             yield self._area("solution", _("Solution"), raw.solution, _("what the crew did"))
             yield Static(_("Parts replaced"), classes="section")
             yield self.field_row(
