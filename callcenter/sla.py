@@ -330,6 +330,20 @@ def policy_path(name: str, config_dir: Path | None = None) -> Path:
     )
 
 
+#: The shipped presets' titles, translated on display (a site's own policy shows its title).
+PRESET_TITLES: Mapping[str, str] = {
+    "roadside": N_("Roadside rescue"),
+    "field-service": N_("Field service"),
+    "priority": N_("By priority"),
+}
+
+
+def policy_title(name: str, title: str = "") -> str:
+    """The title of policy ``name`` in the interface language."""
+    preset = PRESET_TITLES.get(name)
+    return _(preset) if preset is not None else (title or name)
+
+
 def available_policies(config_dir: Path | None = None) -> list[str]:
     """Names of the shipped presets and the site's policies, sorted."""
     dirs = [PRESETS_DIR]

@@ -127,7 +127,7 @@ class DelayCallsMixin(App[int]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f3", "delay_calls", N_("Delay calls"), show=False),
+        Binding("f3", "delay_calls", N_("Call desk"), show=False),
     ]
 
     # Provided by CallCenterApp.
@@ -508,7 +508,7 @@ class DelayCallsMixin(App[int]):
         yield from super().get_system_commands(screen)
         if self.delay_calls is not None and not self._read_only_session:
             yield SystemCommand(
-                _("Delay calls (F3)"),
-                _("Owners to phone about a late crew; take a call and record it"),
+                _("Call desk (F3)"),
+                _("Delay, feedback and other calls to make; take one and record it"),
                 self.action_delay_calls,
             )

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 from callcenter.domain.model import Case
 from callcenter.i18n import _, language
 from callcenter.records.model import FeeKind, ServiceRecord
+from callcenter.sla import policy_title
 from callcenter.validation import format_phone
 
 if TYPE_CHECKING:
@@ -536,7 +537,7 @@ class _Form:
             strong_last=True,
         )
         self.pairs(
-            (_("Tariff applied"), _text(record.policy)),
+            (_("Tariff applied"), _text(policy_title(record.policy))),
             (_("Warranty"), _("In warranty") if record.in_warranty else _("Out of warranty")),
         )
         self.gap()

@@ -214,7 +214,8 @@ class BoardScreen(Screen[None]):
         Binding("r", "en_route", N_("En route")),
         Binding("a", "arrive", N_("Arrived")),
         Binding("c", "complete", N_("Done")),
-        Binding("b", "reported_back", N_("Back")),
+        Binding("b", "report_back", N_("Back")),
+        Binding("l", "close_case", N_("Close case")),
         Binding("x", "cancel", N_("Cancel")),
         Binding("f", "agree_fee", N_("Fee")),
         Binding("slash", "search", N_("Search"), key_display="/"),
@@ -581,6 +582,9 @@ class BoardScreen(Screen[None]):
         case = self.selected_case()
         if case is not None:
             self.cc.open_report_back(case)
+
+    async def action_close_case(self) -> None:
+        await self._case_action("close_case")
 
     async def action_cancel(self) -> None:
         await self._case_action("cancel")

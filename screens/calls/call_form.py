@@ -23,8 +23,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from callcenter.calls import kinds
-from callcenter.calls.model import CallKind, DeskItem, Outcome
-from callcenter.i18n import N_, _
+from callcenter.calls.model import CallKind, DeskItem, Outcome, TaskState
+from callcenter.i18n import N_, _, ngettext
 from screens.calls.taken import TakenCallForm
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
@@ -161,7 +161,13 @@ class CallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTask | No
 def saved_text(task: CallTask, tz: ZoneInfo) -> str:
     """What became of the call, for the operator who made it."""
     if task.state.is_open:
-        return _("Saved: tried {n} times; next try at {when}.").format(
-            n=task.attempts, when=local_time(task.try_at, tz)
-        )
+        return ngettext(
+            "Saved: tried once; next try at {when}.",
+            "Saved: tried {n} times; next try at {when}.",
+            task.attempts,
+        ).format(n=task.attempts, when=local_time(task.try_at, tz))
+    if task.state is TaskState.DONE:
+        return _("Saved: the call is finished.")
+    if task.state is TaskState.GIVEN_UP:
+        return _("Saved: no more tries for this call.")
     return _("Saved: {state}.").format(state=task.state.label)

@@ -72,7 +72,10 @@ class DelayCallsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dc-box", classes="dc-box"):
-            yield Static(Content(_("Delay calls — owners to phone")), classes="dc-title")
+            yield Static(
+                Content(_("Call desk — delay calls, then feedback and other calls")),
+                classes="dc-title",
+            )
             table: DataTable[Text] = DataTable(id="dc-table", cursor_type="row", zebra_stripes=True)
             yield table
             yield Static(Content(_("No owner to call right now.")), id="dc-empty")

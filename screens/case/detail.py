@@ -535,6 +535,7 @@ class CaseDetailScreen(Screen[None]):
         self.crew: Crew | None = None
         self.events: list[CaseEvent] = []
         self.record: ServiceRecord | None = None
+        self.feedback: list[CallTask] = []
 
     @property
     def cc(self) -> Host:
@@ -632,6 +633,7 @@ class CaseDetailScreen(Screen[None]):
             loaded.record is not None and not loaded.record.is_valid, "-invalid"
         )
         self.record = loaded.record
+        self.feedback = loaded.feedback
         self.query_one("#detail-timeline", Static).update(
             timeline_table(loaded.events, now, tz, loaded.names)
         )
@@ -650,6 +652,11 @@ class CaseDetailScreen(Screen[None]):
         self.query_one("#detail-sla", Static).update(clock_lines(statuses, now, self.cc.tz))
 
     def on_data_changed(self, message: DataChanged) -> None:
+        known = {("record", self.record.id)} if self.record is not None else set()
+        known |= {("call_task", t.id) for t in self.feedback}
+        if any((c.entity, c.entity_id) in known for c in message.changes):
+            self.load()  # a call of this case was made, its record changed
+            return
         if any(c.id == self.case_id for c in message.cases) or (
             self.case is not None
             and self.case.crew_id is not None

@@ -27,6 +27,7 @@ from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import N_, _
 from callcenter.records.model import AcceptanceMethod, ServiceRecord
 from callcenter.records.parse import AcceptanceInput, RecordInput
+from callcenter.sla import policy_title
 from screens.kit.format import error_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
@@ -162,7 +163,9 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
             yield Static(
                 Content(
                     _("Fees — tariff of policy “{policy}”").format(
-                        policy=self.cc.services.policy.name
+                        policy=policy_title(
+                            self.cc.services.policy.name, self.cc.services.policy.title
+                        )
                     )
                 ),
                 classes="section",
@@ -179,9 +182,9 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
             yield Static(_("The owner's acceptance"), classes="section")
             accepted = raw.acceptance.accepted
             with self.field_row("accepted", _("Accepted")), RadioField(id="rec-accepted"):
-                yield Choice(_("Yes, the owner accepted"), accepted == "yes", id="rec-accepted-yes")
+                yield Choice(_("Yes, accepted"), accepted == "yes", id="rec-accepted-yes")
                 yield Choice(
-                    _("No: invalid service until accepted"),
+                    _("No: invalid service"),
                     accepted == "no",
                     id="rec-accepted-no",
                 )
@@ -350,6 +353,25 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
             case_version=self.case.version,
             record_version=record.version if record is not None else None,
         )
+
+    def field_row(self, name: str, label: str, *widgets: Any) -> Any:
+        self.__dict__.setdefault("_labels", {})[name] = label
+        return super().field_row(name, label, *widgets)
+
+    def form_rejected(self, errors: dict[str, str]) -> None:
+        """Each message beside its field; the head says how many and which, since on a small
+        terminal most of them are below the fold."""
+        wrong = self.show_errors(errors)
+        labels: dict[str, str] = self.__dict__.get("_labels", {})
+        head = self.query_one("#rec-head", Static)
+        head.update(
+            Content(
+                _("{n} fields to fill in or correct: {fields}").format(
+                    n=len(wrong), fields=_(", ").join(labels.get(name, name) for name in wrong)
+                )
+            )
+        )
+        head.add_class("-errors")
 
     def form_saving(self, saving: bool) -> None:
         self.query_one("#rec-head").set_class(saving, "-saving")
