@@ -155,3 +155,62 @@ def test_snapshot_report_back(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_the_timeline_tells_the_work_after_the_job_in_words(language: str) -> None:
+    """Never raw keys, Python values or the other language (the walk found them)."""
+    import re
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from callcenter.domain import CaseEvent
+    from callcenter.i18n import set_language
+    from screens.case.detail import event_details
+
+    set_language(language)
+    now = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
+    tz = ZoneInfo("Asia/Shanghai")
+    events = [
+        ("service_recorded", {"state": "accepted", "version": 1, "total": "150.00", "changed": []}),
+        ("service_edited", {"state": "not_accepted", "version": 2, "changed": ["cause", "fees"]}),
+        ("service_accepted", {"state": "accepted", "version": 3, "by": "张伟"}),
+        ("service_voided", {"state": "voided", "version": 4, "reason": "签字人不是车主"}),
+        (
+            "reported_back",
+            {
+                "back_at": now.isoformat(),
+                "km": "25.00",
+                "expenses": "0.00",
+                "equipment_returned": True,
+                "notes": "",
+                "follow_up": "",
+            },
+        ),
+        ("call_scheduled", {"kind": "feedback", "due": now.isoformat()}),
+        (
+            "call_attempt",
+            {
+                "kind": "feedback",
+                "outcome": "not_reached",
+                "state": "open",
+                "note": "",
+                "result_answers": {"q1": 5},
+            },
+        ),
+        ("feedback", {"result": "answered", "satisfied": True, "escalations": []}),
+        ("escalated", {"reasons": ["very_dissatisfied:q4", "open_fault"]}),
+    ]
+    try:
+        for kind, details in events:
+            text = event_details(CaseEvent(1, now, "tester", kind, details), now, tz)
+            raw = r"\b[a-z]+_[a-z_]+\b|\{|\[|True|False|None|\b(kind|state|due|outcome|result): "
+            assert not re.search(raw, text), (kind, text)
+            if language == "zh_CN":
+                assert not re.search(r"[A-Za-z]{3,}", text), (kind, text)
+            else:
+                assert not re.search(
+                    r"[\u4e00-\u9fff]", text.replace("张伟", "").replace("签字人不是车主", "")
+                ), (kind, text)
+    finally:
+        set_language("en")
