@@ -181,7 +181,8 @@ class SqlSurveyRepository:
 
     def tally(self, start: datetime, end: datetime) -> dict[str, int]:
         """Surveys in ``[start, end)``: ``satisfied``, ``answered`` (with a satisfaction
-        answer), and the count of each :class:`FeedbackResult`."""
+        answer), and the count of each other :class:`FeedbackResult` (the answered result's
+        key is ``answered`` itself: counted once, not again as a result)."""
         rows = self.session.execute(
             select(SurveyRow.result, SurveyRow.satisfied, func.count())
             .where(SurveyRow.at >= start, SurveyRow.at < end)
@@ -189,8 +190,9 @@ class SqlSurveyRepository:
         )
         counts = {"satisfied": 0, "answered": 0, **{r.value: 0 for r in FeedbackResult}}
         for result, satisfied, n in rows:
-            counts[result] = counts.get(result, 0) + n
-            if result == FeedbackResult.ANSWERED.value and satisfied is not None:
+            if result != FeedbackResult.ANSWERED.value:
+                counts[result] = counts.get(result, 0) + n
+            elif satisfied is not None:
                 counts["answered"] += n
                 if satisfied:
                     counts["satisfied"] += n
