@@ -2,7 +2,11 @@
 
 :func:`generate` fills an empty database through the repositories: operators, rescue crews,
 a customer archive with vehicles, about 90 days of closed rescues with full timelines, and a
-live board of open cases in every state (some on track, some at risk, some late) at ``now``.
+live board of open cases in every state (some on track, some at risk, some late) at ``now``,
+and what came after the work: every finished case's service record (closed ones accepted by
+the owner, a few open ones not), the crew's report-back into the rescue ledger, the feedback
+call with its tries and survey (mostly satisfied, some not, some refused or never reached),
+and the escalation calls of the owners who were very dissatisfied.
 
 Everything comes from ``random.Random(seed)`` and ``now``: the same seed and instant give the
 same data, to the second. Nothing here reads the real clock or the global random generator.
@@ -22,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callcenter import sla
+from callcenter.calls.model import CallAttempt, CallTask, Outcome, TaskState
 from callcenter.domain import (
     Assignment,
     Case,
@@ -42,6 +47,19 @@ from callcenter.domain import (
 from callcenter.errors import CallCenterError
 from callcenter.i18n import _
 from callcenter.ports import UnitOfWork, UnitOfWorkFactory
+from callcenter.records.ledger import ledger_entry
+from callcenter.records.model import (
+    AcceptanceMethod,
+    FeedbackResult,
+    FeeKind,
+    FeeLine,
+    PartLine,
+    RecordVersion,
+    ReportBack,
+    ServiceRecord,
+    SurveyRecord,
+)
+from callcenter.services.records import ESCALATION_KIND, FEEDBACK_KIND
 
 HISTORY_DAYS = 90
 CUSTOMERS = 50
@@ -62,13 +80,28 @@ class DemoSummary:
     events: int
     assignments: int
     history_since: datetime | None
+    records: int = 0
+    not_accepted: int = 0  # records the owner has not accepted (invalid services)
+    ledger_entries: int = 0
+    surveys: dict[str, int] = field(default_factory=dict)  # FeedbackResult value: count
+    satisfied: int = 0  # this month's satisfied owners (in the centre's time zone) ...
+    answered: int = 0  # ... out of this month's answered surveys
+    open_feedback_calls: int = 0
+    open_escalations: int = 0
 
     def __str__(self) -> str:
         statuses = ", ".join(f"{k} {v}" for k, v in self.open_by_status.items())
+        surveys = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.surveys.items())
+        rate = f"{100 * self.satisfied / self.answered:.1f}%" if self.answered else "—"
         return (
             f"{self.crews} crews, {self.customers} customers ({self.vehicles} vehicles), "
             f"{self.open_cases} open cases ({statuses}), {self.closed_cases} closed and "
-            f"{self.cancelled_cases} cancelled cases, {self.events} events"
+            f"{self.cancelled_cases} cancelled cases, {self.events} events; "
+            f"{self.records} service records ({self.not_accepted} not accepted), "
+            f"{self.ledger_entries} ledger entries, {sum(self.surveys.values())} surveys "
+            f"({surveys}), satisfied this month {rate} ({self.satisfied}/{self.answered}), "
+            f"{self.open_feedback_calls} feedback calls and {self.open_escalations} "
+            f"escalations open"
         )
 
 
@@ -383,6 +416,161 @@ _CREW_STATUS = {
 }
 _FAR_DATE = datetime.max.replace(tzinfo=UTC)
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)
+
+# After the work: what the crew found and did, by fault (the fault's text is the key). Each
+# option: (weight, cause 故障原因分析, solution 处理方法, parts). A part: (name, quantity,
+# part number, genuine, unit price in yuan). "{litres}" is the fuel delivered.
+_Part = tuple[str, int, str, bool, Decimal]
+_Work = tuple[int, str, str, tuple[_Part, ...]]
+_BATTERY = ("蓄电池", 1, "6-QW-60", False, Decimal("480"))
+_BATTERY_SMALL = ("蓄电池", 1, "6-QW-45", False, Decimal("390"))
+_PLUG = ("补胎蘑菇钉", 1, "MG-6", False, Decimal("30"))
+_AFTER_WORK: dict[str, tuple[_Work, ...]] = {
+    "车辆无法启动，打火没反应，仪表灯很暗": (
+        (6, "蓄电池亏电，静态电压仅10.9V，无法带动启动机", "搭电启动，检测发电机充电电压14.1V正常，"
+         "建议车主连续行驶30分钟以上为蓄电池充电", ()),
+        (2, "蓄电池老化（已使用4年以上），存电能力下降，搭电后电压仍不稳定",
+         "现场更换蓄电池，测试启动及充电系统正常", (_BATTERY,)),
+    ),
+    "电瓶亏电，停了两天车打不着火": (
+        (5, "车辆停放时间较长，蓄电池自放电导致亏电", "搭电启动，检查无漏电，"
+         "提醒车主长时间停放时断开蓄电池负极或定期启动车辆", ()),
+        (1, "蓄电池亏电，行车记录仪停车监控长时间耗电", "搭电启动，关闭停车监控功能，"
+         "检测充电电压正常", ()),
+        (1, "蓄电池极板硫化，无法正常充电", "现场更换蓄电池，测试启动正常", (_BATTERY_SMALL,)),
+    ),
+    "忘关大灯一整晚，电瓶亏电无法启动": (
+        (1, "大灯未关闭一整晚，蓄电池电量耗尽", "搭电启动成功，检测蓄电池及充电系统正常，"
+         "提醒车主下车前确认灯光关闭", ()),
+    ),
+    "左前轮爆胎，车上有备胎但不会换": (
+        (3, "左前轮胎侧被路面尖锐物划破爆胎，胎侧损伤无法修补", "拆下左前轮，更换备胎并将胎压"
+         "调至2.5bar，提醒车主备胎限速80km/h，尽快更换新胎", ()),
+        (1, "左前轮胎压不足行驶导致胎侧碾压爆胎", "更换备胎，检查其余三条轮胎胎压并补气", ()),
+    ),
+    "右后轮爆胎，车停在应急车道": (
+        (1, "右后轮胎冠被异物扎穿后高速行驶爆胎", "在车后150米放置警示牌，引导车主至护栏外等候，"
+         "更换备胎并检查其余轮胎胎压正常", ()),
+    ),
+    "轮胎被钉子扎破漏气，胎压报警": (
+        (3, "轮胎扎钉漏气，胎压降至1.3bar", "更换备胎，检查其余轮胎胎压正常，"
+         "提醒车主尽快修补原胎", ()),
+        (2, "轮胎胎冠扎入螺丝钉，慢漏气", "现场拔钉，用蘑菇钉内补并充气至2.4bar，"
+         "涂肥皂水检查无漏气", (_PLUG,)),
+    ),
+    "钥匙锁车内，车主在车旁等候": (
+        (1, "车钥匙遗留车内，车门自动落锁", "核对车主身份证及行驶证后，使用专业工具无损开启"
+         "车门，交还钥匙", ()),
+    ),
+    "钥匙锁车内，车内有小孩，天气炎热": (
+        (1, "车钥匙遗留车内，车门落锁，车内有儿童", "到场后立即无损开启车门，儿童状态良好，"
+         "启动空调降温，核对车主证件后交车", ()),
+    ),
+    "燃油耗尽，车辆熄火停在路边": (
+        (1, "燃油耗尽导致发动机熄火", "现场加注92号汽油{litres}升，启动车辆正常，"
+         "提醒车主就近加油站加满", ()),
+    ),
+    "油表报警后继续行驶，现已没油熄火": (
+        (1, "油表报警后继续行驶，燃油耗尽熄火", "现场加注92号汽油{litres}升，排空油路空气后"
+         "启动正常，提醒车主及时加油", ()),
+    ),
+    "发动机异响冒烟，已熄火不敢再启动": (
+        (2, "发动机内部异响，机油压力报警，疑似连杆轴瓦损坏，无法现场维修", "发动机无法启动需"
+         "进厂检修，拖至指定维修厂", ()),
+        (1, "发动机缺机油导致异响冒烟，存在拉缸风险", "建议不再启动，拖至车主指定的4S店检修", ()),
+    ),
+    "水温过高开锅，仪表水温报警": (
+        (2, "水箱下水管卡箍松动渗漏，冷却液不足导致水温过高", "待发动机冷却后紧固卡箍，补加冷却液，"
+         "怠速及试车水温正常", (("发动机冷却液", 2, "G13-4L", True, Decimal("65")),)),
+        (1, "电子风扇继电器烧坏，风扇不转导致水温过高", "现场更换风扇继电器，补加冷却液，"
+         "试车风扇运转正常", (("电子风扇继电器", 1, "JD1914", False, Decimal("45")),
+                              ("发动机冷却液", 1, "G13-4L", True, Decimal("65")))),
+        (1, "节温器卡滞，冷却液小循环无法打开", "补加冷却液后低速行驶至维修厂，"
+         "建议尽快更换节温器", ()),
+    ),
+    "车辆无法启动，启动机咔咔响": (
+        (2, "启动机线束插头松动，接触不良导致启动无力", "重新插紧并紧固启动机线束插头及蓄电池"
+         "桩头，启动正常", ()),
+        (1, "蓄电池桩头氧化腐蚀，电流不足", "清理蓄电池桩头氧化物并紧固，涂抹凡士林，启动正常",
+         ()),
+        (1, "启动机电磁开关触点烧蚀", "现场更换启动机总成，测试启动五次均正常",
+         (("启动机总成", 1, "QDY1265A", True, Decimal("680")),)),
+    ),
+    "变速箱故障，挂不上挡，仪表故障灯亮": (
+        (1, "变速箱换挡电磁阀故障，读取故障码P0750，无法挂挡行驶", "发动机可启动但无法行驶，"
+         "拖至指定维修厂检修变速箱", ()),
+    ),
+    "行驶中顿挫后无法前进，疑似变速箱故障": (
+        (1, "变速箱内部离合器片打滑，车辆无法前进", "需进厂拆检变速箱，拖至品牌4S店检修", ()),
+    ),
+    "追尾事故，车头受损无法行驶，已报交警": (
+        (1, "追尾事故导致前保险杠、水箱框架受损，水箱漏水，无法行驶", "配合交警处理完毕后，"
+         "将车辆拖至车主指定的定损维修厂", ()),
+    ),
+    "被后车追尾，车尾受损，交警要求拖离现场": (
+        (1, "车尾被撞，后保险杠脱落，后尾灯破损", "清理现场散落部件，按交警要求拖离现场，"
+         "拖至保险公司指定定损点", ()),
+    ),
+    "刹车踏板变软，刹车异响，不敢继续行驶": (
+        (1, "刹车片严重磨损，制动盘有划痕，制动液液位偏低，存在安全隐患", "建议不再行驶，"
+         "拖至指定维修厂检修制动系统", ()),
+    ),
+    "动力电池电量耗尽，无法行驶": (
+        (1, "动力电池电量耗尽（剩余电量0%），车辆无法行驶", "拖至最近的公共充电站，"
+         "协助车主连接充电桩开始充电", ()),
+    ),
+    "仪表提示高压系统故障，车辆无法上电": (
+        (1, "高压系统绝缘故障，车辆无法上电，现场无法处理", "断开低压蓄电池负极，"
+         "拖至品牌售后服务中心检修", ()),
+    ),
+}
+_CREW_NOTES = (
+    "拖车钩及绑带已清点归位",
+    "搭电线夹头松动，已报修",
+    "返程途中顺路补充随车冷却液",
+    "警示牌已清洁归位",
+    "作业前已放置警示牌并开启双闪，现场无二次事故",
+)
+_FOLLOW_UPS: dict[RescuePlan, tuple[str, ...]] = {
+    RescuePlan.TYRE: ("提醒车主三日内到店修补或更换原胎", "备胎为非全尺寸备胎，已提醒限速行驶"),
+    RescuePlan.BATTERY: ("建议车主近期到店检测并更换蓄电池",),
+    RescuePlan.TOWING: ("需跟进维修厂检修结果", "车主要求告知定损进度"),
+    RescuePlan.ONSITE_REPAIR: ("车主反映空调也有异响，建议到店检查", "建议尽快到店彻底检修"),
+}
+_EQUIPMENT_MISSING = "三角警示牌遗失一个，已登记补领"
+_NOT_ACCEPTED_NOTE = "车主急于离开，未能现场签字确认，回访时电话确认"
+# The feedback survey (回访): q1..q9 rated 1..5, except q6 (an open fault: 1 yes, 2 no);
+# satisfied when q9 ≥ 4.
+SURVEY_TEMPLATE = "default"
+_SURVEY_QUESTIONS = tuple(f"q{i}" for i in range(1, 10))
+_PRAISE = (
+    "师傅很专业，速度很快",
+    "感谢及时救援",
+    "电话沟通很清楚，到场准时",
+    "服务态度很好",
+    "深夜也能及时到场，很满意",
+)
+_COMPLAINTS = (
+    ("q2", "等待时间太长，超过承诺的到达时间"),
+    ("q4", "救援人员态度一般，没有说明处理方案"),
+    ("q5", "收费与电话里告知的不一致"),
+    ("q7", "现场操作不够规范，车身有划痕"),
+    ("q8", "维修后问题没有彻底解决"),
+)
+_FAULT_BACK = "服务很好，但第二天故障又出现了，希望再派人看看"
+_ESCALATION_NOTES = (
+    "已向车主致歉，安排维修厂免费复查",
+    "已向车主解释收费标准并致歉，车主表示理解",
+    "已安排原救援组上门复查，车主同意",
+)
+SUPERVISOR = "chenjun"
+_RESULTS = (FeedbackResult.ANSWERED, FeedbackResult.REFUSED, FeedbackResult.NOT_REACHED)
+_NO_ANSWER = (Outcome.NOT_REACHED, Outcome.NOT_REACHED, Outcome.BUSY)
+_RETRY = timedelta(minutes=30)  # the call desk's wait before another try
+_FINISHED = (CaseStatus.COMPLETED, CaseStatus.REPORTED_BACK)
+_CENT = Decimal("0.01")
+_TENTH = Decimal("0.1")
+_ZERO = Decimal("0.00")
 # fmt: on
 
 
@@ -397,6 +585,20 @@ class _Planned:
     vehicle: int  # index into that customer's vehicles
     crew: int | None = None  # index into the planned crews
     events: list[tuple[datetime, str, str, dict[str, Any]]] = field(default_factory=list)
+    after: _After | None = None  # what came after the work (finished cases)
+
+
+@dataclass
+class _After:
+    """The after-work of one case, written with it (ids are filled in on writing)."""
+
+    record: ServiceRecord
+    report: ReportBack | None = None
+    feedback: CallTask | None = None
+    attempts: list[CallAttempt] = field(default_factory=list)
+    survey: SurveyRecord | None = None
+    escalation: CallTask | None = None
+    escalation_attempts: list[CallAttempt] = field(default_factory=list)
 
 
 class _Planner:
@@ -422,6 +624,7 @@ class _Planner:
         self.open: list[_Planned] = []
         self.crew_free_at: list[datetime] = []
         self.vehicle_free_at: dict[tuple[int, int], datetime] = {}
+        self.mates: dict[int, str] = {}  # each crew's second member
 
     def build(self) -> None:
         self._make_crews()
@@ -430,6 +633,7 @@ class _Planner:
         self._make_open()
         self._number()
         self._place_crews()
+        self._after_work()
 
     # -- small random helpers --------------------------------------------------------------
     def _minutes(self, low: float, high: float) -> timedelta:
@@ -995,6 +1199,369 @@ class _Planner:
             crew.lat = round(start[0] + (case.lat - start[0]) * share, 5)
             crew.lon = round(start[1] + (case.lon - start[1]) * share, 5)
 
+    # -- after the work: records, report-backs, feedback calls, surveys --------------------
+    def _after_work(self) -> None:
+        """The service record, report-back, feedback call and survey of every finished case,
+        drawn after everything else: the cases, crews and customers come out as they did
+        before the after-work existed; it only sets each case's service state, adds timeline
+        lines and clears the feedback time of an owner who was never reached."""
+        rng = self.rng
+        closed = [p for p in self.history if p.case.status is CaseStatus.CLOSED]
+        for planned in closed:
+            result = rng.choices(_RESULTS, weights=(86, 5, 9))[0]
+            planned.after = self._closed_after(planned, result)
+        unhappy = self._unhappy([p for p in closed if _result(p) is FeedbackResult.ANSWERED])
+        for planned in closed:
+            if _result(planned) is FeedbackResult.ANSWERED:
+                self._answer(planned, unhappy.get(id(planned)))
+        for planned in closed:
+            self._escalation(planned)
+        finished = [p for p in self.open if p.case.status in _FINISHED]
+        back = [i for i, p in enumerate(finished) if p.case.reported_back_at is not None]
+        unaccepted = set(rng.sample(range(len(finished)), min(2, len(finished))))
+        tried = set(rng.sample(back, min(2, len(back))))
+        for i, planned in enumerate(finished):
+            planned.after = self._open_after(planned, i not in unaccepted, i in tried)
+        for planned in [*closed, *finished]:
+            _resort(planned)
+
+    def _closed_after(self, planned: _Planned, result: FeedbackResult) -> _After:
+        case = planned.case
+        record = self._record(planned, accepted=True)
+        after = _After(record, self._report(planned))
+        self._recorded(planned, record)
+        assert after.report is not None
+        self._reported(planned, after.report)
+        task, attempts = self._feedback_call(planned, result, record.recorded_by)
+        after.feedback, after.attempts = task, attempts
+        last = attempts[-1]
+        after.survey = SurveyRecord(
+            case_id=0, task_id=None, at=last.at, actor=last.actor, result=result
+        )
+        if result is FeedbackResult.NOT_REACHED:
+            case.feedback_at = None  # nobody reached: the feedback clock did not stop
+        else:
+            case.feedback_at = last.at
+        if result is not FeedbackResult.ANSWERED:
+            self._surveyed(planned, after)  # the answered ones once their answers are drawn
+        return after
+
+    def _open_after(self, planned: _Planned, accepted: bool, tried: bool) -> _After:
+        """A finished case on the board: its record (maybe without the owner's acceptance)
+        and its feedback call, still to be made (one try made after the report-back)."""
+        case = planned.case
+        assert case.completed_at is not None
+        record = self._record(planned, accepted)
+        after = _After(record)
+        self._recorded(planned, record)
+        task = self._feedback_task(case, record.recorded_by)
+        after.feedback = task
+        if case.reported_back_at is not None:
+            after.report = self._report(planned)
+            if not accepted:
+                after.report.crew_notes = _NOT_ACCEPTED_NOTE
+            self._reported(planned, after.report)
+            room = int((self.now - case.reported_back_at).total_seconds()) - 120
+            if tried and room > 60:
+                at = case.reported_back_at + timedelta(seconds=self.rng.randint(60, room))
+                attempt = CallAttempt(0, at, self._operator(at), Outcome.NOT_REACHED, "无人接听")
+                task.attempts, task.next_try_at = 1, at + _RETRY
+                after.attempts.append(attempt)
+                self._attempted(planned, FEEDBACK_KIND, attempt, TaskState.OPEN)
+        return after
+
+    def _record(self, planned: _Planned, accepted: bool) -> ServiceRecord:
+        """The service record as the crew filled it in and the operator saved it at
+        completion (the save completed the case)."""
+        rng = self.rng
+        case = planned.case
+        assert planned.crew is not None
+        assert case.arrived_at is not None and case.completed_at is not None
+        options = _AFTER_WORK[case.fault_description]
+        _weight, cause, solution, parts = rng.choices(options, [o[0] for o in options])[0]
+        if case.plan is RescuePlan.FUEL:
+            litres = (case.fee_quote - self.policy.tariff[case.plan]) / _FUEL_PRICE
+            solution = solution.format(litres=int(litres))
+        customer = self.customers[planned.customer]
+        new_car = customer.category is CustomerCategory.NEW_PRODUCT
+        in_warranty = rng.random() < (0.8 if new_car else 0.08)
+        tariff = self.policy.tariff[case.plan].quantize(_CENT)
+        towing = case.plan is RescuePlan.TOWING
+        parts_fee = sum((p[4] * p[1] for p in parts), Decimal("0"))
+        if in_warranty:
+            parts_fee = Decimal("0")  # replaced free under the warranty
+        tow_km = Decimal(str(round(rng.uniform(3, 25), 1))) if towing else Decimal("0")
+        other = case.fee_quote - tariff if case.plan is RescuePlan.FUEL else Decimal("0")
+        fees = [
+            FeeLine(FeeKind.LABOUR, _ZERO if towing else tariff),
+            FeeLine(FeeKind.PARTS, parts_fee.quantize(_CENT)),
+            FeeLine(FeeKind.TOWING, tariff if towing else _ZERO, tow_km),
+            FeeLine(FeeKind.OTHER, other.quantize(_CENT)),
+        ]
+        recorded_by = next(e[1] for e in planned.events if e[2] == "completed")
+        started = _minute(case.arrived_at)
+        finished = max(started, _minute(case.completed_at - self._minutes(0, 2)))
+        crew = self.crews[planned.crew]
+        if planned.crew not in self.mates:
+            self.mates[planned.crew] = self._name()
+        record = ServiceRecord(
+            case_id=0,
+            crew_members=f"{crew.name}、{self.mates[planned.crew]}",
+            work_started_at=started,
+            work_finished_at=finished,
+            cause=cause,
+            solution=solution,
+            no_parts=not parts,
+            parts=[PartLine(p[0], p[1], p[2], p[3]) for p in parts],
+            fees=fees,
+            in_warranty=in_warranty,
+            policy=self.policy.name,
+            accepted=accepted,
+            recorded_by=recorded_by,
+            recorded_at=case.completed_at,
+        )
+        if accepted:
+            record.accepted_by = case.caller_name
+            phone = rng.random() < 0.12
+            record.acceptance_method = AcceptanceMethod.PHONE if phone else AcceptanceMethod.SIGNED
+            record.accepted_at = _minute(case.completed_at)
+            record.acceptance_recorded_by = recorded_by
+        case.service_state = record.state.value
+        return record
+
+    def _report(self, planned: _Planned) -> ReportBack:
+        """The crew's report on return to base."""
+        rng = self.rng
+        case = planned.case
+        assert case.reported_back_at is not None and case.completed_at is not None
+        back = max(_minute(case.reported_back_at - self._minutes(0, 3)), case.completed_at)
+        km = (case.distance_km * 2 * Decimal(str(rng.uniform(0.95, 1.15)))).quantize(_TENTH)
+        if "高速" in case.address:
+            expenses = Decimal(rng.randrange(10, 45, 5))  # tolls
+        else:
+            expenses = Decimal(rng.choice((5, 10, 15))) if rng.random() < 0.15 else _ZERO
+        returned = rng.random() > 0.02
+        notes = ""
+        if not returned:
+            notes = _EQUIPMENT_MISSING
+        elif rng.random() < 0.12:
+            notes = rng.choice(_CREW_NOTES)
+        follow = _FOLLOW_UPS.get(case.plan, ())
+        follow_up = rng.choice(follow) if follow and rng.random() < 0.1 else ""
+        return ReportBack(back, km, expenses.quantize(_CENT), returned, notes, follow_up)
+
+    def _feedback_task(self, case: Case, actor: str) -> CallTask:
+        assert case.completed_at is not None
+        return CallTask(
+            kind=FEEDBACK_KIND,
+            due_at=case.completed_at,
+            created_at=case.completed_at,
+            created_by=actor,
+        )
+
+    def _feedback_call(
+        self, planned: _Planned, result: FeedbackResult, actor: str
+    ) -> tuple[CallTask, list[CallAttempt]]:
+        """The feedback call of a closed case: the try that finished it at the case's
+        feedback time, earlier unanswered tries before it (three when nobody answered)."""
+        rng = self.rng
+        case = planned.case
+        assert case.feedback_at is not None and case.reported_back_at is not None
+        earliest = case.reported_back_at + timedelta(minutes=1)
+        tries = (
+            3 if result is FeedbackResult.NOT_REACHED else rng.choices((1, 2, 3), (75, 18, 7))[0]
+        )
+        times = [case.feedback_at]
+        while len(times) < tries:
+            gap = self._minutes(30, 90)
+            if times[0] - gap < earliest:
+                if result is not FeedbackResult.NOT_REACHED:
+                    break
+                gap = (times[0] - earliest) / 2
+            times.insert(0, times[0] - gap)
+        attempts = []
+        for n, at in enumerate(times, start=1):
+            if n < len(times) or result is FeedbackResult.NOT_REACHED:
+                outcome = rng.choice(_NO_ANSWER)
+                note = "无人接听" if outcome is Outcome.NOT_REACHED else "占线"
+            elif result is FeedbackResult.REFUSED:
+                outcome, note = Outcome.REFUSED, "车主表示很忙，不愿接受回访"
+            else:
+                outcome, note = Outcome.REACHED, ""
+            attempts.append(CallAttempt(0, at, self._operator(at), outcome, note))
+        task = self._feedback_task(case, actor)
+        task.attempts = len(attempts)
+        last = attempts[-1]
+        task.state = TaskState.DONE if last.outcome is Outcome.REACHED else TaskState.GIVEN_UP
+        task.closed_at, task.closed_by = last.at, last.actor
+        if len(attempts) > 1:
+            task.next_try_at = attempts[-2].at + _RETRY
+        for attempt in attempts:
+            state = TaskState.OPEN if attempt is not last else task.state
+            self._attempted(planned, FEEDBACK_KIND, attempt, state)
+        return task, attempts
+
+    def _unhappy(self, answered: list[_Planned]) -> dict[int, str]:
+        """Which answered surveys are not plain satisfied ones: 2–5 % of each month's (the
+        month of the call, in the centre's time zone) are dissatisfied ("unhappy"), so a
+        month's rate lands near the 97 % target. One survey of the last two days is escalated:
+        a dissatisfied owner ("escalate") once the month has enough surveys for one not to
+        sink its rate, before that a satisfied owner whose fault came back ("fault")."""
+        rng = self.rng
+        months: dict[tuple[int, int], list[_Planned]] = {}
+        for planned in answered:
+            local = _survey_at(planned).astimezone(self.tz)
+            months.setdefault((local.year, local.month), []).append(planned)
+        current = self.now.astimezone(self.tz)
+        unhappy: dict[int, str] = {}
+        for month, planned_list in months.items():
+            picks = rng.sample(planned_list, round(len(planned_list) * rng.uniform(0.02, 0.05)))
+            unhappy.update((id(p), "unhappy") for p in picks)
+            if month != (current.year, current.month):
+                continue
+            recent = [p for p in planned_list if _survey_at(p) >= self.now - timedelta(days=2)]
+            if not recent:
+                continue
+            escalated = rng.choice(recent)
+            if len(planned_list) >= 20:
+                if id(escalated) not in unhappy and picks:
+                    del unhappy[id(picks[0])]  # the month keeps its count
+                unhappy[id(escalated)] = "escalate"
+            else:
+                unhappy[id(escalated)] = "fault"
+        return unhappy
+
+    def _answer(self, planned: _Planned, unhappy: str | None) -> None:
+        """The survey's answers: satisfied (``unhappy`` None), dissatisfied ("unhappy"; with a
+        rating of 1: "escalate"), or satisfied yet with the fault back ("fault")."""
+        rng = self.rng
+        after = planned.after
+        assert after is not None and after.survey is not None and after.feedback is not None
+        answers = {q: rng.choices((5, 4, 3), (72, 24, 4))[0] for q in _SURVEY_QUESTIONS}
+        answers["q6"] = 2  # no fault left open
+        answers["q9"] = rng.choices((5, 4), (80, 20))[0]
+        reasons: dict[str, str] = {}
+        comment = rng.choice(_PRAISE) if rng.random() < 0.2 else ""
+        if unhappy == "fault":
+            answers["q6"], answers["q8"] = 1, 3
+            comment = _FAULT_BACK
+        elif unhappy is not None:
+            question, why = rng.choice(_COMPLAINTS)
+            answers[question] = 1 if unhappy == "escalate" or rng.random() < 0.4 else 2
+            answers["q9"] = rng.choices((1, 2, 3), (2, 3, 3))[0]
+            if question == "q8" and rng.random() < 0.6:
+                answers["q6"] = 1  # the fault is back
+            reasons = {q: why for q, v in answers.items() if q != "q6" and v <= 2}
+            comment = why
+        escalations = [f"very_dissatisfied:{q}" for q, v in answers.items() if q != "q6" and v == 1]
+        if answers["q6"] == 1:
+            escalations.append("open_fault")
+        survey = after.survey
+        survey.template, survey.answers, survey.reasons = SURVEY_TEMPLATE, answers, reasons
+        survey.comment, survey.satisfied = comment, answers["q9"] >= 4
+        survey.escalations = escalations
+        payload: dict[str, Any] = {
+            "template": SURVEY_TEMPLATE,
+            "answers": answers,
+            "reasons": reasons,
+            "comment": comment,
+            "satisfied": survey.satisfied,
+            "escalations": escalations,
+        }
+        after.attempts[-1].payload = payload
+        after.feedback.result = payload
+        # The finishing try's timeline line carries the result (as the call desk writes it).
+        for i, event in enumerate(planned.events):
+            if event[2] == "call_attempt" and event[0] == survey.at:
+                details = {**event[3], **{f"result_{k}": v for k, v in payload.items()}}
+                planned.events[i] = (event[0], event[1], event[2], details)
+        self._surveyed(planned, after)
+
+    def _escalation(self, planned: _Planned) -> None:
+        """A very dissatisfied owner or an open fault: a call for a supervisor, made within
+        hours, or still open when recent."""
+        after = planned.after
+        assert after is not None and after.survey is not None
+        survey = after.survey
+        if not survey.escalations:
+            return
+        task = CallTask(
+            kind=ESCALATION_KIND,
+            due_at=survey.at,
+            created_at=survey.at,
+            created_by=survey.actor,
+            note=", ".join(survey.escalations)[:500],
+        )
+        after.escalation = task
+        planned.events.append(
+            (survey.at, survey.actor, "escalated", {"reasons": survey.escalations})
+        )
+        if survey.at >= self.now - timedelta(days=3):
+            return  # on the desk, listed first
+        at = survey.at + self._minutes(20, 180)
+        attempt = CallAttempt(
+            0, at, SUPERVISOR, Outcome.REACHED, self.rng.choice(_ESCALATION_NOTES)
+        )
+        task.state, task.attempts = TaskState.DONE, 1
+        task.closed_at, task.closed_by = at, SUPERVISOR
+        after.escalation_attempts.append(attempt)
+        self._attempted(planned, ESCALATION_KIND, attempt, TaskState.DONE)
+
+    # -- the timeline lines of the after-work (as the services write them) ---------------
+    def _recorded(self, planned: _Planned, record: ServiceRecord) -> None:
+        assert record.recorded_at is not None
+        details: dict[str, Any] = {
+            "state": record.state.value,
+            "version": 1,
+            "total": str(record.total),
+            "changed": [],
+        }
+        planned.events.append((record.recorded_at, record.recorded_by, "service_recorded", details))
+        due = record.recorded_at.isoformat()
+        planned.events.append(
+            (
+                record.recorded_at,
+                record.recorded_by,
+                "call_scheduled",
+                {"kind": FEEDBACK_KIND, "due": due},
+            )
+        )
+
+    def _reported(self, planned: _Planned, report: ReportBack) -> None:
+        """The report-back's line carries what the crew reported."""
+        for i, event in enumerate(planned.events):
+            if event[2] == "reported_back":
+                details = {
+                    "back_at": report.back_at.isoformat(),
+                    "km": str(report.km_driven),
+                    "expenses": str(report.expenses),
+                    "equipment_returned": report.equipment_returned,
+                    "notes": report.crew_notes,
+                    "follow_up": report.follow_up,
+                }
+                planned.events[i] = (event[0], event[1], event[2], details)
+
+    def _attempted(
+        self, planned: _Planned, kind: str, attempt: CallAttempt, state: TaskState
+    ) -> None:
+        details = {
+            "kind": kind,
+            "outcome": attempt.outcome.value,
+            "state": state.value,
+            "note": attempt.note,
+        }
+        planned.events.append((attempt.at, attempt.actor, "call_attempt", details))
+
+    def _surveyed(self, planned: _Planned, after: _After) -> None:
+        survey = after.survey
+        assert survey is not None
+        details = {
+            "result": survey.result.value,
+            "satisfied": survey.satisfied,
+            "escalations": survey.escalations,
+        }
+        planned.events.append((survey.at, survey.actor, "feedback", details))
+
 
 def _ceil5(instant: datetime) -> datetime:
     """``instant`` rounded up to whole five minutes (agreed times are round numbers)."""
@@ -1004,6 +1571,29 @@ def _ceil5(instant: datetime) -> datetime:
 def _floor5(instant: datetime) -> datetime:
     """``instant`` rounded down to whole five minutes."""
     return datetime.fromtimestamp(math.floor(instant.timestamp() / 300) * 300, UTC)
+
+
+def _minute(instant: datetime) -> datetime:
+    """``instant`` to the whole minute (times typed into a form have no seconds)."""
+    return instant.replace(second=0, microsecond=0)
+
+
+def _result(planned: _Planned) -> FeedbackResult | None:
+    after = planned.after
+    return after.survey.result if after is not None and after.survey is not None else None
+
+
+def _survey_at(planned: _Planned) -> datetime:
+    assert planned.after is not None and planned.after.survey is not None
+    return planned.after.survey.at
+
+
+def _resort(planned: _Planned) -> None:
+    """The timeline in time order (lines of one instant keep the order they were written
+    in); the case was last changed by its last line."""
+    planned.events.sort(key=lambda e: e[0])
+    case = planned.case
+    case.updated_at, case.updated_by = planned.events[-1][0], planned.events[-1][1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -1036,14 +1626,18 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
         uow.commit()
 
     counts: Counter[str] = Counter()
+    events: list[CaseEvent] = []  # each transaction's timelines, inserted at once
     with uow_factory(write=True) as uow:
         for planned in plan.history:
-            _write_case(uow, plan, planned, counts)
+            _write_case(uow, plan, planned, counts, events)
+        uow.events.append_many(events)
         uow.commit()
 
     with uow_factory(write=True) as uow:
+        events = []
         for planned in plan.open:
-            _write_case(uow, plan, planned, counts)
+            _write_case(uow, plan, planned, counts, events)
+        uow.events.append_many(events)
         by_case = {p.crew: p.case.id for p in plan.open if p.case.status in _HOLDS_CREW}
         for i, (crew, (status, lat, lon, at)) in enumerate(zip(plan.crews, placed, strict=True)):
             crew.status, crew.lat, crew.lon, crew.position_at = status, lat, lon, at
@@ -1052,6 +1646,17 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
         uow.commit()
 
     history = [p.case for p in plan.history]
+    afters = [p.after for p in [*plan.history, *plan.open] if p.after is not None]
+    surveys = [a.survey for a in afters if a.survey is not None]
+    results = Counter(s.result for s in surveys)
+    local = plan.now.astimezone(plan.tz)
+    month = [
+        s
+        for s in surveys
+        if s.result is FeedbackResult.ANSWERED
+        and (s.at.astimezone(plan.tz).year, s.at.astimezone(plan.tz).month)
+        == (local.year, local.month)
+    ]
     open_by_status = Counter(p.case.status.value for p in plan.open)
     return DemoSummary(
         staff=staff_added,
@@ -1065,10 +1670,24 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
         events=counts["events"],
         assignments=counts["assignments"],
         history_since=min((c.received_at for c in history), default=None),
+        records=counts["records"],
+        not_accepted=sum(1 for a in afters if not a.record.accepted),
+        ledger_entries=counts["ledger"],
+        surveys={r.value: results[r] for r in FeedbackResult if results[r]},
+        satisfied=sum(1 for s in month if s.satisfied),
+        answered=sum(1 for s in month if s.satisfied is not None),
+        open_feedback_calls=sum(1 for a in afters if a.feedback and a.feedback.is_open),
+        open_escalations=sum(1 for a in afters if a.escalation and a.escalation.is_open),
     )
 
 
-def _write_case(uow: UnitOfWork, plan: _Planner, planned: _Planned, counts: Counter[str]) -> None:
+def _write_case(
+    uow: UnitOfWork,
+    plan: _Planner,
+    planned: _Planned,
+    counts: Counter[str],
+    events: list[CaseEvent],
+) -> None:
     case = planned.case
     customer = plan.customers[planned.customer]
     case.customer_id = customer.id
@@ -1077,6 +1696,7 @@ def _write_case(uow: UnitOfWork, plan: _Planner, planned: _Planned, counts: Coun
     case.crew_id = crew.id if crew else None
     uow.cases.add(case)
     assert case.id is not None
+    written: list[CaseEvent] = []
     for at, actor, kind, details in planned.events:
         if kind == "dispatched" and crew is not None:
             details = {"crew": crew.code, "crew_id": crew.id}
@@ -1084,5 +1704,70 @@ def _write_case(uow: UnitOfWork, plan: _Planner, planned: _Planned, counts: Coun
             released = case.reported_back_at or case.cancelled_at
             uow.assignments.add(Assignment(case.id, crew.id, case.dispatched_at, actor, released))
             counts["assignments"] += 1
-        uow.events.append(CaseEvent(case.id, at, actor, kind, details))
+        written.append(CaseEvent(case.id, at, actor, kind, details))
         counts["events"] += 1
+    events.extend(written)
+    if planned.after is not None:
+        _write_after(uow, case, crew, planned.after, written, counts)
+
+
+def _write_after(
+    uow: UnitOfWork,
+    case: Case,
+    crew: Crew | None,
+    after: _After,
+    events: list[CaseEvent],
+    counts: Counter[str],
+) -> None:
+    """The record and its first version, the calls and their tries, the survey, the ledger
+    entry of a finished case (just written as ``case``)."""
+    assert case.id is not None
+    record = after.record
+    record.case_id = case.id
+    uow.records.add(record)
+    assert record.id is not None and record.recorded_at is not None
+    uow.records.add_version(
+        RecordVersion(
+            record_id=record.id,
+            case_id=case.id,
+            version=record.version,
+            at=record.recorded_at,
+            actor=record.recorded_by,
+            action="created",
+            changes={},
+            snapshot=record.snapshot(),
+        )
+    )
+    counts["records"] += 1
+    for task, attempts in (
+        (after.feedback, after.attempts),
+        (after.escalation, after.escalation_attempts),
+    ):
+        if task is None:
+            continue
+        task.case_id = case.id
+        uow.calls.add(task)
+        assert task.id is not None
+        for attempt in attempts:
+            attempt.task_id = task.id
+            uow.calls.add_attempt(attempt)
+        counts["calls"] += 1
+    if after.survey is not None:
+        after.survey.case_id = case.id
+        after.survey.task_id = after.feedback.id if after.feedback is not None else None
+        uow.surveys.add(after.survey)
+        counts["surveys"] += 1
+    if after.report is not None:
+        assert case.updated_at is not None
+        uow.ledger.put(
+            ledger_entry(
+                case,
+                crew=crew,
+                record=record,
+                report=after.report,
+                survey=after.survey,
+                events=events,
+                now=case.updated_at,
+            )
+        )
+        counts["ledger"] += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,18 +15,40 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from callcenter import demo
+from callcenter import bootstrap, demo
+from callcenter.calls.model import CallAttempt, CallTask, Outcome, TaskState
 from callcenter.clock import ManualClock
-from callcenter.domain import OPEN_STATUSES, Case, CaseEvent, CaseStatus, Crew, CrewStatus
+from callcenter.domain import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Crew,
+    CrewStatus,
+    RescuePlan,
+)
 from callcenter.errors import CallCenterError
+from callcenter.records.model import (
+    FeedbackResult,
+    FeeKind,
+    LedgerEntry,
+    RecordState,
+    RecordVersion,
+    ServiceRecord,
+    SurveyRecord,
+)
+from callcenter.services.records import ESCALATION_KIND, FEEDBACK_KIND
+from callcenter.settings import Settings
 from storage.engine import make_engine
 from storage.uow import SqlUnitOfWorkFactory
+from tests.conftest import BACKENDS, drop_postgres_schema, fresh_postgres_url
 
 ALEMBIC_INI = Path(__file__).resolve().parents[2] / "alembic.ini"
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 22, 14, 30, 17, tzinfo=UTC)  # 22:30 in Shenzhen: the night shift
 PLATE = re.compile(r"^[粤湘赣桂][A-Z]([A-HJ-NP-Z0-9]{5}|[DF][A-HJ-NP-Z0-9]\d{4})$")
 NUMBER = re.compile(r"^\d{8}-\d{4}$")
+AFTER_WORK_EVENTS = ("service_recorded", "call_scheduled", "call_attempt", "feedback", "escalated")
 STAMPS = (
     "received_at",
     "fee_agreed_at",
@@ -62,7 +85,26 @@ class Loaded:
                 c.id: uow.assignments.current_for_case(c.id) for c in self.cases if c.id
             }
             self.staff = uow.staff.list()
+            ids = [c.id for c in self.cases if c.id is not None]
+            self.records: dict[int, ServiceRecord] = uow.records.for_cases(ids)
+            self.versions: dict[int, list[RecordVersion]] = {
+                i: uow.records.versions(i) for i in self.records
+            }
+            self.tasks: dict[int, list[CallTask]] = {i: uow.calls.for_case(i) for i in ids}
+            self.attempts: dict[int, list[CallAttempt]] = {
+                t.id: uow.calls.attempts(t.id) for ts in self.tasks.values() for t in ts if t.id
+            }
+            self.surveys: dict[int, list[SurveyRecord]] = {i: uow.surveys.for_case(i) for i in ids}
+            self.ledger: dict[int, LedgerEntry | None] = {i: uow.ledger.get(i) for i in ids}
+            self.ledger_count = uow.ledger.count()
         engine.dispose()
+        container = bootstrap.build(
+            Settings(database_url=url, language="en", user="chenjun"), clock=ManualClock(NOW)
+        )
+        try:
+            self.satisfaction = container.services.satisfaction()
+        finally:
+            container.close()
 
     @property
     def open(self) -> list[Case]:
@@ -73,7 +115,10 @@ class Loaded:
         return [c for c in self.cases if not c.is_open]
 
 
-def _migrated(path: Path) -> str:
+def _migrated(path: Path | str) -> str:
+    if isinstance(path, str):  # a database URL (PostgreSQL)
+        bootstrap.upgrade(path)
+        return path
     url = f"sqlite:///{path}"
     cfg = Config(str(ALEMBIC_INI))
     cfg.set_main_option("sqlalchemy.url", url)
@@ -82,7 +127,7 @@ def _migrated(path: Path) -> str:
     return url
 
 
-def _generate(path: Path, seed: int = 7) -> Loaded:
+def _generate(path: Path | str, seed: int = 7) -> Loaded:
     url = _migrated(path)
     engine = make_engine(url)
     try:
@@ -98,6 +143,19 @@ def _generate(path: Path, seed: int = 7) -> Loaded:
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
     return _generate(tmp_path_factory.mktemp("demo") / "demo.sqlite3")
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def finished(request: pytest.FixtureRequest) -> Iterator[Loaded]:
+    """The demo on each backend (SQLite: the module's own), for the after-work tables."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("loaded")
+        return
+    url = fresh_postgres_url()
+    try:
+        yield _generate(url)
+    finally:
+        drop_postgres_schema(url)
 
 
 def test_archive_crews_and_staff(loaded: Loaded) -> None:
@@ -188,7 +246,8 @@ def test_history(loaded: Loaded) -> None:
     assert 0.04 <= len(late) / len(closed) <= 0.18
     for case in closed:
         assert case.customer_id and case.vehicle_id and case.crew_id
-        assert case.feedback_at - case.completed_at <= timedelta(hours=24)
+        if case.feedback_at is not None:  # None: the owner was never reached
+            assert case.feedback_at - case.completed_at <= timedelta(hours=24)
         assert loaded.assignments[case.id] is None  # released when the crew reported back
     assert loaded.summary.closed_cases == len(closed)
     assert loaded.summary.cancelled_cases == len(cancelled)
@@ -245,7 +304,8 @@ def test_every_case_is_consistent(loaded: Loaded) -> None:
         if case.status is CaseStatus.CANCELLED:
             assert kinds[-1] == "cancelled" and events[-1].details["reason"]
         else:
-            assert [k for k in kinds if k != "fee_agreed"] == kinds_for[case.status]
+            steps_only = [k for k in kinds if k not in ("fee_agreed", *AFTER_WORK_EVENTS)]
+            assert steps_only == kinds_for[case.status]
         for event in events:
             if event.kind == "dispatched":
                 assert event.details["crew_id"] == case.crew_id
@@ -260,6 +320,9 @@ def test_same_seed_same_data_and_empty_database_only(loaded: Loaded, tmp_path: P
     assert again.customers == loaded.customers
     assert again.crews == loaded.crews
     assert again.events == loaded.events
+    assert again.records == loaded.records and again.versions == loaded.versions
+    assert again.tasks == loaded.tasks and again.attempts == loaded.attempts
+    assert again.surveys == loaded.surveys and again.ledger == loaded.ledger
     assert again.summary == loaded.summary
 
     other = _generate(tmp_path / "other.sqlite3", seed=8)
@@ -271,3 +334,152 @@ def test_same_seed_same_data_and_empty_database_only(loaded: Loaded, tmp_path: P
             demo.generate(SqlUnitOfWorkFactory(engine, ManualClock(NOW)), now=NOW, tz=TZ)
     finally:
         engine.dispose()
+
+
+# -- after the work (issue 11 §5) ------------------------------------------------------------
+def _feedback(loaded: Loaded, case: Case) -> list[CallTask]:
+    assert case.id is not None
+    return [t for t in loaded.tasks[case.id] if t.kind == FEEDBACK_KIND]
+
+
+def test_every_closed_case_has_an_accepted_record_a_finished_call_and_a_ledger_entry(
+    finished: Loaded,
+) -> None:
+    closed = [c for c in finished.cases if c.status is CaseStatus.CLOSED]
+    assert closed
+    for case in closed:
+        assert case.id is not None and case.arrived_at and case.completed_at
+        record = finished.records[case.id]
+        assert record.state is RecordState.ACCEPTED and case.service_state == "accepted"
+        assert record.accepted_by == case.caller_name and record.acceptance_method
+        assert record.work_started_at == case.arrived_at.replace(second=0, microsecond=0)
+        assert record.work_started_at <= record.work_finished_at <= case.completed_at
+        assert record.accepted_at and record.accepted_at <= case.completed_at
+        assert record.recorded_at == case.completed_at and record.recorded_by
+        assert record.acceptance_recorded_by == record.recorded_by
+        assert record.cause and record.solution and record.crew_members.count("、") == 1
+        assert record.no_parts == (not record.parts)
+        assert {f.kind for f in record.fees} == set(FeeKind)
+        if case.plan is RescuePlan.TOWING:
+            assert record.total == 0  # free towing within 24 h (the default tariff)
+        elif case.plan is not RescuePlan.FUEL and record.no_parts:
+            assert record.total == case.fee_quote
+        [version] = finished.versions[case.id]
+        assert version.action == "created" and version.snapshot == record.snapshot()
+
+        [task] = _feedback(finished, case)
+        attempts = finished.attempts[task.id]
+        assert task.state in (TaskState.DONE, TaskState.GIVEN_UP) and not task.is_open
+        assert 1 <= task.attempts == len(attempts) <= 3
+        assert task.due_at == case.completed_at and task.closed_at == attempts[-1].at
+        assert task.closed_by == attempts[-1].actor
+        assert all(case.reported_back_at < a.at < case.closed_at for a in attempts)
+        [survey] = finished.surveys[case.id]
+        assert survey.task_id == task.id and survey.at == attempts[-1].at
+        if survey.result is FeedbackResult.NOT_REACHED:
+            assert case.feedback_at is None and task.attempts == 3
+            assert task.state is TaskState.GIVEN_UP
+        else:
+            assert case.feedback_at == survey.at
+        if survey.result is FeedbackResult.ANSWERED:
+            assert attempts[-1].outcome is Outcome.REACHED and task.state is TaskState.DONE
+            assert set(survey.answers) == {f"q{i}" for i in range(1, 10)}
+            assert all(1 <= v <= 5 for v in survey.answers.values())
+            assert survey.answers["q6"] in (1, 2)
+            assert survey.satisfied == (survey.answers["q9"] >= 4)
+            low = {q for q, v in survey.answers.items() if q != "q6" and v <= 2}
+            assert set(survey.reasons) == low
+            very = {f"very_dissatisfied:{q}" for q in low if survey.answers[q] == 1}
+            fault = {"open_fault"} if survey.answers["q6"] == 1 else set()
+            assert set(survey.escalations) == very | fault
+        else:
+            assert survey.satisfied is None and not survey.answers
+
+        entry = finished.ledger[case.id]
+        assert entry is not None and entry.accepted and entry.record_state == "accepted"
+        assert entry.feedback_result == survey.result.value
+        assert entry.satisfied == survey.satisfied and entry.fee_total == record.total
+        assert entry.closed_at == case.closed_at and entry.crew_code
+        assert entry.back_at and case.completed_at <= entry.back_at <= case.reported_back_at
+        assert entry.km_driven >= case.distance_km and 0 <= entry.expenses <= 40
+        assert entry.operator == case.created_by
+
+        kinds = [e.kind for e in finished.events[case.id]]
+        assert kinds.index("completed") < kinds.index("service_recorded")
+        assert kinds.index("service_recorded") < kinds.index("call_scheduled")
+        assert kinds.count("call_attempt") >= len(attempts) and kinds.count("feedback") == 1
+        assert kinds.index("feedback") < kinds.index("closed")
+
+    cancelled = [c for c in finished.cases if c.status is CaseStatus.CANCELLED]
+    assert all(c.id not in finished.records and not finished.tasks[c.id] for c in cancelled)
+    assert all(finished.ledger[c.id] is None for c in cancelled)
+
+
+def test_surveys_mix_answers_refusals_and_owners_never_reached(finished: Loaded) -> None:
+    surveys = [s for ss in finished.surveys.values() for s in ss]
+    results = Counter(s.result for s in surveys)
+    assert results[FeedbackResult.ANSWERED] > 0.75 * len(surveys)
+    assert results[FeedbackResult.REFUSED] and results[FeedbackResult.NOT_REACHED]
+    assert any(s.satisfied is False for s in surveys)
+    assert any(s.escalations for s in surveys)
+    assert finished.summary.surveys == {r.value: n for r, n in results.items()}
+
+    tally = finished.satisfaction
+    assert tally["rated"] >= 40
+    assert 90 <= 100 * tally["satisfied"] / tally["rated"] <= 100
+    assert (tally["satisfied"], tally["rated"]) == (
+        finished.summary.satisfied,
+        finished.summary.answered,
+    )
+
+    escalations = [t for ts in finished.tasks.values() for t in ts if t.kind == ESCALATION_KIND]
+    still_open = [t for t in escalations if t.is_open]
+    assert 1 <= len(still_open) <= 2
+    for task in still_open:
+        assert NOW - timedelta(days=3) <= task.due_at < NOW and task.note
+    for task in escalations:
+        assert task.case_id is not None
+        [survey] = finished.surveys[task.case_id]
+        assert survey.escalations and task.due_at == survey.at
+
+
+def test_open_finished_cases_have_records_some_not_accepted_and_open_calls(
+    finished: Loaded,
+) -> None:
+    done = [
+        c for c in finished.open if c.status in (CaseStatus.COMPLETED, CaseStatus.REPORTED_BACK)
+    ]
+    states = Counter(c.service_state for c in done)
+    assert states["not_accepted"] >= 1 and states["accepted"] >= 1
+    for case in done:
+        assert case.id is not None
+        record = finished.records[case.id]
+        assert case.service_state == record.state.value
+        if not record.accepted:
+            assert not record.accepted_by and record.accepted_at is None
+        [task] = _feedback(finished, case)
+        assert task.is_open and task.due_at == case.completed_at
+        assert task.attempts == len(finished.attempts[task.id]) <= 1
+        if task.attempts:
+            assert task.next_try_at is not None and task.next_try_at > NOW - timedelta(minutes=30)
+            assert finished.attempts[task.id][0].outcome is Outcome.NOT_REACHED
+        assert not finished.surveys[case.id] and case.feedback_at is None
+        entry = finished.ledger[case.id]
+        if case.status is CaseStatus.REPORTED_BACK:
+            assert entry is not None and entry.accepted == record.accepted
+            assert entry.feedback_result == "" and entry.closed_at is None
+        else:
+            assert entry is None
+    assert any(finished.attempts[t.id] for c in done for t in _feedback(finished, c))
+    for case in finished.open:
+        if case.status not in (CaseStatus.COMPLETED, CaseStatus.REPORTED_BACK):
+            assert case.id not in finished.records and case.service_state == "none"
+
+    reported = sum(
+        1 for c in finished.cases if c.status in (CaseStatus.CLOSED, CaseStatus.REPORTED_BACK)
+    )
+    summary = finished.summary
+    assert finished.ledger_count == summary.ledger_entries == reported
+    assert summary.records == len(finished.records)
+    assert summary.not_accepted == states["not_accepted"]
+    assert summary.open_feedback_calls == len(done)

@@ -17,7 +17,7 @@ from callcenter.services.delays import DelayCalls
 from screens.calls.call_form import CallForm
 from screens.calls.delay_list import DelayCallsScreen
 from tests.integration import callback_kind
-from tests.ui.test_delay_prompt import open_list, settle
+from tests.ui.test_delay_prompt import only_delay_calls, open_list, settle
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +27,7 @@ def _callback_kind() -> Iterator[None]:
 
 
 def _schedule(container: Any) -> tuple[CallDesk, int]:
+    only_delay_calls(container.services)  # the desk's own table holds this call alone
     desk = CallDesk(container.services, DelayCalls.from_services(container.services))
     case = container.services.open_cases()[0]
     task = desk.schedule(
