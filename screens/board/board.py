@@ -101,6 +101,7 @@ def legend() -> Text:
         ("¥?", _("fee not agreed")),
         ("☎", _("owner told of the delay")),
         ("+", _("promise extended")),
+        ("✗", _("no owner's acceptance: invalid service")),
     ):
         if text:
             text.append("\n")
@@ -444,7 +445,9 @@ class BoardScreen(Screen[None]):
         self.call_after_refresh(self._show_counters)
 
     def _show_satisfaction(self, narrow: bool) -> None:
-        """This month's satisfaction rate: satisfied ÷ answered surveys (seed 004: ≥ 97 %)."""
+        """This month's satisfaction rate: satisfied ÷ answered surveys (seed 004: ≥ 97 %).
+        Spelt out only where the header has room for it beside the other counters."""
+        narrow = narrow or self.size.width < 150
         counter = self.query_one("#count-satisfied", Counter)
         if self._satisfaction is None or not self._satisfaction[1]:
             counter.set(_("Satisfied —") if narrow else _("Satisfied this month —"))

@@ -104,16 +104,10 @@ def sla_state(remaining: float | None, at_risk: float) -> str:
 INVALID_SERVICE = frozenset({"not_accepted", "voided"})
 
 
-def status_text(case: Case) -> str:
-    """The status; a service without the owner's acceptance says it is invalid."""
-    if case.service_state in INVALID_SERVICE:
-        return _("{status}·invalid").format(status=case.status.label)
-    return case.status.label
-
-
 def flags(case: Case) -> str:
-    """``¥?`` fee not agreed, ``☎`` owner told of a delay, ``+`` promise extended."""
-    text = ""
+    """``¥?`` fee not agreed, ``☎`` owner told of a delay, ``+`` promise extended, ``✗`` no
+    owner's acceptance: an invalid service (seed 004: 无顾客验收确认属无效服务)."""
+    text = "✗" if case.service_state in INVALID_SERVICE else ""
     if not case.fee_agreed:
         text += "¥?"
     if case.owner_notified_at is not None:
@@ -698,7 +692,7 @@ class CaseBoard(ScrollView, can_focus=True):
             "priority": case.priority.label,
             "plate": clean(case.plate),
             "place": clean(case.address),
-            "status": status_text(case),
+            "status": case.status.label,
             "crew": crew,
             "promised": _local(case.promised_arrival_at, self._tz),
             "flags": flags(case),

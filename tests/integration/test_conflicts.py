@@ -235,9 +235,11 @@ def test_every_write_service_takes_the_version_the_user_saw() -> None:
         "reassign",
         "en_route",
         "arrive",
-        "complete",
-        "report_back",
-        "close",
+        "save_record",
+        "accept_record",
+        "void_record",
+        "save_report_back",
+        "close_case",
         "cancel",
     } <= writers
     for name in writers - CREATES:

@@ -427,7 +427,19 @@ def test_record_print_of_a_case_without_a_record_is_one_line(
     case_id = on_scene(services)
     number = services.case(case_id).number
     target = tmp_path / "copy.pdf"
-    code = cli.main(["--database-url", migrated_url, "record", "print", number, "-o", str(target)])
+    code = cli.main(
+        [
+            "--lang",
+            "en",
+            "--database-url",
+            migrated_url,
+            "record",
+            "print",
+            number,
+            "-o",
+            str(target),
+        ]
+    )
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and "no service record" in err
     assert not target.exists()

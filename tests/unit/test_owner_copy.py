@@ -173,7 +173,7 @@ def test_english_copy_has_english_labels_and_no_chinese_ones() -> None:
         "Faultcauseanalysis",
         "Partsreplaced",
         "Total¥850.50",
-        "Tariffappliedroadside",
+        "TariffappliedRoadsiderescue",
         "Outofwarranty",
         "OwneracceptedYes",
         "Signedonsite",
