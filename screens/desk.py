@@ -416,14 +416,9 @@ class DelayCallsMixin(App[int]):
             if kinds.get(item.kind).urgent and item.ref not in seen and not item.is_claimed
         ]
         seen.update(item.ref for item in state.items if kinds.get(item.kind).urgent)
-        if state.initial and fresh:
-            self.notify(
-                _("Escalations to handle: {n}. Press F3.").format(n=len(fresh)),
-                severity="error",
-                timeout=PROMPT_TOAST_S,
-                markup=False,
-            )
-            return
+        if state.initial:
+            return  # those raised before the start are first on the desk (F3): no toast
+        # each new one is told once, the moment another session raised it
         for item in fresh:
             self.notify(
                 item.message,

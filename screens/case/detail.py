@@ -517,13 +517,13 @@ class CaseDetailScreen(Screen[None]):
         Binding("r", "en_route", "En route"),
         Binding("a", "arrive", "Arrived"),
         Binding("c", "complete", "Completed"),
-        Binding("e", "edit_record", N_("Service record")),
-        Binding("p", "print_record", N_("Owner's copy (PDF)")),
-        Binding("V", "void_record", N_("Void the record")),
         Binding("b", "report_back", "Reported back"),
         Binding("l", "close_case", N_("Close case")),
         Binding("x", "cancel", "Cancel case"),
         Binding("f", "agree_fee", "Fee agreed"),
+        Binding("e", "edit_record", N_("Record")),
+        Binding("p", "print_record", N_("Owner's copy")),
+        Binding("V", "void_record", N_("Void the record")),
         Binding("escape", "back", N_("Go back")),
     ]
 

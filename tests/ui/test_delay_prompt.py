@@ -494,7 +494,8 @@ async def test_a_failing_sweep_is_logged_and_shown(
     def broken() -> Any:
         raise RuntimeError("policy store on fire")
 
-    app, _container = make_app(watch=False, sweeper=broken)
+    app, container = make_app(watch=False, sweeper=broken)
+    only_delay_calls(container.services)  # the demo's open escalation would be told too
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await sweep(pilot)
@@ -515,7 +516,7 @@ async def test_f3_and_the_command_palette_open_the_delay_calls(make_app: Any) ->
         await pilot.press("escape")
         await settle(pilot)
         titles_found = [c.title for c in app.get_system_commands(app.screen)]
-        assert "Delay calls (F3)" in titles_found
+        assert "Call desk (F3)" in titles_found
 
 
 # -- snapshots ------------------------------------------------------------------------------

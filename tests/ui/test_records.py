@@ -214,3 +214,29 @@ def test_the_timeline_tells_the_work_after_the_job_in_words(language: str) -> No
                 ), (kind, text)
     finally:
         set_language("en")
+
+
+async def test_an_escalation_raised_elsewhere_is_told_at_once(make_app: Any) -> None:
+    """A very dissatisfied owner (another operator's survey) reaches this session at once."""
+    from callcenter.services.calls import CallDesk
+    from callcenter.services.delays import DelayCalls
+    from tests.factories import feedback_reached
+
+    app, container = make_app(watch=False)
+    services = container.services
+    desk = CallDesk(services, DelayCalls.from_services(services))
+    item = next(i for i in desk.task_items() if i.kind == "feedback")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        before = len(app._notifications)
+        assert item.case_id is not None
+        feedback_reached(services, item.case_id, satisfied=False)
+        app.refresh_prompts()
+        for _attempt in range(100):
+            await pilot.pause(0.02)
+            if len(app._notifications) > before:
+                break
+        titles = [str(n.title) for n in list(app._notifications)[before:]]
+        number = services.case(item.case_id).number
+        assert f"Escalation — {number}" in titles
+        assert app.call_items[0].kind == "escalation"

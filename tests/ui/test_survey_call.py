@@ -15,10 +15,11 @@ from callcenter.services.calls import CallDesk
 from callcenter.services.delays import DelayCalls
 from screens.calls.delay_list import DelayCallsScreen
 from screens.calls.survey_form import AnswerPad, SurveyCallForm
-from tests.ui.test_delay_prompt import open_list, settle
+from tests.ui.test_delay_prompt import only_delay_calls, open_list, settle
 
 
 def _schedule(container: Any) -> tuple[CallDesk, int]:
+    only_delay_calls(container.services)  # this call alone on the desk's own table
     desk = CallDesk(container.services, DelayCalls.from_services(container.services))
     case = container.services.open_cases()[0]
     task = desk.schedule(
