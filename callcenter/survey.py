@@ -407,6 +407,15 @@ def load_template(name: str = DEFAULT_TEMPLATE, config_dir: Path | None = None) 
     return _load_file(path, stat.st_mtime_ns, stat.st_size)
 
 
+def site_template(name: str = DEFAULT_TEMPLATE) -> SurveyTemplate:
+    """The template the centre uses: ``<config dir>/surveys/<name>.toml`` when the site has
+    one (the config directory of ``callcenter --help``; ``CALLCENTER_CONFIG_DIR``), else the
+    shipped one."""
+    from callcenter.settings import config_dir
+
+    return load_template(name, config_dir())
+
+
 @functools.lru_cache(maxsize=16)
 def _load_file(path: Path, mtime_ns: int, size: int) -> SurveyTemplate:
     try:

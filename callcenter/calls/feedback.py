@@ -15,7 +15,7 @@ from typing import Any
 from callcenter.calls.model import CallKind, Outcome, Subject
 from callcenter.errors import ValidationError, ValidationErrors
 from callcenter.i18n import N_
-from callcenter.survey import load_template, parse_answers
+from callcenter.survey import parse_answers, site_template
 from callcenter.validation import check_text
 
 NAME = "feedback"
@@ -29,7 +29,7 @@ def parse_result(raw: Mapping[str, str]) -> dict[str, Any]:
     errors: list[ValidationError] = []
     payload: dict[str, Any] = {}
     try:
-        payload = parse_answers(load_template(), raw).as_payload()
+        payload = parse_answers(site_template(), raw).as_payload()
     except ValidationErrors as exc:
         errors.extend(exc.errors)
     try:

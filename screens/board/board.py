@@ -324,13 +324,13 @@ class BoardScreen(Screen[None]):
         self.post_message(self.Arrivals(*self._read_arrivals()))
 
     def _read_arrivals(self) -> tuple[tuple[int, int], tuple[int, int]]:
-        from callcenter.survey import TemplateError, load_template
+        from callcenter.survey import TemplateError, site_template
 
         services = self.cc.services
         tally = services.satisfaction()
         try:
             # The satisfaction rate the centre must reach (seed 004: 客户满意率必须到达97%以上).
-            self._target = load_template().target_percent
+            self._target = site_template().target_percent
         except TemplateError as exc:
             log.error("the survey template cannot be read: %s", exc)
         return services.arrivals_today(), (tally["satisfied"], tally["rated"])

@@ -32,7 +32,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 from callcenter.calls import kinds
 from callcenter.calls.model import CallKind, DeskItem, Outcome
 from callcenter.i18n import N_, _
-from callcenter.survey import Question, Scale, SurveyTemplate, load_template
+from callcenter.survey import Question, Scale, SurveyTemplate, site_template
 from screens.calls.taken import TakenCallForm
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
@@ -124,7 +124,7 @@ class SurveyCallForm(TakenCallForm[SurveyValues, "CallTask"], ModalScreen["CallT
         self.version = version
         self.acceptance_missing = acceptance_missing
         self.kind: CallKind = kinds.get(item.kind)
-        self.template: SurveyTemplate = load_template()
+        self.template: SurveyTemplate = site_template()
         self.questions: tuple[Question, ...] = self.template.questions
         #: The answers as typed (one digit each) and the reasons, by question key.
         self.answers: dict[str, str] = {}

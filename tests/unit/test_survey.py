@@ -310,3 +310,25 @@ def test_the_kinds_result_is_the_survey_and_who_accepted() -> None:
     with pytest.raises(ValidationErrors) as caught:
         feedback.parse_result(GOOD | {"q1": "9", "accept_by": "a\x1b[31m"})
     assert set(caught.value.by_field) == {"q1", "accept_by"}
+
+
+def test_the_centre_s_own_template_replaces_the_shipped_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A centre changes its survey in <config dir>/surveys/default.toml; the feedback call's
+    checking and the board's target read it."""
+    from callcenter.survey import site_template
+
+    shipped = (Path(survey.__file__).with_name("surveys") / "default.toml").read_text("utf-8")
+    changed = shipped.replace("target_percent = 97", "target_percent = 95").replace(
+        "low_at_most = 2", "low_at_most = 3"
+    )
+    (tmp_path / "surveys").mkdir()
+    (tmp_path / "surveys" / "default.toml").write_text(changed, "utf-8")
+    answers = {f"q{i}": "5" for i in range(1, 10)} | {"q6": "2", "q4": "3"}
+    assert feedback.parse_result(answers)["answers"]["q4"] == 3  # the shipped template
+    monkeypatch.setenv("CALLCENTER_CONFIG_DIR", str(tmp_path))
+    assert site_template().target_percent == 95
+    with pytest.raises(ValidationErrors) as raised:
+        feedback.parse_result(answers)  # a 3 is low for this centre: say why
+    assert "reason_q4" in raised.value.by_field
