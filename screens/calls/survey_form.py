@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -33,6 +32,7 @@ from callcenter.calls import kinds
 from callcenter.calls.model import CallKind, DeskItem, Outcome
 from callcenter.i18n import N_, _
 from callcenter.survey import Question, Scale, SurveyTemplate, site_template
+from screens.calls.call_form import CallValues
 from screens.calls.taken import TakenCallForm
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
@@ -44,15 +44,6 @@ if TYPE_CHECKING:
     from callcenter.calls.model import CallTask
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SurveyValues:
-    """What is on the form: the outcome, the note and the survey's fields as typed."""
-
-    outcome: Outcome | None
-    note: str
-    fields: dict[str, str]
 
 
 BOX_WIDTH = 96  # survey.tcss: .sv-box width
@@ -103,7 +94,7 @@ class AnswerPad(Static, can_focus=True):
         self.post_message(message)
 
 
-class SurveyCallForm(TakenCallForm[SurveyValues, "CallTask"], ModalScreen["CallTask | None"]):
+class SurveyCallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTask | None"]):
     """Record one attempt of a feedback call this operator has taken. Dismisses with the task
     as saved, or None (Esc gives the call back)."""
 
@@ -378,7 +369,7 @@ class SurveyCallForm(TakenCallForm[SurveyValues, "CallTask"], ModalScreen["CallT
                 return outcome
         return None
 
-    def form_values(self) -> SurveyValues:
+    def form_values(self) -> CallValues:
         outcome = self.outcome()
         note = self.query_one("#sv-note", Input).value
         fields: dict[str, str] = {}
@@ -388,7 +379,7 @@ class SurveyCallForm(TakenCallForm[SurveyValues, "CallTask"], ModalScreen["CallT
             fields["comment"] = self.query_one("#sv-comment", Input).value
             if self.acceptance_missing:
                 fields["accept_by"] = self.query_one("#sv-accept_by", Input).value
-        return SurveyValues(outcome, note, fields)
+        return CallValues(outcome, note, fields)
 
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
@@ -419,7 +410,7 @@ class SurveyCallForm(TakenCallForm[SurveyValues, "CallTask"], ModalScreen["CallT
         self.query_one("#sv-survey").display = reached
 
     # -- saving ------------------------------------------------------------------------------
-    def submit(self, values: SurveyValues) -> CallTask:
+    def submit(self, values: CallValues) -> CallTask:
         desk = self.desk.call_desk
         assert desk is not None
         result = desk.record(
