@@ -601,6 +601,8 @@ class RecordUseCases(ServiceBase):
             satisfied=survey.satisfied,
             escalations=survey.escalations,
         )
+        if survey.escalations:
+            self._escalate(uow, case, survey, now)
         accept_by = str(payload.get("accept_by") or "").strip()
         if accept_by and attempt.outcome is Outcome.REACHED:
             record = uow.records.for_case(case.id or 0)
@@ -613,8 +615,6 @@ class RecordUseCases(ServiceBase):
                     ),
                 )
                 return  # _accept refreshed the ledger
-        if survey.escalations:
-            self._escalate(uow, case, survey, now)
         self._refresh_ledger(uow, case)
 
     def _escalate(self, uow: UnitOfWork, case: Case, survey: SurveyRecord, now: datetime) -> None:

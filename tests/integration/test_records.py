@@ -217,6 +217,25 @@ def test_acceptance_is_confirmed_during_the_feedback_call(services: Services) ->
     assert record.acceptance_method is not None and record.acceptance_method.value == "phone"
 
 
+def test_an_unhappy_owner_who_confirms_the_acceptance_is_still_escalated(
+    services: Services,
+) -> None:
+    case_id = on_scene(services)
+    services.save_record(
+        case_id, record_input(services, acceptance=AcceptanceInput("no", "", "", ""))
+    )
+    task = feedback_task(services, case_id)
+    desk = desk_of(services)
+    desk.claim(FEEDBACK_KIND, task.id)
+    fields = {f"q{i}": "5" for i in range(1, 10)} | {"q6": "2", "q4": "1"}
+    fields |= {"reason_q4": "态度差", "accept_by": "张伟"}
+    desk.record(FEEDBACK_KIND, task.id, outcome=Outcome.REACHED, fields=fields)
+    record = services.service_record(case_id)
+    assert record is not None and record.is_valid
+    escalations = services.read(lambda uow: uow.calls.for_case(case_id, ESCALATION_KIND))
+    assert len(escalations) == 1 and escalations[0].is_open
+
+
 def test_editing_keeps_every_version_and_two_editors_never_overwrite(
     services: Services, operator: Services, clock: ManualClock
 ) -> None:
