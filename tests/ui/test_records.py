@@ -121,9 +121,16 @@ async def test_the_report_back_saves_with_its_defaults(make_app: Any) -> None:
     assert entry is not None and str(entry.km_driven) == "18.50"
 
 
+def _steady(pilot: Pilot[Any]) -> None:
+    """No blinking cursor: a snapshot taken between two blinks would differ."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
 def _blank_save(case_of: Any) -> Any:
     async def run(pilot: Pilot[Any]) -> None:
         await open_record(pilot, case_of())
+        _steady(pilot)
         await save(pilot)
 
     return run
@@ -153,6 +160,8 @@ def test_snapshot_report_back(
     async def run(pilot: Pilot[Any]) -> None:
         app.open_report_back(services.case(case.id))
         await settle(pilot)
+        _steady(pilot)
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run)
 

@@ -146,6 +146,8 @@ def _walk(answers: str) -> Any:
         await _take(pilot)
         pilot.app.clear_notifications()
         await pilot.press("tab", "tab", *answers)
+        for widget in pilot.app.screen.query("Input, TextArea"):
+            widget.cursor_blink = False  # type: ignore[attr-defined]  # steady for the snapshot
         await pilot.pause()
 
     return run_before
