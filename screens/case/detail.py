@@ -431,32 +431,40 @@ class Loaded:
     feedback: list[CallTask] = field(default_factory=list)
 
 
+def _plain_row(table: Table, label: str, value: Text | str) -> None:
+    """A row of typed text: data, never markup."""
+    table.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+
+
 def record_fields(loaded: Loaded, tz: tzinfo) -> Table | Text:
     """The service record: what was done, what it cost, whether the owner accepted it, and
     the feedback call — caller text as plain data."""
     record, names = loaded.record, loaded.names
     table = grid()
     if record is None:
-        table.add_row(_("Record"), Text(_("none yet: c on scene writes it"), style="dim"))
+        _plain_row(table, _("Record"), Text(_("none yet: c on scene writes it"), style="dim"))
     else:
         state = Text(record.state.label)
         if not record.is_valid:
             state.stylize("bold red")
         else:
             state.stylize("green")
-        table.add_row(_("Record"), state)
+        _plain_row(table, _("Record"), state)
         if record.voided_at is not None:
-            table.add_row(
+            _plain_row(
+                table,
                 _("Voided"),
                 f"{names.get(record.voided_by, record.voided_by)} "
                 f"{when(record.voided_at, tz)} — {record.void_reason}",
             )
-        table.add_row(_("Crew members"), record.crew_members)
-        table.add_row(
-            _("Work"), f"{when(record.work_started_at, tz)} → {when(record.work_finished_at, tz)}"
+        _plain_row(table, _("Crew members"), record.crew_members)
+        _plain_row(
+            table,
+            _("Work"),
+            f"{when(record.work_started_at, tz)} → {when(record.work_finished_at, tz)}",
         )
-        table.add_row(_("Fault cause"), record.cause)
-        table.add_row(_("Solution"), record.solution)
+        _plain_row(table, _("Fault cause"), record.cause)
+        _plain_row(table, _("Solution"), record.solution)
         if record.no_parts:
             parts: Text | str = _("No parts replaced")
         else:
@@ -465,22 +473,24 @@ def record_fields(loaded: Loaded, tz: tzinfo) -> Table | Text:
                 + (_("genuine") if p.genuine else _("non-genuine"))
                 for p in record.parts
             )
-        table.add_row(_("Parts"), parts)
+        _plain_row(table, _("Parts"), parts)
         fees = " · ".join(f"{line.kind.label} {fee_text(line.amount)}" for line in record.fees)
-        table.add_row(_("Fees"), f"{fee_text(record.total)} ({fees})")
-        table.add_row(
-            _("Warranty"), _("In warranty") if record.in_warranty else _("Out of warranty")
+        _plain_row(table, _("Fees"), f"{fee_text(record.total)} ({fees})")
+        _plain_row(
+            table, _("Warranty"), _("In warranty") if record.in_warranty else _("Out of warranty")
         )
         if record.accepted:
             method = record.acceptance_method.label if record.acceptance_method else DASH
             by = names.get(record.acceptance_recorded_by, record.acceptance_recorded_by)
-            table.add_row(
+            _plain_row(
+                table,
                 _("Accepted"),
                 _("{name}, {how}, {when} (recorded by {who})").format(
                     name=record.accepted_by, how=method, when=when(record.accepted_at, tz), who=by
                 ),
             )
-        table.add_row(
+        _plain_row(
+            table,
             _("Version"),
             _("{n}, by {who} {when}").format(
                 n=record.version,
@@ -493,7 +503,7 @@ def record_fields(loaded: Loaded, tz: tzinfo) -> Table | Text:
         text = f"{task.state.label} · " + _("tries {n}").format(n=task.attempts)
         if task.is_open:
             text += " · " + _("next {when}").format(when=when(task.try_at, tz))
-        table.add_row(_("Feedback call"), text)
+        _plain_row(table, _("Feedback call"), text)
     if loaded.surveys:
         survey = loaded.surveys[-1]
         result = Text(survey.result.label)
@@ -501,9 +511,9 @@ def record_fields(loaded: Loaded, tz: tzinfo) -> Table | Text:
             result.stylize("bold red")
         if survey.answers:
             result.append("  " + " ".join(f"{k[1:]}:{v}" for k, v in survey.answers.items()))
-        table.add_row(_("Survey"), result)
+        _plain_row(table, _("Survey"), result)
         if survey.comment:
-            table.add_row(_("Comment"), survey.comment)
+            _plain_row(table, _("Comment"), survey.comment)
     return table
 
 

@@ -249,3 +249,43 @@ async def test_an_escalation_raised_elsewhere_is_told_at_once(make_app: Any) -> 
         number = services.case(item.case_id).number
         assert f"Escalation — {number}" in titles
         assert app.call_items[0].kind == "escalation"
+
+
+def test_the_record_box_shows_typed_text_as_data_not_markup() -> None:
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+
+    from screens.case.detail import Loaded, record_fields
+
+    hostile = "[bold]x[/bold] [/nope] [@click=app.quit]y"
+    from datetime import UTC, datetime
+
+    from callcenter.records.model import ServiceRecord
+
+    now = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
+    record = ServiceRecord(
+        1,
+        hostile,
+        now,
+        now,
+        hostile,
+        hostile,
+        True,
+        [],
+        [],
+        False,
+        "roadside",
+        True,
+        hostile,
+        None,
+        now,
+        "tester",
+    )
+    case = Case(
+        now, "张伟", "+8613812345678", "粤B12345", "地址", __import__("decimal").Decimal(1), "故障"
+    )
+    console = Console(width=200, record=True)
+    console.print(record_fields(Loaded(case, [], None, {}, record), ZoneInfo("Asia/Shanghai")))
+    text = console.export_text()
+    assert "[/nope]" in text and "[bold]x[/bold]" in text
