@@ -192,13 +192,20 @@ async def test_whole_lifecycle_by_keys(session: Session, world: World) -> None:
         assert "feedback call is not finished" in errors(app)[-1]
         assert status() is CaseStatus.REPORTED_BACK
         feedback_reached(services, world.ready)
-        await settle(pilot)
+        # The feedback call changed the case (its feedback time): the detail shows it through
+        # the change feed before the operator closes it, or the close would meet a stale version.
+        await wait_for(
+            pilot,
+            lambda: screen.case is not None
+            and screen.case.version == services.case(world.ready).version,
+        )
 
         await pilot.press("l")
         await wait_modal(pilot, ConfirmModal)
+        await pilot.pause()
         await pilot.press("y")
+        await wait_for(pilot, lambda: status() is CaseStatus.CLOSED)
         await settle(pilot)
-        assert status() is CaseStatus.CLOSED
         timeline = shown(app, "#detail-timeline")
         for text in (
             "Crew dispatched",
