@@ -12,7 +12,7 @@ from typing import Any
 
 from callcenter import sla
 from callcenter.clock import Clock, SystemClock
-from callcenter.errors import SchemaOutOfDate
+from callcenter.errors import DatabaseUnavailable, SchemaOutOfDate
 from callcenter.i18n import _, set_language
 from callcenter.ports import ChangeFeed
 from callcenter.services import Services
@@ -99,13 +99,30 @@ def prepare_database(settings: Settings, engine: Engine) -> bool:
     )
 
 
-def _os_login() -> str:
-    import getpass
+def _owned(engine: Engine) -> bool:
+    from storage.engine import owns_database
+    from storage.schema import check_connection
 
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in a bare container
-        return ""
+    if not is_sqlite(str(engine.url)):
+        check_connection(engine)  # an unreachable database: one clear error, not the driver's
+    return owns_database(engine)
+
+
+def _check_override(settings: Settings, engine: Engine) -> str:
+    """The real OS login; a session acting for someone else (``CALLCENTER_USER``, for tests
+    and demos) is refused unless this account owns the database."""
+    from callcenter.services.staff import IdentityRefused
+    from callcenter.settings import os_login
+
+    login = settings.login or os_login()
+    if settings.user and settings.user != login and not _owned(engine):
+        raise IdentityRefused(
+            _(
+                "You are {login}: CALLCENTER_USER={user} is honoured only for the account that "
+                "owns the database."
+            ).format(login=login, user=settings.user)
+        )
+    return login
 
 
 def build(
@@ -129,11 +146,19 @@ def build(
     if is_sqlite(settings.database_url) and not read_only:
         path = settings.database_url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    _("The database cannot be reached: {error}").format(
+                        error=f"{Path(path).parent}: {exc.strerror or exc}"
+                    )
+                ) from None
     clock = clock or SystemClock()
     if read_only:
         engine = make_engine(read_only_url(settings.database_url))
         try:
+            login = _check_override(settings, engine)
             check_schema(settings, engine)
         except BaseException:
             engine.dispose()
@@ -141,12 +166,16 @@ def build(
         first = False
     else:
         engine = make_engine(settings.database_url)
+        try:
+            login = _check_override(settings, engine)
+        except BaseException:
+            engine.dispose()
+            raise
         first = prepare_database(settings, engine) if prepare else False
     uow = SqlUnitOfWorkFactory(engine, clock)
     policy = sla.load_policy(
         settings.policy, settings.config_path.parent if settings.config_path else None
     )
-    login = _os_login()
     services = Services(
         uow,
         clock,

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from callcenter import __version__
 from callcenter import settings as settings_mod
@@ -18,7 +18,7 @@ EXIT_DENIED = 4  # not staff, or the role may not do it
 
 def _parser() -> argparse.ArgumentParser:
     log_path = settings_mod.log_file()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="callcenter",
         description="24-hour roadside-rescue call centre: intake, dispatch, live SLA board.",
         epilog=(
@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
             "Environment: CALLCENTER_DATABASE_URL, CALLCENTER_LANG, CALLCENTER_TIMEZONE, "
             "CALLCENTER_POLICY.\n"
             "You are your OS login (SSH keys are the authentication); CALLCENTER_USER "
-            "overrides it for tests and demos only (the audit log keeps the real login)."
+            "stands in for it in tests and demos, for the account that owns the database only "
+            "(the audit log keeps the real login)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -75,8 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="upgrade the schema to the newest revision")
     db_sub.add_parser("current", help="print the schema revision")
-    down = db_sub.add_parser("downgrade", help="downgrade the schema to REV (e.g. base)")
+    down = db_sub.add_parser(
+        "downgrade",
+        help="downgrade the schema to REV (e.g. base); says what it drops and asks first",
+    )
     down.add_argument("revision")
+    down.add_argument(
+        "--yes",
+        action="store_true",
+        help="drop what the downgrade drops without asking (SQLite: a backup copy is made first)",
+    )
 
     record = sub.add_parser("record", help="service records: print the owner's copy (PDF)")
     record_sub = record.add_subparsers(dest="record_command", metavar="ACTION", required=True)
@@ -120,6 +129,13 @@ def _setup_logging() -> None:
 def _fail(message: str, code: int) -> int:
     print(f"callcenter: {message}", file=sys.stderr)
     return code
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are one line (and the exit code 2), not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,13 +268,67 @@ def _db(args: Any, settings: settings_mod.Settings) -> int:
             if notice:
                 print(notice)
         elif args.db_command == "downgrade":
-            bootstrap.downgrade(url, args.revision)
+            done = _downgrade(args, url, engine)
+            if done:
+                return done
         current = bootstrap.current_revision(engine)
         head = bootstrap.head_revision(url)
         state = "up to date" if current == head else f"head is {head}"
         print(f"{current or 'empty'} ({state})")
     finally:
         engine.dispose()
+    return 0
+
+
+def _downgrade(args: Any, url: str, engine: Any) -> int:
+    """``db downgrade REV [--yes]``: say what would be dropped; ask (or want ``--yes``) when it
+    holds data; copy a SQLite file first, print the ``pg_dump`` command on PostgreSQL.
+    Returns an exit code to stop with, 0 to go on and print the revision."""
+    from callcenter.i18n import _, ngettext
+    from storage import schema
+
+    try:
+        plan = schema.downgrade_plan(url, engine, args.revision)
+    except schema.UnknownRevision as exc:
+        print(f"callcenter: {exc}", file=sys.stderr)
+        return 2
+    if plan.rows:
+        held = ", ".join(
+            ngettext("{name} ({count} row)", "{name} ({count} rows)", count).format(
+                name=name, count=count
+            )
+            for name, count in plan.drops
+            if count
+        )
+        print(
+            _("Going down to {target} undoes {undone} and drops data: {held}.").format(
+                target=plan.target, undone=", ".join(plan.undone), held=held
+            )
+        )
+        sqlite = engine.dialect.name == "sqlite"
+        if not sqlite:
+            print(
+                _("Save the database first: {command}").format(command=schema.pg_dump_command(url))
+            )
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print(
+                    _("callcenter: this downgrade drops data: run it again with --yes."),
+                    file=sys.stderr,
+                )
+                return 2
+            answer = input(_("Type yes to drop it: "))
+            if answer.strip().lower() not in ("yes", "y", "是"):
+                print(_("Nothing changed."))
+                return 1
+        if sqlite:
+            copy = schema.backup_sqlite(url)
+            print(_("A copy of the database is in {path}.").format(path=copy))
+    try:
+        schema.downgrade(url, plan.target, drop_data=True)
+    except RuntimeError as exc:  # a revision that refuses to drop rows (e.g. 0006)
+        print(f"callcenter: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -341,7 +411,7 @@ def _watch(args: Any, settings: settings_mod.Settings) -> int:
     from callcenter.i18n import _
 
     interval = settings.sweep_seconds if args.interval is None else args.interval
-    if interval <= 0:
+    if not (0 < interval <= 86400):  # NaN and infinity too
         return _fail(_("--interval must be a positive number of seconds"), EXIT_BAD_SETTING)
     container = bootstrap.build(settings)
     log = logging.getLogger("callcenter.watch")

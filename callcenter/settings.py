@@ -62,7 +62,8 @@ class Settings:
     depot_lat: float = 22.5431  # Shenzhen Futian depot of the demo
     depot_lon: float = 114.0579
     bell: bool = True
-    user: str = ""
+    user: str = ""  # who the session acts for: the OS login (or the test override)
+    login: str = ""  # the real OS account running the process
     config_path: Path | None = None
 
     @property
@@ -130,6 +131,42 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     raise SettingsError(f"{source}: setting '{name}' must be {expected.__name__}, not {value!r}")
 
 
+def check_database_url(url: str) -> str:
+    """Refuse, in one line, a database URL the application cannot use: another scheme or
+    driver, a malformed host or port, SQLite in memory (every call lost at exit)."""
+    from urllib.parse import urlsplit
+
+    def bad(why: str) -> SettingsError:
+        return SettingsError(f"setting 'database_url': {_redact(url)!r} {why}")
+
+    scheme, sep, _rest = url.partition("://")
+    if not sep:
+        raise bad("is not a URL (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)")
+    if scheme == "sqlite":
+        path = url[len("sqlite://") :]
+        if path in ("", "/", "/:memory:") or ":memory:" in path or "mode=memory" in path:
+            raise bad("is an in-memory database: every call would be lost at exit")
+        return url
+    if scheme not in ("postgresql", "postgresql+psycopg"):
+        raise bad("is neither sqlite:///PATH nor postgresql+psycopg://USER@HOST/DB")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number 0-65535
+        parts.hostname  # noqa: B018 - raises ValueError for an unbalanced [IPv6
+    except ValueError as exc:
+        raise bad(f"has a malformed host or port ({exc})") from None
+    if port is not None and port == 0:
+        raise bad("has port 0")
+    return url
+
+
+def _redact(url: str) -> str:
+    """``url`` without its password."""
+    import re
+
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
 def _validate(s: Settings) -> Settings:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -143,19 +180,17 @@ def _validate(s: Settings) -> Settings:
         raise SettingsError(
             f"setting 'language': {s.language!r} is not one of {', '.join(LANGUAGES)}"
         )
-    if not s.database_url.startswith(("sqlite", "postgresql")):
-        raise SettingsError(
-            f"setting 'database_url': {s.database_url!r} is neither sqlite:/// "
-            "nor postgresql+psycopg://"
-        )
+    check_database_url(s.database_url)
     for name, low, high in (
         ("at_risk_minutes", 1, 240),
         ("sweep_seconds", 1, 3600),
         ("renotify_minutes", 1, 240),
         ("average_speed_kmh", 5, 200),
+        ("depot_lat", -90, 90),
+        ("depot_lon", -180, 180),
     ):
         value = getattr(s, name)
-        if not low <= value <= high:
+        if not low <= value <= high:  # NaN fails too
             raise SettingsError(f"setting '{name}': {value} is outside {low}–{high}")
     return s
 
@@ -174,6 +209,8 @@ def load(cli: dict[str, Any] | None = None, environ: dict[str, str] | None = Non
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"{path}: not valid TOML ({exc})") from None
+        except OSError as exc:  # a directory, no permission, ...
+            raise SettingsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         for key, value in data.items():
             if key not in _KEYS:
                 raise SettingsError(f"{path}: unknown setting '{key}'")
@@ -184,15 +221,22 @@ def load(cli: dict[str, Any] | None = None, environ: dict[str, str] | None = Non
     for key, value in (cli or {}).items():
         if value is not None:
             values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
-    user = environ.get("CALLCENTER_USER") or _os_user()
-    settings = replace(Settings(), **values, user=user, config_path=path)
+    login = os_login()
+    # CALLCENTER_USER stands in for the login in tests and demos only: bootstrap.build
+    # honours it only for the account that owns the database (and audits both names).
+    user = environ.get("CALLCENTER_USER") or login
+    settings = replace(Settings(), **values, user=user, login=login, config_path=path)
     return _validate(settings)
 
 
-def _os_user() -> str:
-    import getpass
+def os_login() -> str:
+    """The real OS account of this process, from the password database by uid: never from
+    ``LOGNAME``/``USER`` (which anyone can set), unlike ``getpass.getuser()``."""
+    import os
+    import pwd
 
+    uid = os.getuid()
     try:
-        return getpass.getuser()
-    except Exception:  # no login name in a bare container
-        return "operator"
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid without a passwd entry (a bare container)
+        return f"uid{uid}"

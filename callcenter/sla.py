@@ -121,6 +121,11 @@ DEFAULT_TARIFF: Mapping[RescuePlan, Decimal] = MappingProxyType(
 # Errors
 
 
+#: The longest a clock may run: a year. Beyond it a deadline is nonsense (and a huge number
+#: overflows the date arithmetic of every save).
+MAX_MINUTES = 366 * 24 * 60
+
+
 class PolicyError(CallCenterError):
     """A policy file is missing, unreadable or invalid. The message names file and key."""
 
@@ -532,6 +537,11 @@ class _Table:
             self.fail(key, _("must be a whole number of minutes, 0 or more"))
         if not allow_zero and value <= 0:
             self.fail(key, _("must be a positive integer"))
+        if value > MAX_MINUTES:
+            self.fail(
+                key,
+                _("is more than {max} minutes (a year)").format(max=MAX_MINUTES),
+            )
         return value
 
     def string_list(self, key: str) -> list[str] | None:
@@ -736,6 +746,8 @@ def _km_bound(band: _Table, *, required: bool) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         band.fail("max_km", _("must be a positive number of kilometres"))
+    if value > 10_000:
+        band.fail("max_km", _("must be at most 10000 kilometres"))
     return Decimal(str(value))
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "display_url",
     "is_sqlite",
     "make_engine",
+    "owns_database",
     "read_only_url",
     "writer",
 ]
@@ -102,3 +103,36 @@ def _tune_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def owns_database(engine: Engine) -> bool:
+    """Whether this process's account owns the database ``engine`` opens: on SQLite the OS
+    account owning the file (a new file will be ours), on PostgreSQL the connection's role
+    being the database's owner (or a member of it) or a superuser."""
+    import os
+
+    from sqlalchemy import text
+
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if database.startswith("file:"):  # a read-only URI filename (read_only_url)
+            from urllib.parse import unquote
+
+            database = unquote(database[5:].split("?", 1)[0])
+        if not database or database == ":memory:":
+            return True
+        path = Path(database)
+        try:
+            return path.stat().st_uid == os.getuid()
+        except FileNotFoundError:
+            return True
+    with engine.connect() as conn:
+        owned = conn.execute(
+            text(
+                "SELECT pg_has_role(current_user, d.datdba, 'MEMBER') "
+                "OR (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = current_user) "
+                "FROM pg_database d WHERE d.datname = current_database()"
+            )
+        ).scalar()
+    return bool(owned)

@@ -1,9 +1,10 @@
 """Staff: who works in the centre, in which role, and who this session is.
 
-The session's user is the OS login (``getpass``): SSH keys are the authentication, so an
-operator's session is who logged in. ``CALLCENTER_USER`` overrides the login for tests and
-demos only; when it differs from the real login, every audit row of the session also records
-the real one (``details["os_user"]``).
+The session's user is the OS login, read from the password database by uid (never from
+``LOGNAME``/``USER``): SSH keys are the authentication, so an operator's session is who logged
+in. ``CALLCENTER_USER`` stands in for the login in tests and demos, and only for the account
+that owns the database (``bootstrap.build`` refuses it otherwise); every audit row of such a
+session also records the real login (``details["os_user"]``).
 
 The first user of a database with no staff yet becomes its administrator, and is told so.
 After that only an active administrator manages staff (``callcenter staff …``).
@@ -33,6 +34,11 @@ ROLE_NAMES: dict[str, Role] = {
     "主管": Role.SUPERVISOR,
     "管理员": Role.ADMIN,
 }
+
+
+class IdentityRefused(PermissionDenied):
+    """Someone asked to act as another user (``CALLCENTER_USER``) without owning the
+    database."""
 
 
 class NotStaff(PermissionDenied):

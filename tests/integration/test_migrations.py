@@ -141,3 +141,37 @@ def test_downgrade_below_0006_refuses_while_records_exist(migrated_url: str) -> 
     assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
     assert inspect(engine).has_table("service_records")
     container.close()
+
+
+def _shape(engine) -> set[str]:
+    """Every table and ``table.column`` of the schema."""
+    inspector = inspect(engine)
+    shape: set[str] = set()
+    for table in inspector.get_table_names():
+        if table == "alembic_version":
+            continue
+        shape.add(table)
+        shape.update(f"{table}.{c['name']}" for c in inspector.get_columns(table))
+    return shape
+
+
+def test_each_revisions_drops_names_what_its_downgrade_drops(database_url: str) -> None:
+    """``DROPS`` in each migration (what ``db downgrade`` counts and asks about) is exactly
+    what its downgrade removes: the tables, and the columns of tables that stay."""
+    script = ScriptDirectory.from_config(bootstrap.alembic_config(database_url))
+    bootstrap.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        for revision in script.walk_revisions():  # newest first
+            before = _shape(engine)
+            bootstrap.downgrade(database_url, revision.down_revision or "base")
+            engine.dispose()
+            gone = before - _shape(engine)
+            tables = {name for name in gone if "." not in name}
+            expected = tables | {
+                name for name in gone if "." in name and name.split(".")[0] not in tables
+            }
+            declared = set(getattr(revision.module, "DROPS", ()))
+            assert declared == expected, revision.revision
+    finally:
+        engine.dispose()

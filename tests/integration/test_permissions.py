@@ -7,7 +7,6 @@ separate operator processes share it; on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import ast
-import getpass
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from callcenter.permissions import ALLOWED, Action, is_allowed
 from callcenter.ports import AuditEntry
 from callcenter.services import Checklist, Services
 from callcenter.services.staff import NotStaff, StaffDirectory
-from callcenter.settings import Settings
+from callcenter.settings import Settings, os_login
 from storage.tables import AuditRow, CrewRow
 from tests.factories import (
     add_crew,
@@ -322,7 +321,7 @@ def test_a_failed_write_leaves_no_audit_row(centre: dict[str, bootstrap.Containe
 def test_the_audit_log_keeps_the_real_os_login_when_the_user_is_overridden(
     centre: dict[str, bootstrap.Container],
 ) -> None:
-    login = getpass.getuser()
+    login = os_login()
     centre["operator"].services.take_call(intake())
     [row] = audit(centre["admin"], actor="wangfang")
     if login == "wangfang":  # pragma: no cover - only if the OS login happens to match

@@ -99,8 +99,8 @@ def test_db_commands_upgrade_current_downgrade(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout.startswith("empty")
     result = run_cli("--database-url", url, "db", "upgrade")
     assert result.returncode == 0 and "up to date" in result.stdout
-    result = run_cli("--database-url", url, "db", "downgrade", "base")
-    assert result.returncode == 0 and result.stdout.startswith("empty")
+    result = run_cli("--database-url", url, "db", "downgrade", "base", "--yes")
+    assert result.returncode == 0 and result.stdout.strip().splitlines()[-1].startswith("empty")
 
 
 def test_out_of_date_postgres_schema_refuses_to_start() -> None:
@@ -116,3 +116,99 @@ def test_out_of_date_postgres_schema_refuses_to_start() -> None:
         assert result.stderr.strip().count("\n") == 0
     finally:
         drop_postgres_schema(url)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ("depot_lat = 999", "setting 'depot_lat'"),
+        ("depot_lon = -181", "setting 'depot_lon'"),
+        ("depot_lat = nan", "setting 'depot_lat'"),
+        ('database_url = "sqlite://"', "in-memory"),
+        ('database_url = "sqlite:///:memory:"', "in-memory"),
+    ],
+)
+def test_every_setting_has_a_range(tmp_path: Path, content: str, fragment: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(content)
+    with pytest.raises(SettingsError, match=fragment):
+        settings_mod.load({}, environ={"CALLCENTER_CONFIG": str(config)})
+
+
+def _bad_policy(tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "conf"
+    (config / "policies").mkdir(parents=True)
+    (config / "policies" / "huge.toml").write_text(
+        'title = "huge"\n[clocks.response]\nminutes = 99999999999999999\n'
+    )
+    (config / "config.toml").write_text('policy = "huge"\n')
+    return {"CALLCENTER_CONFIG": str(config / "config.toml")}
+
+
+#: Each bad invocation of the issue's drill: (arguments, environment, exit code, fragment).
+BAD_INVOCATIONS = [
+    (["--database-url", "postgresql+psycopg://u@127.0.0.1:notaport/x"], {}, 2, "port"),
+    (["--database-url", "postgresql+psycopg://[::1"], {}, 2, "host or port"),
+    (["--database-url", "sqlitex:///x.db"], {}, 2, "neither sqlite"),
+    (["--database-url", "postgresql+asyncpg://u@127.0.0.1/x"], {}, 2, "neither sqlite"),
+    (["--database-url", "sqlite://"], {}, 2, "in-memory"),
+    (["--database-url", "sqlite:////proc/nope/x.db"], {}, 3, "cannot be reached"),
+    (["--lang", "fr", "db", "current"], {}, 2, "invalid choice: 'fr'"),
+    (["watch", "--interval", "nan"], {}, 2, "--interval"),
+    (["watch", "--interval", "inf"], {}, 2, "--interval"),
+    (["watch", "--interval", "-3"], {}, 2, "--interval"),
+    (["db", "downgrade", "9999"], {}, 2, "Unknown revision 9999"),
+]
+
+
+@pytest.mark.parametrize(("args", "env", "code", "fragment"), BAD_INVOCATIONS)
+def test_bad_input_at_the_cli_is_one_line_never_a_traceback(
+    tmp_path: Path, args: list[str], env: dict[str, str], code: int, fragment: str
+) -> None:
+    env = {
+        "CALLCENTER_LANG": "en",
+        "CALLCENTER_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "callcenter", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "Traceback" not in result.stderr
+    assert result.returncode == code, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert fragment in line
+
+
+def test_a_config_file_that_is_a_directory_or_a_file_that_is_no_database(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").mkdir()
+    result = run_cli("db", "current", env={"CALLCENTER_CONFIG": str(tmp_path / "config.toml")})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot be read" in line
+    junk = tmp_path / "junk.db"
+    junk.write_text("hello, not a database\n" * 100)
+    result = run_cli("--database-url", f"sqlite:///{junk}", "db", "current")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "not a database" in line
+
+
+def test_a_policy_value_out_of_range_is_one_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "--lang",
+        "en",
+        "--database-url",
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "watch",
+        "--once",
+        env=_bad_policy(tmp_path),
+    )
+    assert "Traceback" not in result.stderr
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert "minutes" in line and "a year" in line

@@ -14,6 +14,9 @@ import storage.types
 
 revision: str = '0001'
 down_revision: str | None = None
+#: What the downgrade drops (tables, and ``table.column``): ``callcenter db downgrade`` counts
+#: their rows and asks before it runs; tests check the list against the real downgrade.
+DROPS: tuple[str, ...] = ("changes", "crews", "customers", "staff", "vehicles", "cases", "alerts", "assignments", "case_events")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,6 +14,9 @@ import storage.types
 
 revision: str = '0002'
 down_revision: str | None = '0001'
+#: What the downgrade drops (tables, and ``table.column``): ``callcenter db downgrade`` counts
+#: their rows and asks before it runs; tests check the list against the real downgrade.
+DROPS: tuple[str, ...] = ("audit_log",)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
