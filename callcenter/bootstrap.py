@@ -20,12 +20,16 @@ from callcenter.settings import Settings
 from storage.engine import Engine, display_url, is_sqlite, make_engine, read_only_url
 from storage.feed import make_change_feed
 from storage.schema import (
+    UnknownRevision,
     alembic_config,
+    backup_sqlite,
     check_connection,
     current_revision,
     downgrade,
+    downgrade_plan,
     has_cases_table,
     head_revision,
+    pg_dump_command,
     reset_data,
     schema_is_current,
     upgrade,
@@ -36,15 +40,19 @@ from storage.uow import SqlUnitOfWorkFactory
 # (the schema's administration lives in storage.schema, URLs and engines in storage.engine).
 __all__ = [
     "Container",
+    "UnknownRevision",
     "alembic_config",
+    "backup_sqlite",
     "build",
     "check_connection",
     "current_revision",
     "display_url",
     "downgrade",
+    "downgrade_plan",
     "head_revision",
     "make_app",
     "make_engine",
+    "pg_dump_command",
     "read_only_url",
     "reset_data",
     "schema_is_current",

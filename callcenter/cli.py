@@ -284,8 +284,8 @@ def _downgrade(args: Any, url: str, engine: Any) -> int:
     """``db downgrade REV [--yes]``: say what would be dropped; ask (or want ``--yes``) when it
     holds data; copy a SQLite file first, print the ``pg_dump`` command on PostgreSQL.
     Returns an exit code to stop with, 0 to go on and print the revision."""
+    from callcenter import bootstrap as schema
     from callcenter.i18n import _, ngettext
-    from storage import schema
 
     try:
         plan = schema.downgrade_plan(url, engine, args.revision)
