@@ -42,6 +42,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 from callcenter.errors import ValidationError
 from callcenter.i18n import _
+from callcenter.text import FORBIDDEN, FORBIDDEN_LINE
 
 __all__ = [
     "NO_PLATE",
@@ -697,12 +698,9 @@ def _localize(field: str, day: date, clock: time, zone: tzinfo) -> datetime:
 # Free text
 # --------------------------------------------------------------------------------------------
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-#: Control characters no text field stores: C0 but tab and line feed, DEL and C1.
-_CONTROL_ANY_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_LINE_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: Control and invisible characters no text field stores (callcenter/text.py).
+_CONTROL_ANY_RE = FORBIDDEN
+_CONTROL_LINE_RE = FORBIDDEN_LINE
 
 
 def check_text(
@@ -729,8 +727,9 @@ def check_text(
     return value
 
 
-def require_text(field: str, text: str | None, max_len: int) -> str:
-    """Trim ``text``; refuse it when empty, longer than ``max_len`` or with control characters."""
+def require_text(field: str, text: str | None, max_len: int, *, multiline: bool = False) -> str:
+    """Trim ``text``; refuse it when empty, longer than ``max_len`` or with control characters
+    (line feeds and tabs only where ``multiline``)."""
     if max_len < 1:
         raise ValueError("max_len must be positive")
     value = (text or "").strip()
@@ -743,6 +742,8 @@ def require_text(field: str, text: str | None, max_len: int) -> str:
                 max=max_len, count=len(value)
             ),
         )
-    if _CONTROL_RE.search(value):
+    if multiline:
+        value = value.replace("\r\n", "\n")
+    if (_CONTROL_ANY_RE if multiline else _CONTROL_LINE_RE).search(value):
         raise ValidationError(field, _("Contains a control character that cannot be stored."))
     return value

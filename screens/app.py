@@ -43,10 +43,10 @@ from screens.board.supervisor import SupervisorBoardScreen
 from screens.desk import DelayCallsMixin
 from screens.help.help import HelpScreen
 from screens.kit.actions import READ_ONLY_ACTIONS
-from screens.kit.format import error_text
+from screens.kit.format import error_text, safe_text
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DatabaseState, DataChanged, own_screens
-from screens.kit.textual_private import drain_dead_output
+from screens.kit.textual_private import drain_dead_output, install_text_guard
 from screens.kit.textual_private import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
 
 log = logging.getLogger(__name__)
 install_partial_updates()  # the countdown writes only the characters that change
+install_text_guard()  # no stored text ever writes a control character to a terminal
 # A hang-up: how often the terminal is checked, and how long the exit may take before the
 # process leaves without its normal clean-up (the draft is on disk by then).
 HANGUP_POLL_S = 0.5
@@ -694,7 +695,7 @@ def _textual_own(namespace: object, action: str) -> bool:
 def session_title(services: Services, user: str, read_only: bool) -> str:
     """ "王芳 (Operator)" and, on the supervisor board, "· read-only"."""
     staff = services.staff
-    title = f"{staff.display_name} ({staff.role.label})" if staff is not None else user
+    title = safe_text(f"{staff.display_name} ({staff.role.label})" if staff is not None else user)
     if read_only:
         return _("{who} · read-only").format(who=title)
     return title

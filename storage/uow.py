@@ -18,6 +18,7 @@ from callcenter import ports
 from callcenter.clock import Clock
 from callcenter.errors import ConcurrencyConflict, DatabaseUnavailable
 from callcenter.i18n import _
+from storage import guard
 from storage.engine import writer
 from storage.repositories import (
     SqlAlertRepository,
@@ -195,6 +196,7 @@ class SqlUnitOfWorkFactory:
         self._clock = clock
         self._write = sessionmaker(bind=writer(engine), expire_on_commit=False)
         self._read = sessionmaker(bind=engine, expire_on_commit=False)
+        guard.install(self._write)
         self._notify = engine.dialect.name == "postgresql"
         self._prune_due = _PruneSchedule(PRUNE_EVERY_S)
 

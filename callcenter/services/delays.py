@@ -45,7 +45,7 @@ from callcenter.i18n import _
 from callcenter.permissions import Action
 from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
-from callcenter.validation import format_phone, parse_local_datetime
+from callcenter.validation import check_text, format_phone, parse_local_datetime
 from callcenter.watch import (
     ARRIVAL_ALERTS,
     OUTCOME_ALREADY_TOLD,
@@ -356,7 +356,7 @@ class DelayCalls:
     ) -> str:
         """Validate the form; returns the reason text, trimmed. Raises ValidationError
         naming the field (``reason_text`` or ``new_eta``)."""
-        text = reason_text.strip()
+        text = check_text("reason_text", reason_text, MAX_REASON_TEXT * 4, required=False)
         if reason is DelayReason.OTHER and not text:
             raise ValidationError("reason_text", _("Describe the reason for the delay."))
         if len(text) > MAX_REASON_TEXT:

@@ -30,6 +30,7 @@ from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
 
 T = TypeVar("T")
+MAX_VEHICLE_MODEL = 100  # cases.vehicle_model, vehicles.model
 
 
 @dataclass
@@ -85,6 +86,8 @@ class CheckedIntake:
     fee_quote: Decimal
     agreed_arrival_at: datetime | None
     promised_arrival_at: datetime | None
+    vehicle_model: str = ""
+    notes: str = ""
 
 
 @dataclass
@@ -144,7 +147,19 @@ class IntakeUseCases(ServiceBase):
         coords = attempt(lambda: _parse_coordinates(intake.coordinates))
         distance = attempt(lambda: validation.parse_distance(intake.distance_km))
         fault = attempt(
-            lambda: validation.require_text("fault_description", intake.fault_description, 2000)
+            lambda: validation.require_text(
+                "fault_description", intake.fault_description, 2000, multiline=True
+            )
+        )
+        model = attempt(
+            lambda: validation.check_text(
+                "vehicle_model", intake.vehicle_model, MAX_VEHICLE_MODEL, required=False
+            )
+        )
+        notes = attempt(
+            lambda: validation.check_text(
+                "notes", intake.notes, 2000, required=False, multiline=True
+            )
         )
         fee = attempt(lambda: validation.parse_fee(intake.fee_quote or "0"))
         agreed = None
@@ -170,8 +185,6 @@ class IntakeUseCases(ServiceBase):
                     tz=self.tz,
                 )
             )
-        if len(intake.notes) > 2000:
-            errors.append(ValidationError("notes", _("At most 2000 characters.")))
         if errors:
             raise ValidationErrors(errors)
         assert name is not None and phone is not None and plate is not None
@@ -191,6 +204,8 @@ class IntakeUseCases(ServiceBase):
             fee,
             agreed,
             promised,
+            model or "",
+            notes or "",
         )
 
     def take_call(self, intake: Intake) -> Case:
@@ -212,7 +227,7 @@ class IntakeUseCases(ServiceBase):
                 distance_km=checked.distance_km,
                 fault_description=checked.fault_description,
                 policy=self.policy.name,
-                vehicle_model=intake.vehicle_model.strip(),
+                vehicle_model=checked.vehicle_model,
                 vehicle_type=intake.vehicle_type,
                 fault_category=intake.fault_category,
                 priority=intake.priority,
@@ -223,7 +238,7 @@ class IntakeUseCases(ServiceBase):
                 agreed_arrival_at=checked.agreed_arrival_at,
                 promised_arrival_at=checked.promised_arrival_at,
                 original_promised_at=checked.promised_arrival_at,
-                notes=intake.notes.strip(),
+                notes=checked.notes,
                 customer_id=customer.id,
                 vehicle_id=vehicle.id if vehicle else None,
                 created_by=self.actor,
@@ -268,7 +283,7 @@ class IntakeUseCases(ServiceBase):
             vehicle = uow.customers.add_vehicle(
                 Vehicle(
                     plate=checked.plate,
-                    model=intake.vehicle_model.strip(),
+                    model=checked.vehicle_model,
                     vehicle_type=intake.vehicle_type,
                     customer_id=customer.id,
                 )

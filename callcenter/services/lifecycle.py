@@ -27,6 +27,10 @@ from callcenter.i18n import _
 from callcenter.permissions import Action
 from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
+from callcenter.validation import check_text
+
+#: A cancel or reassignment reason.
+MAX_REASON = 500
 
 T = TypeVar("T")
 
@@ -122,6 +126,7 @@ class LifecycleUseCases(ServiceBase):
         The version of the case the supervisor saw is required: a reassignment never
         overwrites a change made meanwhile. The first promise to the owner stands.
         """
+        reason = check_text("reason", reason, MAX_REASON, required=False)
 
         def work(uow: UnitOfWork) -> Case:
             case = self._case(uow, case_id, case_version)
@@ -171,7 +176,7 @@ class LifecycleUseCases(ServiceBase):
                 crew_id=new.id,
                 previous=old.code,
                 previous_id=old.id,
-                reason=reason.strip(),
+                reason=reason,
             )
             self._note(crew=new.code, previous=old.code)
             return case
@@ -295,9 +300,9 @@ class LifecycleUseCases(ServiceBase):
         )
 
     def cancel(self, case_id: int, reason: str, version: int | None = None) -> Case:
-        reason = reason.strip()
-        if not reason:
+        if not reason.strip():
             raise ValidationError("cancel_reason", _("Give the reason for cancelling."))
+        reason = check_text("cancel_reason", reason, MAX_REASON)
 
         def work(uow: UnitOfWork) -> Case:
             case = self._case(uow, case_id, version)

@@ -90,6 +90,9 @@ def check_username(text: str) -> str:
 
 
 def check_display_name(text: str) -> str:
+    from callcenter.validation import check_text
+
+    check_text("display_name", text, 1000)  # control characters before split() hides them
     name = " ".join(text.split())
     if not name or len(name) > 100:
         raise ValidationError("display_name", _("A display name has 1 to 100 characters."))

@@ -32,7 +32,14 @@ from callcenter.validation import format_phone
 from screens.case.dispatch import margin_text
 from screens.kit.actions import CASE_STEPS
 from screens.kit.delay_text import DELAY_EVENT_LABELS, delay_event_details
-from screens.kit.format import countdown, error_text, fee_text, km_text, local_time
+from screens.kit.format import (
+    countdown,
+    error_text,
+    fee_text,
+    km_text,
+    local_time,
+    safe_text,
+)
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
@@ -141,7 +148,7 @@ def case_fields(case: Case) -> Table:
         rows.append((_("Cancel reason"), case.cancel_reason))
     rows.append((_("Notes"), case.notes or DASH))
     for label, value in rows:
-        table.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+        table.add_row(Text(label), value if isinstance(value, Text) else Text(safe_text(value)))
     return table
 
 
@@ -413,9 +420,9 @@ def timeline_table(
         label = EVENT_LABELS.get(event.kind)
         table.add_row(
             Text(stamp(event.at, now, tz)),
-            Text(_name(event.actor, names)),
-            Text(_(label) if label else event.kind.replace("_", " ")),
-            Text(event_details(event, now, tz)),
+            Text(safe_text(_name(event.actor, names))),
+            Text(_(label) if label else safe_text(event.kind.replace("_", " "))),
+            Text(safe_text(event_details(event, now, tz), multiline=True)),
         )
     return table
 
@@ -433,7 +440,9 @@ class Loaded:
 
 def _plain_row(table: Table, label: str, value: Text | str) -> None:
     """A row of typed text: data, never markup."""
-    table.add_row(Text(label), value if isinstance(value, Text) else Text(value))
+    table.add_row(
+        Text(label), value if isinstance(value, Text) else Text(safe_text(value, multiline=True))
+    )
 
 
 def record_fields(loaded: Loaded, tz: tzinfo) -> Table | Text:

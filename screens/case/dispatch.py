@@ -33,6 +33,7 @@ from screens.kit.format import (
     fit,
     km_text,
     local_time,
+    safe_text,
     sentences,
 )
 from screens.kit.host import Host, host
@@ -136,7 +137,7 @@ class DispatchScreen(ModalScreen[int | None]):
         line = Text(no_wrap=False)
         line.append(case.plate, style="bold")
         line.append("  ")
-        line.append(case.address)
+        line.append(safe_text(case.address))
         line.append("  ")
         line.append(_("{km} km").format(km=km_text(case.distance_km)))
         line.append("  ")

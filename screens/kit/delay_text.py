@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from callcenter.domain import AlertKind, CaseEvent, DelayReason
 from callcenter.i18n import N_, _
-from screens.kit.format import local_time
+from screens.kit.format import local_time, safe_text
 
 if TYPE_CHECKING:
     from callcenter.calls.model import DeskItem
@@ -37,7 +37,7 @@ _OUTCOMES: dict[str, str] = {
 
 def display_name(services: Services, username: str) -> str:
     """The display name of ``username`` (in a thread: may read the staff table once)."""
-    return services.display_name(username)
+    return safe_text(services.display_name(username))
 
 
 def late_text(prompt: DelayPrompt) -> str:

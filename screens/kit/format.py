@@ -13,6 +13,7 @@ from rich.cells import cell_len, set_cell_size
 from callcenter.domain import Case
 from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import _
+from callcenter.text import visible
 
 
 def local_time(instant: datetime | None, tz: ZoneInfo, fmt: str = "%H:%M") -> str:
@@ -35,6 +36,12 @@ def countdown(remaining: timedelta) -> str:
     if hours:
         return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
     return f"{sign}{minutes:02d}:{secs:02d}"
+
+
+def safe_text(text: str | None, *, multiline: bool = False) -> str:
+    """Stored text as every screen shows it: control and invisible characters as visible
+    symbols (``␛``, ``⟨U+202E⟩``); see ``callcenter.text``."""
+    return visible(text, multiline=multiline)
 
 
 def fit(text: str, width: int) -> str:

@@ -24,6 +24,12 @@ A toast in Chinese over the edge of a panel below it lost the characters on that
 over, the buckets it covers past the first get an empty strip, and the renderer above takes
 each strip's own width as its end. Both replacements install together or not at all.
 
+Last, the text guard (:func:`install_text_guard`): ``Strip.render`` drops every control and
+invisible character (C0, DEL, C1, bidi overrides, zero-width) from the text of each segment
+before it is written, so that no stored text can ever send an escape sequence to an operator's
+terminal, whatever screen forgot to pass it through ``callcenter.text.visible`` (which shows
+them as symbols). Rich counts them zero cells wide: dropping them moves nothing.
+
 This is the one module of the project that touches Textual's private API (import-linter
 cannot forbid ``textual._*`` to the others; ``tests/ui/test_textual_private.py`` checks the
 sources). Its private imports are guarded: a Textual that moved or renamed them means "patch
@@ -41,10 +47,13 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 
 from rich.cells import get_character_cell_size
+from rich.color import ColorSystem
 from rich.console import Console
 from rich.segment import Segment
 from textual.geometry import Region
 from textual.strip import Strip
+
+from callcenter.text import FORBIDDEN_LINE
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +77,13 @@ KNOWN_CHOPS_SOURCES = frozenset(
 _original: Callable[..., str] | None = getattr(ChopsUpdate, "render_segments", None)
 _original_chops: Callable[..., object] | None = getattr(Compositor, "_render_chops", None)
 _EMPTY = Strip([], 0)
+#: sha256 of ``Strip.render``'s source (8.2.8), for the text guard.
+KNOWN_STRIP_RENDER_SOURCES = frozenset(
+    {"2ba7a4913a72125d28739c6e4186ada18de833b8376b3a72ae227fdaa4ee7f69"}
+)
+_original_strip_render: Callable[..., str] = Strip.render
+#: What a terminal must never receive as text (callcenter.text.FORBIDDEN_LINE).
+_UNSAFE = FORBIDDEN_LINE
 
 
 def source_digest(function: object = _original) -> str:
@@ -203,6 +219,38 @@ def _render_chops(
 
 def _move_to(x: int, y: int) -> str:
     return f"\x1b[{y + 1};{x + 1}H"
+
+
+def install_text_guard() -> bool:
+    """Drop control characters from every strip's text as it is written; False (Textual
+    left alone) on a Textual whose ``Strip.render`` is not the verified one."""
+    if Strip.render is _render_strip:
+        return True
+    try:
+        digest = source_digest(_original_strip_render)
+    except (OSError, TypeError):
+        return False
+    if digest not in KNOWN_STRIP_RENDER_SOURCES:
+        log.warning("text guard: Textual's Strip.render changed (%s); not installed", digest)
+        return False
+    Strip.render = _render_strip  # type: ignore[method-assign]
+    return True
+
+
+def _render_strip(self: Strip, console: Console) -> str:
+    """``Strip.render`` of Textual 8.2.8, control and invisible characters dropped from the
+    text (never from the styles' own escape sequences)."""
+    if self._render_cache is None:
+        color_system = console._color_system or ColorSystem.TRUECOLOR
+        render = self.render_style
+        unsafe = _UNSAFE.search
+        parts: list[str] = []
+        for text, style, _control in self._segments:
+            if unsafe(text):
+                text = _UNSAFE.sub("", text)
+            parts.append(text if style is None else render(style, text, color_system=color_system))
+        self._render_cache = "".join(parts)
+    return self._render_cache
 
 
 def drain_dead_output(app: object) -> bool:

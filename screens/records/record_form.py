@@ -28,7 +28,7 @@ from callcenter.i18n import N_, _
 from callcenter.records.model import AcceptanceMethod, ServiceRecord
 from callcenter.records.parse import AcceptanceInput, RecordInput
 from callcenter.sla import policy_title
-from screens.kit.format import error_text
+from screens.kit.format import error_text, safe_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import Form, RadioField
@@ -136,7 +136,11 @@ class RecordScreen(Form[RecordInput, ServiceRecord], Screen[ServiceRecord | None
         yield Static(Content(title), id="rec-head")
         with VerticalScroll(id="rec-form"):
             yield Static(
-                Content(f"{case.plate}  {case.caller_name}  {case.plan.label}  {case.address}"),
+                Content(
+                    safe_text(
+                        f"{case.plate}  {case.caller_name}  {case.plan.label}  {case.address}"
+                    )
+                ),
                 id="rec-case",
             )
             yield Static(_("Crew and work"), classes="section")

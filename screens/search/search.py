@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 from callcenter.domain import Case
 from callcenter.errors import CallCenterError
 from callcenter.i18n import N_, _
-from screens.kit.format import fit, local_time
+from screens.kit.format import fit, local_time, safe_text
 from screens.kit.host import Host, host
 
 _PHONE_LIKE = re.compile(r"[\d\s\-()+]+")
@@ -41,8 +41,8 @@ def result_row(case: Case, tz: object) -> Text:
     row.append(fit(case.status.label, 9) + " ", style="" if case.is_open else "dim")
     row.append(fit(local_time(case.received_at, tz, "%m-%d %H:%M"), 12))  # type: ignore[arg-type]
     row.append(fit(case.plate, 10) + " ")
-    row.append(fit(case.caller_name, 8) + " ")
-    row.append(case.address)
+    row.append(fit(safe_text(case.caller_name), 8) + " ")
+    row.append(safe_text(case.address))
     return row
 
 

@@ -18,7 +18,6 @@ through markup, and control characters are replaced.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from textual.strip import Strip
 from callcenter.domain import Case, CaseStatus, Crew, Priority
 from callcenter.domain.lifecycle import ARRIVAL_PENDING
 from callcenter.i18n import N_, _
+from callcenter.text import visible
 from screens.kit.i18n_bindings import translate_bindings
 
 # The arrival clock runs until the crew is on scene.
@@ -53,12 +53,11 @@ IDLE = "idle"  # no running arrival clock (crew on scene, completed, ...)
 
 MARKERS = {LATE: "!!", AT_RISK: "! ", ON_TRACK: "  ", IDLE: "  "}
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
 
 def clean(text: str) -> str:
-    """Caller text made safe for a terminal cell: control characters become ``?``."""
-    return _CONTROL.sub("?", text)
+    """Caller text made safe for a terminal cell: control and invisible characters become
+    visible symbols (``callcenter.text.visible``)."""
+    return visible(text)
 
 
 def fit(text: str, width: int, right: bool = False) -> str:

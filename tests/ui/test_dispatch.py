@@ -29,7 +29,7 @@ from screens.case.dispatch import DispatchScreen, margin_text
 from tests.conftest import FIXED_NOW
 from tests.factories import add_crew, intake
 
-HOSTILE = "[@click=app.quit]x"
+HOSTILE = "[@click=quit]x"  # 16 characters at most: it goes in a plate column
 
 
 @dataclass

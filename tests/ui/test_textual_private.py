@@ -61,3 +61,24 @@ def test_a_missing_private_symbol_leaves_textual_alone_and_the_app_starts() -> N
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False", "True"]
     assert "not installed" in result.stderr
+
+
+def test_the_text_guard_drops_control_characters_from_what_is_written() -> None:
+    """Whatever a screen forgets, a stored ESC/C1/NUL/bidi override never reaches the
+    terminal; the styles' own escape sequences do, and the cells do not move."""
+    from rich.console import Console
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.strip import Strip
+
+    assert textual_private.install_text_guard()
+    assert textual_private.source_digest(textual_private._original_strip_render) in (
+        textual_private.KNOWN_STRIP_RENDER_SOURCES
+    )
+    hostile = "名\x1b]0;PWNED\x07\x1b[2J\x00\x85\u202e字"
+    strip = Strip([Segment(hostile, Style(bold=True)), Segment("ok\x9b31m")])
+    out = strip.render(Console(color_system="truecolor", force_terminal=True))
+    assert "\x1b]0;" not in out and "\x1b[2J" not in out and "\x07" not in out
+    assert not any(ch in out for ch in ("\x00", "\x85", "\x9b", "\u202e"))
+    assert "名]0;PWNED[2J字" in out and "ok31m" in out
+    assert "\x1b[1m" in out  # bold: the style's sequence is kept
