@@ -1,7 +1,10 @@
 """Half-typed calls kept on disk, so that a closed terminal or a dropped SSH link loses nothing.
 
-One JSON file per operator in the user's state directory (several operators may share one
-machine and one OS account, each under their own ``CALLCENTER_USER``). Every write is atomic:
+One JSON file per operator and session in the user's state directory: one operator in two
+terminals keeps two half-typed calls, and both are offered back. A session holds a lock on its
+draft while it runs (``flock``, released by the kernel when the process dies, however it
+dies), so a new session offers exactly the drafts nobody is typing into (:meth:`orphans`).
+Every write is atomic:
 the data goes to a temporary file in the same directory, is flushed and fsynced, then
 ``os.replace``-d over the draft, and the directory is fsynced. A crash or a SIGHUP at any
 moment leaves either the old draft or the new one, never half of one.
@@ -12,11 +15,13 @@ Pure Python: no Textual, no SQLAlchemy. Fast enough to be called from a signal h
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
 import re
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,21 +32,110 @@ FORMAT_VERSION = 1
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.@-]")
 
 
-def _file_name(user: str) -> str:
-    """``draft-<user>.json`` with characters unsafe in a file name replaced."""
+def _safe_user(user: str) -> str:
     safe = _UNSAFE.sub("_", user.strip()) or "operator"
     if safe.startswith("."):
         safe = "_" + safe[1:]
-    return f"draft-{safe[:64]}.json"
+    return safe[:64]
+
+
+def _file_name(user: str, session: str | None = None) -> str:
+    """``draft-<user>.json`` (``draft-<user>~<session>.json`` for a session's own), with
+    characters unsafe in a file name replaced (``~`` never survives in ``<user>``)."""
+    safe = _safe_user(user)
+    if session:
+        return f"draft-{safe}~{_UNSAFE.sub('_', session)[:64]}.json"
+    return f"draft-{safe}.json"
+
+
+def new_session() -> str:
+    """An id for this process's drafts: unique on the machine over time."""
+    return f"{os.getpid()}-{time.time_ns() // 1_000_000}"
 
 
 class DraftStore:
-    """The one draft of ``user``'s intake form, stored under ``directory``."""
+    """The draft of ``user``'s intake form in one session (``session`` None: the one draft
+    of earlier versions), stored under ``directory``."""
 
-    def __init__(self, directory: Path, user: str) -> None:
+    def __init__(self, directory: Path, user: str, session: str | None = None) -> None:
         self.directory = Path(directory)
         self.user = user
-        self.path = self.directory / _file_name(user)
+        self.session = session
+        self.path = self.directory / _file_name(user, session)
+        self._lock: int | None = None
+
+    @property
+    def _lock_path(self) -> Path:
+        return self.directory / f".{self.path.stem}.lock"
+
+    def hold(self) -> bool:
+        """Mark this draft as in use for as long as this process lives (or :meth:`let_go`).
+        False when the lock cannot be taken (another process holds it, or no directory)."""
+        if self._lock is not None:
+            return True
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            log.warning("cannot lock the draft %s: %s", self.path, exc)
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._lock = fd
+        return True
+
+    def let_go(self) -> None:
+        if self._lock is None:
+            return
+        fd, self._lock = self._lock, None
+        with contextlib.suppress(OSError):
+            self._lock_path.unlink()
+        os.close(fd)
+
+    def in_use(self) -> bool:
+        """Whether a live session (this one or another) holds this draft."""
+        if self._lock is not None:
+            return True
+        if self.session is None:
+            return False
+        try:
+            fd = os.open(self._lock_path, os.O_RDWR)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    @classmethod
+    def orphans(
+        cls, directory: Path, user: str, *, besides: Path | None = None
+    ) -> list[DraftStore]:
+        """``user``'s drafts that no running session holds, oldest first (``besides``, this
+        session's own, left out)."""
+        directory = Path(directory)
+        safe = _safe_user(user)
+        found: list[DraftStore] = []
+        try:
+            paths = [directory / f"draft-{safe}.json", *directory.glob(f"draft-{safe}~*.json")]
+        except OSError:
+            return []
+        for path in paths:
+            if not path.is_file() or path == besides:
+                continue
+            session = path.stem.partition("~")[2] or None
+            store = cls(directory, user, session)
+            store.path = path  # as found (a session id is never rewritten)
+            if not store.in_use():
+                found.append(store)
+        stamps = {id(s): s.saved_at() for s in found}
+        return sorted(found, key=lambda s: stamps[id(s)] or datetime.min.replace(tzinfo=UTC))
 
     def __repr__(self) -> str:
         return f"DraftStore({str(self.path)!r})"

@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState
 
 from callcenter.clock import Clock, SystemClock
 from callcenter.domain import Case, Change, Crew, lifecycle
-from callcenter.drafts import DraftStore
+from callcenter.drafts import DraftStore, new_session
 from callcenter.errors import CallCenterError, DatabaseUnavailable
 from callcenter.i18n import _
 from callcenter.permissions import Action
@@ -185,11 +185,13 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.title = _("24-hour Rescue Call Centre")
         self.sub_title = settings.user  # with the name and role once connected
         # The half-typed call of this operator, kept on disk (screens/intake/intake.py).
+        # One per session: the same operator in two terminals keeps both half-typed calls.
         self.drafts = (
             drafts
             if drafts is not None
-            else DraftStore(state_dir() / "drafts", settings.user or "operator")
+            else DraftStore(state_dir() / "drafts", settings.user or "operator", new_session())
         )
+        self.drafts.hold()
         self._previous_signal_handlers: dict[int, object] = {}
         self._stopping_on_signal = False
         self._terminal_watch_stop = threading.Event()
@@ -277,26 +279,49 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self._feed_stop.set()  # the feed thread closes the feed
         gc.unfreeze()  # collectable again (many apps run one after another in the tests)
         self.stop_delay_calls()
+        self.drafts.let_go()  # what is left in it is offered at the next start
 
     # -- drafts, hang-up (the intake form: screens/intake.py) --------------------------
     def offer_draft(self) -> None:
-        """A call left half-typed (closed terminal, dropped SSH) is offered back at start."""
-        try:
-            draft = self.drafts.load()
-            stamp = self.drafts.saved_at()
-        except OSError as exc:
-            log.error("cannot read the draft: %s", exc)
-            return
-        if not draft:
+        """Calls left half-typed (closed terminal, dropped SSH), in this session's draft or in
+        one no running session holds, are offered back at start, one after the other."""
+        offers = [self.drafts] if self.drafts.session is None else []
+        offers += DraftStore.orphans(
+            self.drafts.directory, self.drafts.user, besides=self.drafts.path
+        )
+        self._offer_next(offers)
+
+    def _offer_next(self, offers: list[DraftStore]) -> None:
+        if self.drafts.session is not None and self.drafts.exists():
+            return  # a restored call is kept as this session's draft: the rest at next start
+        while offers:
+            store = offers.pop(0)
+            try:
+                draft = store.load()
+                stamp = store.saved_at()
+            except OSError as exc:
+                log.error("cannot read the draft %s: %s", store.path, exc)
+                continue
+            if draft:
+                break
+        else:
             return
 
         def chosen(choice: str | None) -> None:
             if choice == "restore":
                 from screens.intake.intake import IntakeScreen
 
-                self.push_screen(IntakeScreen(draft))
-            elif choice == "discard":
-                self.drafts.clear()
+                if store is not self.drafts:  # another session's: this session's from now on
+                    try:
+                        self.drafts.save(draft)
+                        store.clear()
+                    except OSError as exc:
+                        log.error("cannot move the draft %s: %s", store.path, exc)
+                self.push_screen(IntakeScreen(draft), lambda _result: self._offer_next(offers))
+                return
+            if choice == "discard":
+                store.clear()
+            self._offer_next(offers)
 
         from screens.intake.draft_offer import DraftOfferScreen, saved_time
 

@@ -203,3 +203,44 @@ def test_a_process_killed_while_saving_leaves_a_whole_draft(tmp_path: Path) -> N
         os.utime(temp, (0, 0))
     store.clear()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_running_sessions_draft_is_never_offered_elsewhere(tmp_path: Path) -> None:
+    """The lock lives as long as the process: another process holding a session's draft
+    keeps it out of the orphans; once it is gone (however it died), the draft is offered."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from callcenter.drafts import DraftStore\n"
+            f"s = DraftStore({str(tmp_path)!r}, 'alice', 'other-1')\n"
+            "assert s.hold()\n"
+            "s.save({'caller_name': '张伟'})\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        mine = DraftStore(tmp_path, "alice", "mine-2")
+        assert mine.hold()
+        mine.save({"caller_name": "李娜"})
+        assert DraftStore.orphans(tmp_path, "alice", besides=mine.path) == []
+        assert DraftStore(tmp_path, "alice", "other-1").in_use()
+    finally:
+        holder.kill()
+        holder.wait()
+    [orphan] = DraftStore.orphans(tmp_path, "alice", besides=mine.path)
+    assert orphan.load() == {"caller_name": "张伟"}
+    assert DraftStore.orphans(tmp_path, "bob") == []
+    legacy = DraftStore(tmp_path, "alice")  # an earlier version's one draft is offered too
+    legacy.save({"caller_name": "王五"})
+    mine.let_go()
+    names = [s.load()["caller_name"] for s in DraftStore.orphans(tmp_path, "alice")]
+    assert names == ["张伟", "李娜", "王五"]  # oldest first

@@ -36,8 +36,9 @@ def start(
 
 
 def draft_of(tmp_path: Path) -> dict[str, object]:
-    path = tmp_path / "state" / "drafts" / "draft-tester.json"
-    assert path.exists(), f"no draft at {path}: {sorted(p.name for p in tmp_path.rglob('*'))}"
+    found = sorted((tmp_path / "state" / "drafts").glob("draft-tester~*.json"))
+    assert len(found) == 1, f"drafts: {sorted(p.name for p in tmp_path.rglob('*'))}"
+    path = found[0]  # the session's own draft
     record = json.loads(path.read_text(encoding="utf-8"))
     return record["data"]
 

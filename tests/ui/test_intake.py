@@ -16,6 +16,7 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from callcenter import sla, validation
 from callcenter.domain import FaultCategory, Priority, RescuePlan, VehicleType
+from callcenter.drafts import DraftStore
 from callcenter.errors import DatabaseUnavailable, ValidationError
 from callcenter.services import Intake
 from screens.board.board import BoardScreen
@@ -36,6 +37,9 @@ GOOD: dict[str, str] = {
     "distance_km": "8.5",
     "fault_description": "车辆无法启动，仪表盘全黑",
 }
+
+
+GOOD_DRAFT: dict[str, object] = {**GOOD}
 
 
 @pytest.fixture(autouse=True)
@@ -668,3 +672,40 @@ def test_intake_snapshot(
 ) -> None:
     app, _container = make_app(language=language)
     assert snap_compare(app, run_before=STATES[state], terminal_size=size)
+
+
+async def test_two_terminals_of_one_operator_keep_both_calls(make_app) -> None:
+    """One operator, two terminals, a half-typed call in each, both lost to a dropped link:
+    each session kept its own draft, and the next start offers both, one after the other."""
+    first, _container = make_app()
+    second, _container = make_app()
+    assert first.drafts.path != second.drafts.path
+    assert first.drafts.in_use() and second.drafts.in_use()
+    first.drafts.save({**GOOD_DRAFT, "caller_name": "张伟"})
+    second.drafts.save({**GOOD_DRAFT, "caller_name": "李娜"})
+    # Both sessions still run: a third start offers neither (someone is typing into them).
+    third, _container = make_app()
+    assert DraftStore.orphans(third.drafts.directory, "tester", besides=third.drafts.path) == []
+    third.drafts.let_go()
+    first.drafts.let_go()  # both ended (their processes died: the kernel let go)
+    second.drafts.let_go()
+
+    again, _container = make_app()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        offer = again.screen
+        assert isinstance(offer, DraftOfferScreen)
+        assert "张伟" in " ".join(str(s.render()) for s in offer.query(Static))
+        await pilot.press("d")  # the first is discarded: the second is offered
+        await pilot.pause()
+        offer = again.screen
+        assert isinstance(offer, DraftOfferScreen)
+        assert "李娜" in " ".join(str(s.render()) for s in offer.query(Static))
+        await pilot.press("r")
+        await pilot.pause()
+        restored = again.screen
+        assert isinstance(restored, IntakeScreen)
+        assert restored.intake().caller_name == "李娜"
+        # It is this session's draft now; the other sessions' files are gone.
+        assert again.drafts.load()["caller_name"] == "李娜"
+        assert not first.drafts.exists() and not second.drafts.exists()
