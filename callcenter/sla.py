@@ -881,6 +881,47 @@ def clocks(policy: Policy, case: Case, now: datetime, tz: tzinfo) -> list[ClockS
     return statuses
 
 
+@dataclass(frozen=True, slots=True)
+class NextDue:
+    """The running clock of a case that falls due first (the board's countdown)."""
+
+    kind: ClockKind
+    deadline: datetime
+    at_risk: timedelta  # the window before the deadline in which it is at risk
+
+
+def next_due(
+    policy: Policy, case: Case, tz: tzinfo, *, arrival_at_risk: timedelta | None = None
+) -> NextDue | None:
+    """Of the clocks running for ``case`` (started, not ended, the case open), the one whose
+    deadline comes first — one already overdue comes before any other; None when none runs.
+    Deadlines do not move with time: this changes only when the case does.
+    ``arrival_at_risk``: the configured arrival window, used where the policy keeps the
+    built-in default (as the sweep does)."""
+    if not case.is_open:
+        return None
+    best: NextDue | None = None
+    for rule in policy.rules(case.priority):
+        if not rule.applies_to(case.plan) or getattr(case, rule.end.field) is not None:
+            continue
+        try:
+            due = deadline(policy, case, rule.kind, tz)
+        except ValidationError:  # an arrival without the agreed time: nothing to count
+            continue
+        if due is None:
+            continue
+        window = rule.at_risk
+        if (
+            rule.kind is ClockKind.ARRIVAL
+            and arrival_at_risk is not None
+            and window == timedelta(minutes=DEFAULT_AT_RISK_MINUTES)
+        ):
+            window = arrival_at_risk
+        if best is None or due < best.deadline:
+            best = NextDue(rule.kind, due, window)
+    return best
+
+
 def applies(policy: Policy, case: Case, kind: ClockKind) -> bool:
     """Whether clock ``kind`` runs for ``case`` (its priority and rescue plan)."""
     return _applicable(policy, case, kind) is not None

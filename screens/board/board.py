@@ -34,7 +34,7 @@ from screens.kit.format import local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
-from screens.widgets.case_board import CaseBoard, clean, fit
+from screens.widgets.case_board import CaseBoard, clean, fit, next_due_of
 
 log = logging.getLogger(__name__)
 CREW_ORDER = {status: i for i, status in enumerate(CrewStatus)}
@@ -348,6 +348,7 @@ class BoardScreen(Screen[None]):
         board = self.board
         self.crews = {c.id: c for c in message.crews if c.id is not None}
         board.set_crews(self.crews.values())
+        board.count_down(next_due_of(self.cc.services.policy, self.cc.tz, self.cc.at_risk))
         board.set_cases(message.cases)
         self.loaded = True
         self._reading = False

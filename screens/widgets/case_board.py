@@ -36,6 +36,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from callcenter import sla
 from callcenter.domain import Case, CaseStatus, Crew, Priority
 from callcenter.domain.lifecycle import ARRIVAL_PENDING
 from callcenter.i18n import N_, _
@@ -89,6 +90,48 @@ def is_running(case: Case) -> bool:
     return case.status in ARRIVAL_PENDING and case.promised_arrival_at is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What a row counts down: the deadline (POSIX), its at-risk window (seconds) and the
+    short name of its clock ("" for the arrival clock of the legacy board)."""
+
+    deadline: float
+    window: float
+    kind: str = ""
+
+
+#: The short name of each clock on the board (msgids), e.g. ``到达 14:35``.
+CLOCK_SHORT: dict[str, str] = {
+    "response": N_("Resp."),
+    "arrival": N_("Arr."),
+    "repair": N_("Rep."),
+    "completion": N_("Done"),
+    "feedback": N_("F/b"),
+}
+
+
+def clock_short_labels() -> list[str]:
+    return [_(v) for v in CLOCK_SHORT.values()]
+
+
+def next_due_of(
+    policy: sla.Policy, tz: ZoneInfo, arrival_at_risk: timedelta
+) -> Callable[[Case], Due | None]:
+    """What each row counts down under ``policy``: the case's next clock due, any kind."""
+
+    def due(case: Case) -> Due | None:
+        found = sla.next_due(policy, case, tz, arrival_at_risk=arrival_at_risk)
+        if found is None:
+            return None
+        return Due(
+            found.deadline.timestamp(),
+            found.at_risk.total_seconds(),
+            _(CLOCK_SHORT[found.kind.value]),
+        )
+
+    return due
+
+
 def sla_state(remaining: float | None, at_risk: float) -> str:
     if remaining is None:
         return IDLE
@@ -137,7 +180,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("place", N_("Location"), N_("Location")),
     Column("status", N_("Status"), N_("Status")),
     Column("crew", N_("Crew"), N_("Crew")),
-    Column("promised", N_("Promised"), N_("Due")),
+    Column("promised", N_("Next deadline"), N_("Due")),
     Column("flags", N_("Flags"), N_("Flags")),
 )
 PLACE_MIN = 10
@@ -290,6 +333,7 @@ class CaseBoard(ScrollView, can_focus=True):
         tz: ZoneInfo,
         at_risk: timedelta = timedelta(minutes=10),
         *,
+        due: Callable[[Case], Due | None] | None = None,
         tick: bool = True,
         name: str | None = None,
         id: str | None = None,
@@ -306,8 +350,13 @@ class CaseBoard(ScrollView, can_focus=True):
         self._order: list[int] = []  # case ids, top to bottom
         self._keys: list[tuple[object, ...]] = []  # their sort keys, same order
         self._row_of: dict[int, int] = {}
+        # What each case counts down (its next clock due): ``due`` works it out; without
+        # one, the promised arrival while the arrival clock runs.
+        self._due_fn = due
         self._deadlines: list[float] = []  # POSIX deadlines of the running cases, sorted
+        self._risk_starts: list[float] = []  # each deadline less its at-risk window, sorted
         self._deadline_of: dict[int, float] = {}
+        self._due_of: dict[int, Due] = {}
         self._version: dict[int, int] = {}
         self._serial = 0
         self._cursor_id: int | None = None
@@ -357,19 +406,31 @@ class CaseBoard(ScrollView, can_focus=True):
                 self._bump(case_id)
         self._relayout()
 
+    def count_down(self, due: Callable[[Case], Due | None]) -> None:
+        """Count down what ``due`` says (the session's SLA policy, once connected); applies
+        from the next :meth:`set_cases`."""
+        self._due_fn = due
+
+    def _due(self, case: Case) -> Due | None:
+        if self._due_fn is not None:
+            return self._due_fn(case)
+        if is_running(case):
+            assert case.promised_arrival_at is not None
+            return Due(case.promised_arrival_at.timestamp(), self._at_risk)
+        return None
+
     def set_cases(self, cases: Iterable[Case]) -> None:
         """Replace every case on the board (the first load)."""
         now = self._now_ts()
         self._cases = {c.id: c for c in cases if c.id is not None and c.is_open}
-        pairs = sorted((self._key(c), cid) for cid, c in self._cases.items())
+        dues = {cid: self._due(c) for cid, c in self._cases.items()}
+        self._due_of = {cid: d for cid, d in dues.items() if d is not None}
+        pairs = sorted((self._key(c, dues[cid]), cid) for cid, c in self._cases.items())
         self._keys = [k for k, _ in pairs]
         self._order = [cid for _, cid in pairs]
-        self._deadline_of = {
-            cid: c.promised_arrival_at.timestamp()  # type: ignore[union-attr]
-            for cid, c in self._cases.items()
-            if is_running(c)
-        }
+        self._deadline_of = {cid: d.deadline for cid, d in self._due_of.items()}
         self._deadlines = sorted(self._deadline_of.values())
+        self._risk_starts = sorted(d.deadline - d.window for d in self._due_of.values())
         self._version = dict.fromkeys(self._cases, 0)
         self._reindex()
         self._static.clear()
@@ -405,7 +466,7 @@ class CaseBoard(ScrollView, can_focus=True):
                 if shown:
                     leaving.add(case_id)
                 continue
-            if shown and self._keys[self._row_of[case_id]] == self._key(case):
+            if shown and self._keys[self._row_of[case_id]] == self._key(case, self._due(case)):
                 self._cases[case_id] = case  # same place: redraw that row only
                 self._bump(case_id)
                 redraw.append(case_id)
@@ -434,21 +495,22 @@ class CaseBoard(ScrollView, can_focus=True):
                 del self._cases[case_id]
                 self._version.pop(case_id, None)
                 self._shown.pop(case_id, None)
-                deadline = self._deadline_of.pop(case_id, None)
-                if deadline is not None:
-                    del self._deadlines[bisect_left(self._deadlines, deadline)]
+                self._forget_due(case_id)
         for case in entering:
             assert case.id is not None
             self._cases[case.id] = case
             self._bump(case.id)
-            key = self._key(case)
+            due = self._due(case)
+            key = self._key(case, due)
             row = bisect_left(self._keys, key)
             self._keys.insert(row, key)
             self._order.insert(row, case.id)
-            if is_running(case):
-                deadline = case.promised_arrival_at.timestamp()  # type: ignore[union-attr]
-                self._deadline_of[case.id] = deadline
-                insort(self._deadlines, deadline)
+            self._forget_due(case.id)
+            if due is not None:
+                self._due_of[case.id] = due
+                self._deadline_of[case.id] = due.deadline
+                insort(self._deadlines, due.deadline)
+                insort(self._risk_starts, due.deadline - due.window)
         self._reindex()
         if self._cursor_id in self._row_of:
             self._cursor_row = self._row_of[self._cursor_id]
@@ -461,6 +523,13 @@ class CaseBoard(ScrollView, can_focus=True):
         self._relayout()
         self.refresh()
 
+    def _forget_due(self, case_id: int) -> None:
+        due = self._due_of.pop(case_id, None)
+        self._deadline_of.pop(case_id, None)
+        if due is not None:
+            del self._deadlines[bisect_left(self._deadlines, due.deadline)]
+            del self._risk_starts[bisect_left(self._risk_starts, due.deadline - due.window)]
+
     def _reindex(self) -> None:
         self._row_of = {cid: row for row, cid in enumerate(self._order)}
 
@@ -469,11 +538,10 @@ class CaseBoard(ScrollView, can_focus=True):
         self._version[case_id] = self._serial
 
     @staticmethod
-    def _key(case: Case) -> tuple[object, ...]:
+    def _key(case: Case, due: Due | None) -> tuple[object, ...]:
         assert case.id is not None
-        if is_running(case):
-            assert case.promised_arrival_at is not None
-            return (0, case.promised_arrival_at.timestamp(), case.priority.rank, case.id)
+        if due is not None:
+            return (0, due.deadline, case.priority.rank, case.id)
         return (1, _STATUS_ORDER[case.status], case.priority.rank, case.id)
 
     # -- time ------------------------------------------------------------------------------
@@ -484,16 +552,24 @@ class CaseBoard(ScrollView, can_focus=True):
         """(open, at risk, late) at ``now``."""
         ts = self._now_ts() if now is None else now.timestamp()
         late = bisect_left(self._deadlines, ts)
-        at_risk = bisect_right(self._deadlines, ts + self._at_risk) - late
+        at_risk = bisect_right(self._risk_starts, ts) - late
         return len(self._order), at_risk, late
 
     def _post_stats(self, now: float) -> None:
         late = bisect_left(self._deadlines, now)
-        at_risk = bisect_right(self._deadlines, now + self._at_risk) - late
+        at_risk = bisect_right(self._risk_starts, now) - late
         stats = (len(self._order), at_risk, late)
         if stats != self._stats:
             self._stats = stats
             self.post_message(self.StatsChanged(*stats))
+
+    def due(self, case_id: int) -> Due | None:
+        """What the row of ``case_id`` counts down (None: no clock runs)."""
+        return self._due_of.get(case_id)
+
+    def _window(self, case_id: int) -> float:
+        due = self._due_of.get(case_id)
+        return self._at_risk if due is None else due.window
 
     def _remaining(self, case_id: int, now: float) -> float | None:
         deadline = self._deadline_of.get(case_id)
@@ -533,7 +609,7 @@ class CaseBoard(ScrollView, can_focus=True):
             if shown is None:
                 continue  # never drawn: it will be drawn fresh
             remaining = self._remaining(case_id, now)
-            state = sla_state(remaining, self._at_risk)
+            state = sla_state(remaining, self._window(case_id))
             y = row - top + 1
             if state != shown[0]:
                 self.refresh(Region(0, y, self.size.width, 1))
@@ -567,7 +643,7 @@ class CaseBoard(ScrollView, can_focus=True):
             "plate": (9, 8),
             "status": (max(cell_len(s) for s in statuses), 6),
             "crew": (max(crew, 2), 4),
-            "promised": (5, 5),
+            "promised": (max((cell_len(k) for k in clock_short_labels()), default=0) + 6, 5),
             "flags": (4, 3),
         }
 
@@ -641,7 +717,7 @@ class CaseBoard(ScrollView, can_focus=True):
         case_id = self._order[row]
         case = self._cases[case_id]
         remaining = self._remaining(case_id, self._now_ts())
-        state = sla_state(remaining, self._at_risk)
+        state = sla_state(remaining, self._window(case_id))
         cursor = case_id == self._cursor_id
         row_style = self._row_style(state, cursor)
         left = fit(self._cell_left(remaining), layout.widths["left"], right=True)
@@ -693,15 +769,24 @@ class CaseBoard(ScrollView, can_focus=True):
             "place": clean(case.address),
             "status": case.status.label,
             "crew": crew,
-            "promised": _local(case.promised_arrival_at, self._tz),
+            "promised": self._due_text(case),
             "flags": flags(case),
         }
+
+    def _due_text(self, case: Case) -> str:
+        """When the counted clock falls due, with its kind (``到达 14:35``); the promised
+        arrival on a board that counts only that."""
+        due = self._due_of.get(case.id) if case.id is not None else None
+        if due is None or not due.kind:
+            return _local(case.promised_arrival_at, self._tz)
+        instant = datetime.fromtimestamp(due.deadline, self._tz)
+        return f"{due.kind} {instant:%H:%M}"
 
     def cells(self, case_id: int) -> dict[str, str]:
         """What the row of ``case_id`` shows, cell by cell, unpadded (for tests and tools)."""
         case = self._cases[case_id]
         remaining = self._remaining(case_id, self._now_ts())
-        state = sla_state(remaining, self._at_risk)
+        state = sla_state(remaining, self._window(case_id))
         return {
             "marker": MARKERS[state].strip(),
             "state": state,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from textual.app import App
 from textual.geometry import Region
 from textual.pilot import Pilot
 
-from callcenter import bootstrap
+from callcenter import bootstrap, sla
 from callcenter.clock import ManualClock
 from callcenter.domain import Case, CaseStatus
 from callcenter.services import Intake
@@ -193,7 +193,9 @@ async def test_batches_of_changes_keep_the_order_and_the_cursor() -> None:
                 batch.append(new)
             board.update_cases(batch)
             open_cases = [c for c in cases.values() if c.is_open]
-            expected = [c.id for c in sorted(open_cases, key=CaseBoard._key)]
+            expected = [
+                c.id for c in sorted(open_cases, key=lambda c: CaseBoard._key(c, board._due(c)))
+            ]
             assert board.case_ids == expected
             assert all(board.case_ids[board._row_of[cid]] == cid for cid in expected)
             if chosen in expected:
@@ -219,11 +221,19 @@ async def test_board_shows_every_open_case_sorted_by_time_left(make_app: Any) ->
         board = screen.board
         assert sorted(board.case_ids) == sorted(c.id for c in open_cases)
         by_id = {c.id: c for c in open_cases}
-        running = [cid for cid in board.case_ids if is_running(by_id[cid])]
-        # The running clocks first, most urgent first; then the cases with none.
+        policy, tz = container.services.policy, container.services.tz
+        dues = {cid: sla.next_due(policy, by_id[cid], tz) for cid in board.case_ids}
+        running = [cid for cid in board.case_ids if dues[cid] is not None]
+        # Every case whose clock runs first, the next deadline of any clock first; then the
+        # cases with none.
         assert board.case_ids[: len(running)] == running
-        promised = [by_id[cid].promised_arrival_at for cid in running]
-        assert promised == sorted(promised)
+        deadlines = [dues[cid].deadline for cid in running]  # type: ignore[union-attr]
+        assert deadlines == sorted(deadlines)
+        kinds = {dues[cid].kind for cid in running}  # type: ignore[union-attr]
+        assert {sla.ClockKind.ARRIVAL, sla.ClockKind.FEEDBACK} <= kinds
+        for cid in running:
+            due = dues[cid]
+            assert due is not None and board.due(cid).deadline == due.deadline.timestamp()
         assert all(board.cells(cid)["state"] == IDLE for cid in board.case_ids[len(running) :])
         # The header and the first row are drawn; the first row is the most urgent case.
         assert "Time left" in line_text(board, 0) and "Case No." in line_text(board, 0)
@@ -321,14 +331,15 @@ async def test_a_case_turns_at_risk_then_late_as_time_passes(make_app: Any) -> N
         screen = await loaded(pilot)
         board = screen.board
         case_id = next(cid for cid in board.case_ids if board.cells(cid)["state"] == ON_TRACK)
-        case = board.case(case_id)
-        assert case is not None and case.promised_arrival_at is not None
-        clock.set(case.promised_arrival_at - timedelta(minutes=10))
+        due = board.due(case_id)
+        assert due is not None
+        deadline = datetime.fromtimestamp(due.deadline, UTC)
+        clock.set(deadline - timedelta(seconds=due.window))
         board.tick()
         await pilot.pause()
         assert board.cells(case_id)["state"] == AT_RISK
         assert row_line(board, case_id).startswith("! ")
-        clock.set(case.promised_arrival_at + timedelta(seconds=1))
+        clock.set(deadline + timedelta(seconds=1))
         board.tick()
         await pilot.pause()
         assert board.cells(case_id)["state"] == LATE
@@ -352,10 +363,14 @@ async def test_a_case_saved_in_another_session_appears(make_app: Any, demo_url: 
             await wait_for(pilot, lambda: new_id in board.case_ids)
             assert board.row_count == count + 1
             assert board.selected_case_id == selected
-            # After the late ones, before every other running case.
-            late = sum(1 for cid in board.case_ids if board.cells(cid)["state"] == LATE)
-            assert board.case_ids.index(new_id) == late
-            assert board.cells(new_id)["left"] == "02:00"
+            # Not dispatched 38 minutes after the call: its 5-minute response clock is late,
+            # by 33 minutes, and it sits among the late ones by that deadline.
+            assert board.cells(new_id)["state"] == LATE
+            assert board.cells(new_id)["left"] == "-33:00"
+            assert board.cells(new_id)["promised"].startswith("Resp. ")
+            row = board.case_ids.index(new_id)
+            deadlines = [board.due(cid).deadline for cid in board.case_ids[: row + 2]]
+            assert deadlines == sorted(deadlines)
             case = board.case(new_id)
             assert case is not None and case.status is CaseStatus.RECEIVED
             await pilot.pause()
