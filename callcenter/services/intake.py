@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -55,6 +55,9 @@ class Intake:
     agreed_arrival: str = ""
     notes: str = ""
     customer_id: int | None = None
+    # When the phone was answered (ISO 8601, UTC), stamped by the form as it opens and kept
+    # in its draft: the received time (来电时间) and the start of the response clock.
+    call_started: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (v.value if hasattr(v, "value") else v) for k, v in self.__dict__.items()}
@@ -103,10 +106,15 @@ class IntakeUseCases(ServiceBase):
     """Taking a call."""
 
     def promise_for(
-        self, distance_text: str, agreed_text: str = "", priority: Priority = Priority.GENERAL
+        self,
+        distance_text: str,
+        agreed_text: str = "",
+        priority: Priority = Priority.GENERAL,
+        call_started: str = "",
     ) -> datetime | None:
-        """The arrival that would be promised if the call were saved now (live on the form)."""
-        now = self.clock.now()
+        """The arrival that would be promised if the call were saved now (live on the form),
+        counted from when the call started."""
+        now = self.received_at(call_started)
         distance = validation.parse_distance(distance_text)
         agreed = (
             validation.parse_local_datetime(agreed_text, self.tz, now)
@@ -208,15 +216,35 @@ class IntakeUseCases(ServiceBase):
             notes or "",
         )
 
-    def take_call(self, intake: Intake) -> Case:
-        """Register a call: validate, number it, link the archive, record the event."""
+    #: How long before its save a call may have started (a restored draft of a long night).
+    MAX_CALL_AGE = timedelta(hours=12)
+
+    def received_at(self, call_started: str) -> datetime:
+        """The received time of a call whose form opened at ``call_started`` (ISO text): that
+        instant when it is sane (not in the future, at most :attr:`MAX_CALL_AGE` old),
+        else now."""
         now = self.clock.now()
-        checked = self.check_intake(intake, now)
+        try:
+            started = datetime.fromisoformat(call_started) if call_started else None
+        except ValueError:
+            return now
+        if started is None or started.tzinfo is None:
+            return now
+        if started > now or now - started > self.MAX_CALL_AGE:
+            return now
+        return started.astimezone(UTC).replace(microsecond=0)
+
+    def take_call(self, intake: Intake) -> Case:
+        """Register a call: validate, number it, link the archive, record the event. The
+        case is received when the call started (the form opened), not when it is saved."""
+        received = self.received_at(intake.call_started)
+        now = self.clock.now()
+        checked = self.check_intake(intake, received)
 
         def work(uow: UnitOfWork) -> Case:
             customer, vehicle = self._archive(uow, intake, checked, now)
             case = Case(
-                received_at=now,
+                received_at=received,
                 caller_name=checked.caller_name,
                 phone=checked.phone,
                 phone_ext=checked.phone_ext,
@@ -245,7 +273,7 @@ class IntakeUseCases(ServiceBase):
                 updated_at=now,
                 updated_by=self.actor,
             )
-            case.number = uow.cases.next_number(now.astimezone(self.tz).strftime("%Y%m%d"))
+            case.number = uow.cases.next_number(received.astimezone(self.tz).strftime("%Y%m%d"))
             uow.cases.add(case)
             self._event(uow, case, "received", promised=case.promised_arrival_at)
             if case.fee_agreed:

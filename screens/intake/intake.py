@@ -36,6 +36,7 @@ from callcenter.errors import ValidationError
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
 from screens.intake.leave import LeaveIntakeScreen
+from screens.kit.format import safe_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import Form, SelectField
@@ -176,6 +177,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self.returning: Returning | None = None
         self._customer_id: int | None = None
         self._plan = RescuePlan.TOWING
+        self._call_started = ""
 
     # -- plumbing --------------------------------------------------------------------
     @property
@@ -205,6 +207,9 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         else:
             intake = Intake()
             intake.fee_quote = money(self.tariff[intake.plan])
+        if not intake.call_started:  # the phone was answered now: the received time
+            intake.call_started = self.cc.clock_now().isoformat()
+        self._call_started = intake.call_started
         return intake
 
     # -- layout ----------------------------------------------------------------------
@@ -323,13 +328,18 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         yield Footer()
 
     def _head(self) -> Content:
-        now = self.cc.clock_now()
+        services = self.cc.services
+        started = services.received_at(self._call_started)
         return Content.assemble(
             (_("Customer service record: new call"), "bold"),
             "   ",
-            _("Call started {time}").format(time=self.cc.services.local(now)),
+            _("Call started {time}").format(time=services.local(started)),
             "   ",
-            _("Operator {user}").format(user=self.cc.settings.user),
+            _("Operator {user}").format(
+                user=safe_text(
+                    services.staff.display_name if services.staff else self.cc.settings.user
+                )
+            ),
         )
 
     def _input(self, name: str, value: str, placeholder: str) -> Input:
@@ -399,6 +409,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             agreed_arrival=self.text("agreed_arrival"),
             notes=self.text("notes"),
             customer_id=self._customer_id,
+            call_started=self._call_started,
         )
 
     def _set_text(self, name: str, value: str) -> None:
@@ -532,7 +543,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             label.update(Content(_("Promised arrival: type the distance")))
             return
         try:
-            promise = services.promise_for(distance, agreed, priority)
+            promise = services.promise_for(distance, agreed, priority, self._call_started)
         except ValidationError as exc:
             label.add_class("-warning")
             label.update(Content("⚠ " + exc.message))

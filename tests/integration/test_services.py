@@ -179,3 +179,22 @@ def test_crew_options_put_in_time_available_crews_first(container) -> None:
     options = services.crew_options(case)
     assert [o.crew.id for o in options] == [near.id, far.id, busy.id]
     assert options[0].in_time and not options[1].in_time
+
+
+def test_the_received_time_is_when_the_call_started_not_the_save(container) -> None:
+    """The response clock starts when the phone was answered: the form stamps that instant
+    and the case keeps it; a nonsense stamp (future, older than a night) gives the save."""
+    from datetime import timedelta
+
+    services = container.services
+    clock = services.clock
+    started = clock.now()
+    clock.advance(timedelta(minutes=3, seconds=20))
+    case = services.take_call(intake(call_started=started.isoformat()))
+    assert case.received_at == started.replace(microsecond=0)
+    assert services.timeline(case.id)[0].at == clock.now()  # registered at the save
+    later = clock.now() + timedelta(minutes=5)
+    assert services.take_call(intake(call_started=later.isoformat())).received_at == clock.now()
+    old = clock.now() - timedelta(hours=13)
+    assert services.take_call(intake(call_started=old.isoformat())).received_at == clock.now()
+    assert services.take_call(intake(call_started="yesterday")).received_at == clock.now()

@@ -709,3 +709,27 @@ async def test_two_terminals_of_one_operator_keep_both_calls(make_app) -> None:
         # It is this session's draft now; the other sessions' files are gone.
         assert again.drafts.load()["caller_name"] == "李娜"
         assert not first.drafts.exists() and not second.drafts.exists()
+
+
+async def test_the_case_is_received_when_the_form_opened(make_app) -> None:
+    """来电时间 is when the phone was answered: the form shows it and the case keeps it, however
+    long the call takes to type; the head names the operator, not the login."""
+    from datetime import timedelta
+
+    from callcenter.clock import ManualClock
+    from tests.conftest import FIXED_NOW
+
+    clock = ManualClock(FIXED_NOW)
+    app, container = make_app(clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_form(pilot)
+        head = str(screen.query_one("#intake-head").render())
+        assert "Call started 22:30" in head
+        clock.advance(timedelta(minutes=4, seconds=10))
+        fill(screen, **GOOD)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        [case] = [c for c in container.services.open_cases() if c.plate == "粤B8K7J6"]
+        assert case.received_at == FIXED_NOW
+        staff = container.services.staff
+        assert staff is not None and f"Operator {staff.display_name}" in head
