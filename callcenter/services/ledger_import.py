@@ -1,0 +1,351 @@
+"""Importing an old rescue ledger (救援登记台帐, issue 12 §3): each good row becomes a
+historical case — closed, with its ledger entry — written through the one write path, one
+transaction per batch; the refused rows go to a side file for correction.
+
+* Supervisors and administrators only (:attr:`Action.IMPORT_LEDGER`), dry run included.
+* A row is keyed by its case number, or by a stable key from its content when the old ledger
+  has none (:func:`~callcenter.records.ledger_rows.content_key`): importing the same file
+  twice changes nothing; a row whose case was imported before and has changed updates it.
+  A case taken in this centre is never overwritten by an import.
+* Every imported or updated case has a line in its timeline and a row in the audit log naming
+  the file and the operator ("imported from FILE").
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from callcenter.i18n import _
+from callcenter.permissions import Action
+from callcenter.ports import AuditEntry, UnitOfWork
+from callcenter.records.ledger_file import (
+    LedgerFile,
+    LedgerFileError,
+    cell_as_text,
+    load_mapping,
+    read_ledger,
+)
+from callcenter.records.ledger_rows import (
+    HistoricalRow,
+    RefusedRow,
+    differing,
+    historical_case,
+    missing_columns,
+    parse_rows,
+)
+from callcenter.records.model import LedgerEntry
+from callcenter.services.base import ServiceBase
+
+__all__ = ["BATCH_SIZE", "ImportReport", "LedgerImport", "refused_path"]
+
+BATCH_SIZE = 500
+EVENT = "imported"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, dry, would do)."""
+
+    file: str
+    dry_run: bool
+    rows: int = 0  # data rows read
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    refused: list[RefusedRow] = field(default_factory=list)
+    refused_file: Path | None = None  # where the refused rows were written
+    header_row: int = 0
+    unmapped: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: the counts."""
+        if self.dry_run:
+            text = _(
+                "{file}: {imported} rows would be imported, {updated} updated, "
+                "{unchanged} unchanged, {refused} refused."
+            )
+        else:
+            text = _(
+                "{file}: {imported} rows imported, {updated} updated, {unchanged} unchanged, "
+                "{refused} refused."
+            )
+        return text.format(
+            file=self.file,
+            imported=self.imported,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            refused=len(self.refused),
+        )
+
+
+def refused_path(path: Path) -> Path:
+    """The side file of ``path``'s refused rows: ``FILE.refused.csv`` beside it."""
+    return path.with_name(f"{path.name}.refused.csv")
+
+
+class LedgerImport:
+    """The ledger import of one session: reads the file, checks every row, writes the good
+    ones through ``services`` (permission, audit, change feed)."""
+
+    def __init__(self, services: ServiceBase, *, batch_size: int = BATCH_SIZE) -> None:
+        self.services = services
+        self.batch_size = max(1, batch_size)
+
+    def may_import(self) -> bool:
+        """Whether this session may import (for the screen; not the check)."""
+        return self.services.may(Action.IMPORT_LEDGER)
+
+    def run(
+        self,
+        path: str | Path,
+        *,
+        mapping: str | Path | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> ImportReport:
+        """Import ``path`` (``dry_run``: only say what it would do). Raises
+        :class:`LedgerFileError` (one line) when the file cannot be read as a ledger, and
+        :class:`~callcenter.errors.PermissionDenied` unless a supervisor or administrator."""
+        self.services.require(Action.IMPORT_LEDGER, file=str(path), dry_run=dry_run)
+        text = str(path).strip()
+        if not text:
+            raise LedgerFileError(_("Give the file to import."))
+        source = Path(text).expanduser()
+        columns = load_mapping(Path(str(mapping)).expanduser()) if mapping else None
+        ledger = read_ledger(source, columns)
+        missing = missing_columns(ledger)
+        if missing:
+            from callcenter.records.ledger_columns import BY_KEY
+
+            raise LedgerFileError(
+                _(
+                    "{file}: no column for {columns} (header row {row}); name it in a "
+                    "mapping file (--mapping)."
+                ).format(
+                    file=ledger.name,
+                    columns=_(", ").join(_(BY_KEY[key].header) for key in missing),
+                    row=ledger.header_row,
+                )
+            )
+        now = self.services.clock.now()
+        good, refused = parse_rows(ledger, self.services.tz, now)
+        report = ImportReport(
+            file=ledger.name,
+            dry_run=dry_run,
+            rows=len(ledger.rows),
+            header_row=ledger.header_row,
+            unmapped=list(ledger.unmapped),
+        )
+        total = len(ledger.rows)
+        done = len(refused)
+        if progress is not None:
+            progress(done, total)
+        if dry_run:
+            outcome = self.services.read(partial(self._apply, ledger=ledger, rows=good))
+            self._count(report, outcome, refused)
+            if progress is not None:
+                progress(total, total)
+        else:
+            for start in range(0, len(good), self.batch_size):
+                batch = good[start : start + self.batch_size]
+                outcome = self.services.read(partial(self._apply, ledger=ledger, rows=batch))
+                if outcome["imported"] or outcome["updated"]:  # else: nothing to write
+                    outcome = self.services.write(
+                        partial(self._batch, ledger=ledger, batch=batch),
+                        action=Action.IMPORT_LEDGER,
+                    )
+                self._count(report, outcome, [])
+                refused.extend(outcome["refused"])
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+            report.refused = sorted(refused, key=lambda r: r.row)
+            report.refused_file = self._side_file(ledger, report.refused)
+        return report
+
+    @staticmethod
+    def _count(report: ImportReport, outcome: Mapping[str, Any], refused: list[RefusedRow]) -> None:
+        report.imported += outcome["imported"]
+        report.updated += outcome["updated"]
+        report.unchanged += outcome["unchanged"]
+        if report.dry_run:
+            report.refused = sorted([*refused, *outcome["refused"]], key=lambda r: r.row)
+
+    # -- inside a transaction ------------------------------------------------------------
+    def _batch(self, uow: UnitOfWork, *, ledger: LedgerFile, batch: list[HistoricalRow]) -> Any:
+        outcome = self._apply(uow, ledger=ledger, rows=batch, write=True)
+        self.services.note(
+            file=str(ledger.path),
+            rows=f"{batch[0].row}-{batch[-1].row}" if batch else "",
+            imported=outcome["imported"],
+            updated=outcome["updated"],
+            unchanged=outcome["unchanged"],
+            refused=len(outcome["refused"]),
+        )
+        return outcome
+
+    def _apply(
+        self,
+        uow: UnitOfWork,
+        *,
+        ledger: LedgerFile,
+        rows: list[HistoricalRow],
+        write: bool = False,
+    ) -> dict[str, Any]:
+        outcome: dict[str, Any] = {"imported": 0, "updated": 0, "unchanged": 0, "refused": []}
+        for row in rows:
+            existing = uow.cases.by_number(row.key)
+            if existing is None:
+                if write:
+                    self._add(uow, ledger, row)
+                outcome["imported"] += 1
+                continue
+            assert existing.id is not None
+            previous = uow.ledger.get(existing.id)
+            changes = differing(previous, row.entry) if previous is not None else ["*"]
+            if not changes:
+                outcome["unchanged"] += 1
+                continue
+            if previous is None or not previous.extra.get("imported_from"):
+                outcome["refused"].append(
+                    RefusedRow(
+                        row.row,
+                        _(
+                            "case {number} was taken in this centre: an import does not "
+                            "overwrite it"
+                        ).format(number=row.key),
+                        row.cells,
+                    )
+                )
+                continue
+            if write:
+                self._update(uow, ledger, row, existing.id, previous, changes)
+            outcome["updated"] += 1
+        return outcome
+
+    def _marks(self, ledger: LedgerFile, row: HistoricalRow) -> dict[str, Any]:
+        return {
+            "imported_from": ledger.name,
+            "imported_by": self.services.actor,
+            "imported_at": self.services.clock.now().isoformat(),
+            "source_row": row.row,
+            **({"key": "content"} if row.keyed_by_content else {}),
+        }
+
+    def _add(self, uow: UnitOfWork, ledger: LedgerFile, row: HistoricalRow) -> None:
+        services = self.services
+        now = services.clock.now()
+        case = historical_case(row, policy=services.policy.name, actor=services.actor)
+        case.updated_at, case.updated_by = now, services.actor
+        uow.cases.add(case)
+        assert case.id is not None
+        entry = _with_case(row.entry, case.id)
+        entry.updated_at = now
+        entry.extra = self._marks(ledger, row)
+        uow.ledger.put(entry)
+        services.case_event(uow, case.id, EVENT, file=ledger.name, row=row.row)
+        self._audit(uow, ledger, row, case.id, "imported", [])
+
+    def _update(
+        self,
+        uow: UnitOfWork,
+        ledger: LedgerFile,
+        row: HistoricalRow,
+        case_id: int,
+        previous: LedgerEntry,
+        changes: list[str],
+    ) -> None:
+        services = self.services
+        now = services.clock.now()
+        current = uow.cases.get(case_id)
+        assert current is not None
+        case = historical_case(row, policy=current.policy, actor=services.actor)
+        case.id, case.version = current.id, current.version
+        case.customer_id, case.vehicle_id, case.crew_id = (
+            current.customer_id,
+            current.vehicle_id,
+            current.crew_id,
+        )
+        case.lat, case.lon, case.notes = current.lat, current.lon, current.notes
+        case.vehicle_type = current.vehicle_type
+        case.created_by = current.created_by if not row.entry.operator else case.created_by
+        case.updated_at, case.updated_by = now, services.actor
+        uow.cases.save(case)
+        entry = _with_case(row.entry, case_id)
+        entry.updated_at = now
+        entry.extra = {**previous.extra, **self._marks(ledger, row)}
+        uow.ledger.put(entry)
+        services.case_event(uow, case_id, EVENT, file=ledger.name, row=row.row, changed=changes)
+        self._audit(uow, ledger, row, case_id, "updated", changes)
+
+    def _audit(
+        self,
+        uow: UnitOfWork,
+        ledger: LedgerFile,
+        row: HistoricalRow,
+        case_id: int,
+        change: str,
+        changes: list[str],
+    ) -> None:
+        services = self.services
+        details: dict[str, Any] = {
+            **services.audit_details,
+            "note": f"imported from {ledger.name}",
+            "file": str(ledger.path),
+            "row": row.row,
+            "number": row.key,
+            "change": change,
+        }
+        if changes:
+            details["changed"] = changes
+        uow.audit.append(
+            AuditEntry(
+                at=services.clock.now(),
+                actor=services.actor,
+                action=str(Action.IMPORT_LEDGER),
+                entity="case",
+                entity_id=case_id,
+                allowed=True,
+                details=details,
+            )
+        )
+
+    # -- the side file -------------------------------------------------------------------
+    def _side_file(self, ledger: LedgerFile, refused: list[RefusedRow]) -> Path | None:
+        """Write the refused rows, as read, with their reason, to ``FILE.refused.csv`` (UTF-8
+        with BOM); remove an old one when nothing was refused."""
+        target = refused_path(ledger.path)
+        if not refused:
+            target.unlink(missing_ok=True)
+            return None
+        partial = target.with_name(f".{target.name}.part")
+        width = len(ledger.headers)
+        try:
+            with partial.open("w", encoding="utf-8-sig", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow([_("Row"), *ledger.headers, _("Reason refused")])
+                for item in refused:
+                    cells = [cell_as_text(v) for v in item.cells[:width]]
+                    cells += [""] * (width - len(cells))
+                    writer.writerow([item.row, *cells, item.reason])
+            os.replace(partial, target)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise LedgerFileError(
+                _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc)
+            ) from None
+        return target
+
+
+def _with_case(entry: LedgerEntry, case_id: int) -> LedgerEntry:
+    from dataclasses import replace
+
+    return replace(entry, case_id=case_id, extra={})
