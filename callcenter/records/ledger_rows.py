@@ -42,6 +42,9 @@ __all__ = [
 #: The columns a ledger must have: what intake requires of every call.
 REQUIRED = ("received_at", "caller_name", "phone", "plate", "address", "fault_description")
 
+#: A row without any of these is no case at all (a total line, a note under the table).
+_IDENTITY = ("received_at", "caller_name", "phone", "plate")
+
 #: Text columns: (max length as the ledger stores it, required, multi-line).
 _TEXT: Mapping[str, tuple[int, bool, bool]] = {
     "caller_name": (100, True, False),
@@ -422,9 +425,19 @@ def parse_rows(
     for row in ledger.rows:
         parsed, errors = _parse_row(row, ledger, tz, now)
         if parsed is None:
-            reason = _("; ").join(
-                f"{_header_of(ledger, key)}: {message}" for key, message in errors
-            )
+            if not any(
+                _text_of(row.cell(ledger.columns[key]))
+                for key in _IDENTITY
+                if key in ledger.columns
+            ):
+                reason = _("not a case: no date, caller, phone or plate (a total, a note?)")
+            else:
+                reason = _("; ").join(
+                    _("{column}: {message}").format(
+                        column=_header_of(ledger, key), message=message.rstrip("。.")
+                    )
+                    for key, message in errors
+                )
             refused.append(RefusedRow(row.number, reason, row.cells))
             continue
         first = seen.get(parsed.key)
