@@ -311,6 +311,8 @@ def _read_sheet(path: Path) -> list[tuple[Any, ...]]:
 
 
 def _read_cells(path: Path) -> list[tuple[Any, ...]]:
+    if path.is_dir():
+        raise LedgerFileError(_("{file} is a folder, not a file.").format(file=path))
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods"):
         raise LedgerFileError(

@@ -201,15 +201,16 @@ class LedgerImport:
         write: bool = False,
     ) -> dict[str, Any]:
         outcome: dict[str, Any] = {"imported": 0, "updated": 0, "unchanged": 0, "refused": []}
+        ids = uow.cases.ids_by_number(row.key for row in rows)
+        entries = uow.ledger.for_cases(ids.values())
         for row in rows:
-            existing = uow.cases.by_number(row.key)
-            if existing is None:
+            case_id = ids.get(row.key)
+            if case_id is None:
                 if write:
                     self._add(uow, ledger, row)
                 outcome["imported"] += 1
                 continue
-            assert existing.id is not None
-            previous = uow.ledger.get(existing.id)
+            previous = entries.get(case_id)
             changes = differing(previous, row.entry) if previous is not None else ["*"]
             if not changes:
                 outcome["unchanged"] += 1
@@ -227,7 +228,7 @@ class LedgerImport:
                 )
                 continue
             if write:
-                self._update(uow, ledger, row, existing.id, previous, changes)
+                self._update(uow, ledger, row, case_id, previous, changes)
             outcome["updated"] += 1
         return outcome
 

@@ -124,6 +124,17 @@ class SqlCaseRepository:
         row = self.session.scalars(select(CaseRow).where(CaseRow.number == number)).first()
         return to_domain(Case, row) if row is not None else None
 
+    def ids_by_number(self, numbers: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(numbers))
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            rows = self.session.execute(
+                select(CaseRow.number, CaseRow.id).where(CaseRow.number.in_(chunk))
+            )
+            found.update({number: case_id for number, case_id in rows})
+        return found
+
     def next_number(self, day: str) -> str:
         last = self.session.scalar(
             select(func.max(CaseRow.number)).where(CaseRow.number.like(f"{day}-%"))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from callcenter.records.model import (
     SurveyRecord,
 )
 from storage.convert import to_domain, to_row
-from storage.repositories._common import Touch, _check_version
+from storage.repositories._common import Touch, _check_version, _chunks
 from storage.tables import LedgerRow, ServiceRecordRow, ServiceRecordVersionRow, SurveyRow
 
 _PLAIN = (
@@ -143,6 +144,13 @@ class SqlLedgerRepository:
     def get(self, case_id: int) -> LedgerEntry | None:
         row = self.session.get(LedgerRow, case_id)
         return to_domain(LedgerEntry, row) if row is not None else None
+
+    def for_cases(self, case_ids: Iterable[int]) -> dict[int, LedgerEntry]:
+        found: dict[int, LedgerEntry] = {}
+        for chunk in _chunks(case_ids):
+            rows = self.session.scalars(select(LedgerRow).where(LedgerRow.case_id.in_(chunk)))
+            found.update({row.case_id: to_domain(LedgerEntry, row) for row in rows})
+        return found
 
     def put(self, entry: LedgerEntry) -> LedgerEntry:
         row = self.session.get(LedgerRow, entry.case_id)
