@@ -273,24 +273,25 @@ def _why(exc: BaseException) -> str:
 
 def _read_csv(path: Path) -> list[tuple[Any, ...]]:
     data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8", errors="strict")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")
-            except UnicodeDecodeError:
-                raise LedgerFileError(
-                    _("{file} is neither UTF-8 nor GB18030 text.").format(file=path)
-                ) from None
-    sample = text[:8192]
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = csv.reader(io.StringIO(text, newline=""), dialect)
+        if data.startswith(b"\xef\xbb\xbf"):
+            text = data[3:].decode("utf-8")
+        elif data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+            text = data.decode("utf-16")
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise LedgerFileError(
+            _("{file} is neither UTF-8 nor GB18030 text.").format(file=path)
+        ) from None
+    sample = text[:8192]
+    # A comma, unless the file is plainly separated by semicolons or tabs (Excel's CSV in some
+    # locales, a "Unicode text" export).
+    delimiter = max((",", ";", "\t"), key=lambda d: (sample.count(d), d == ","))
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     return [tuple((cell if cell.strip() else None) for cell in row) for row in rows]
 
 

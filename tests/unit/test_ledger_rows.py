@@ -196,3 +196,29 @@ def test_a_file_without_a_header_row_or_a_bad_mapping_is_one_clear_error(
         load_mapping(tmp_path / "none.toml")
     with pytest.raises(LedgerFileError, match="folder"):
         read_ledger(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding"),
+    [(",", "utf-8"), (";", "utf-8-sig"), ("\t", "utf-16"), (",", "gb18030")],
+    ids=["comma-utf8", "semicolon-bom", "tab-utf16", "comma-gb18030"],
+)
+def test_csv_in_the_encodings_and_separators_excel_writes(
+    tmp_path: Path, delimiter: str, encoding: str
+) -> None:
+    path = tmp_path / "l.csv"
+    with path.open("w", encoding=encoding, newline="") as out:
+        writer = csv.writer(out, delimiter=delimiter)
+        writer.writerow(HEADER)
+        writer.writerow(
+            ["", "2026-03-01 14:30", "张三", "13800138000", "粤B12345", "深圳,南山", "爆胎"]
+        )
+    good, refused = parse_rows(read_ledger(path), TZ, NOW)
+    assert not refused and good[0].entry.address == "深圳,南山"
+
+
+def test_a_broken_text_file_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "l.csv"
+    path.write_bytes(b"\xef\xbb\xbf\xff\xfe\xfa")
+    with pytest.raises(LedgerFileError, match="neither UTF-8 nor GB18030"):
+        read_ledger(path)
