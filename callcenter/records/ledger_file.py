@@ -27,6 +27,7 @@ from callcenter.records.ledger_columns import BY_KEY, headers_to_keys
 __all__ = [
     "ALIASES",
     "IGNORE",
+    "TIME_OF_DAY",
     "LedgerFile",
     "LedgerFileError",
     "SheetRow",
@@ -42,6 +43,8 @@ HEADER_SEARCH_ROWS = 30
 MIN_HEADERS = 2
 #: The mapping file's word for a column the import leaves out.
 IGNORE = "ignore"
+#: A column of the time of day alone, beside a column of dates (日期 | 时间).
+TIME_OF_DAY = "received_time"
 
 
 class LedgerFileError(CallCenterError):
@@ -89,7 +92,6 @@ ALIASES: Mapping[str, str] = {
     **dict.fromkeys(
         [
             "日期",
-            "时间",
             "报修时间",
             "来电时间",
             "来电日期",
@@ -99,7 +101,6 @@ ALIASES: Mapping[str, str] = {
             "求援时间",
             "报修日期",
             "date",
-            "time",
             "received",
             "calltime",
             "datetime",
@@ -151,6 +152,7 @@ ALIASES: Mapping[str, str] = {
         ["地址", "救援地点", "故障地点", "地点", "救援地址", "位置", "location", "place"],
         "address",
     ),
+    **dict.fromkeys(["时间", "来电时刻", "报修时刻", "time", "timeofday"], TIME_OF_DAY),
     **dict.fromkeys(["距离", "公里数", "救援距离", "distance", "km"], "distance_km"),
     **dict.fromkeys(
         ["故障", "故障现象", "故障描述", "故障情况", "故障内容", "fault", "problem"],
@@ -246,7 +248,7 @@ def load_mapping(path: Path | str) -> dict[str, str]:
         )
     mapping: dict[str, str] = {}
     for header, key in columns.items():
-        if not isinstance(key, str) or (key not in BY_KEY and key != IGNORE):
+        if not isinstance(key, str) or (key not in BY_KEY and key not in (IGNORE, TIME_OF_DAY)):
             raise LedgerFileError(
                 _(
                     "The mapping file {file} maps {header} to {field}, which is not a field of "
@@ -255,7 +257,7 @@ def load_mapping(path: Path | str) -> dict[str, str]:
                     file=path,
                     header=f"“{header}”",
                     field=f"“{key}”",
-                    fields=", ".join([*BY_KEY, IGNORE]),
+                    fields=", ".join([*BY_KEY, TIME_OF_DAY, IGNORE]),
                 )
             )
         mapping[str(header)] = key
@@ -418,6 +420,9 @@ def read_ledger(path: Path | str, mapping: Mapping[str, str] | None = None) -> L
                         header_end = max(header_end, end)
                     break
         headers.append(text)
+    if TIME_OF_DAY in keys.values() and "received_at" not in keys.values():
+        # 时间 alone holds the whole date and time.
+        keys = {col: ("received_at" if key == TIME_OF_DAY else key) for col, key in keys.items()}
     unmapped = [
         text
         for col, text in enumerate(headers)

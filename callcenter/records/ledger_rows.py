@@ -24,7 +24,13 @@ from callcenter.errors import ValidationError
 from callcenter.i18n import LANGUAGES, _, language
 from callcenter.records.ledger import on_time
 from callcenter.records.ledger_columns import BY_KEY, LEDGER_COLUMNS, ColumnKind, LedgerColumn
-from callcenter.records.ledger_file import LedgerFile, SheetRow, cell_as_text, fold
+from callcenter.records.ledger_file import (
+    TIME_OF_DAY,
+    LedgerFile,
+    SheetRow,
+    cell_as_text,
+    fold,
+)
 from callcenter.records.model import LedgerEntry, RecordState
 
 __all__ = [
@@ -298,8 +304,14 @@ def _parse_row(
             continue
         if isinstance(value, validation.Phone):
             phone_ext, value = value.extension, value.e164
-        if column.key == "received_at" and value is None:
-            errors.append((column.key, _("This field is required.")))
+        if column.key == "received_at":
+            if value is None:
+                errors.append((column.key, _("This field is required.")))
+            elif TIME_OF_DAY in ledger.columns:
+                try:
+                    value = _with_time_of_day(value, row.cell(ledger.columns[TIME_OF_DAY]), tz, now)
+                except ValidationError as exc:
+                    errors.append((TIME_OF_DAY, exc.message))
         values[column.key] = value
     if errors:
         return None, errors
@@ -338,6 +350,37 @@ def _cell(column: LedgerColumn, raw: Any, tz: ZoneInfo, now: datetime) -> Any:
         assert column.labels is not None
         return _label(raw, column.labels, key)
     return _text_of(raw)  # pragma: no cover - every column is one of the above
+
+
+_CLOCK_RE = re.compile(r"(?P<H>\d{1,2})\s*[:时点]\s*(?P<M>\d{1,2})?\s*分?(?::(?P<S>\d{1,2}))?")
+
+
+def _with_time_of_day(instant: datetime, raw: Any, tz: ZoneInfo, now: datetime) -> datetime:
+    """The day of ``instant`` at the time of day in ``raw`` (a time cell, a fraction of a
+    day, ``14:30``, ``14点30``); ``instant`` as it is when ``raw`` is empty."""
+    clock: time | None
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return instant
+    if isinstance(raw, datetime):
+        clock = raw.time()
+    elif isinstance(raw, time):
+        clock = raw
+    elif isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 <= raw < 1:
+        seconds = round(raw * 86400)
+        clock = time(seconds // 3600, seconds % 3600 // 60, seconds % 60)
+    else:
+        match = _CLOCK_RE.fullmatch(_nfkc(_text_of(raw)))
+        try:
+            clock = (
+                time(int(match["H"]), int(match["M"] or 0), int(match["S"] or 0)) if match else None
+            )
+        except ValueError:
+            clock = None
+    if clock is None:
+        raise ValidationError(TIME_OF_DAY, _("Not a time of day: write it as “14:30”."))
+    local = instant.astimezone(tz)
+    combined = datetime.combine(local.date(), clock.replace(microsecond=0), tzinfo=tz)
+    return _check_instant(combined.astimezone(UTC), now, TIME_OF_DAY)
 
 
 def _number(raw: Any) -> str:
@@ -459,7 +502,7 @@ def _header_of(ledger: LedgerFile, key: str) -> str:
     col = ledger.columns.get(key)
     if col is not None and col < len(ledger.headers) and ledger.headers[col]:
         return ledger.headers[col]
-    return _(BY_KEY[key].header)
+    return _(BY_KEY[key].header) if key in BY_KEY else key
 
 
 def historical_case(row: HistoricalRow, *, policy: str, actor: str) -> Case:

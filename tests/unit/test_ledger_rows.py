@@ -128,7 +128,7 @@ def test_headers_with_units_aliases_and_our_own_in_both_languages() -> None:
         with language(lang):
             for column in LEDGER_COLUMNS:
                 assert lookup(known, _(column.header)) == column.key, (lang, column.header)
-    assert set(ALIASES.values()) <= {c.key for c in LEDGER_COLUMNS} | {"ignore"}
+    assert set(ALIASES.values()) <= {c.key for c in LEDGER_COLUMNS} | {"ignore", "received_time"}
 
 
 def _csv(path: Path, rows: list[list[str]]) -> Path:
@@ -222,3 +222,44 @@ def test_a_broken_text_file_is_one_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf\xff\xfe\xfa")
     with pytest.raises(LedgerFileError, match="neither UTF-8 nor GB18030"):
         read_ledger(path)
+
+
+def test_a_date_column_and_a_time_column_make_one_time(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "l.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    clock = book.add_format({"num_format": "hh:mm"})
+    sheet.write_row(0, 0, ["日期", "时间", "车主", "电话", "车牌", "地址", "故障"])
+    rest = ["张三", "13800138000", "粤B12345", "深圳", "爆胎"]
+    sheet.write_datetime(1, 0, datetime(2026, 3, 1), day)
+    sheet.write_number(1, 1, 14.5 / 24, clock)  # a time cell: a fraction of a day
+    sheet.write_row(1, 2, rest)
+    sheet.write_string(2, 0, "2026-03-01")
+    sheet.write_string(2, 1, "14点30")
+    sheet.write_row(2, 2, [*rest[:2], "粤B54321", *rest[3:]])
+    sheet.write_string(3, 0, "2026-03-01")
+    sheet.write_string(3, 1, "下午")
+    sheet.write_row(3, 2, [*rest[:2], "粤B67890", *rest[3:]])
+    book.close()
+    good, refused = parse_rows(read_ledger(path), TZ, NOW)
+    assert [g.entry.received_at for g in good] == [AT_1430, AT_1430]
+    assert [(r.row, r.reason) for r in refused] == [
+        (4, "时间: Not a time of day: write it as “14:30”")
+    ]
+
+
+def test_a_time_column_alone_holds_the_whole_date(tmp_path: Path) -> None:
+    path = _csv(
+        tmp_path / "l.csv",
+        [
+            ["时间", "车主", "电话", "车牌", "地址", "故障"],
+            ["2026-03-01 14:30", "张三", "13800138000", "粤B12345", "深圳", "爆胎"],
+        ],
+    )
+    ledger = read_ledger(path)
+    assert ledger.columns["received_at"] == 0
+    good, _refused = parse_rows(ledger, TZ, NOW)
+    assert good[0].entry.received_at == AT_1430
