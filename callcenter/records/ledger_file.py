@@ -14,7 +14,7 @@ import io
 import re
 import tomllib
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -69,6 +69,7 @@ class LedgerFile:
     """A ledger read from ``path``: the header row, which column is which field, the rows."""
 
     path: Path
+    sheet: str  # the sheet read (a CSV file's name)
     header_row: int  # as the spreadsheet numbers it
     headers: list[str]  # the header of each column as written in the file
     columns: dict[str, int]  # field → column index
@@ -297,23 +298,29 @@ def _read_csv(path: Path) -> list[tuple[Any, ...]]:
     return [tuple((cell if cell.strip() else None) for cell in row) for row in rows]
 
 
-def _read_sheet(path: Path) -> list[tuple[Any, ...]]:
+def _read_sheets(path: Path) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """Each sheet of the workbook, first to last, read only when asked for."""
     from python_calamine import CalamineWorkbook
 
     try:
         book = CalamineWorkbook.from_path(str(path))
-        if not book.sheet_names:
-            return []
-        sheet = book.get_sheet_by_index(0)
-        raw = sheet.to_python(skip_empty_area=False)
+        names = list(book.sheet_names)
     except Exception as exc:  # calamine raises its own errors for a damaged file
         raise LedgerFileError(
             _("Cannot read {file} as a spreadsheet: {error}").format(file=path, error=_why(exc))
         ) from None
-    return [tuple((None if cell == "" else cell) for cell in row) for row in raw]
+    for index, name in enumerate(names):
+        try:
+            raw = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise LedgerFileError(
+                _("Cannot read {file} as a spreadsheet: {error}").format(file=path, error=_why(exc))
+            ) from None
+        yield name, [tuple((None if cell == "" else cell) for cell in row) for row in raw]
 
 
-def _read_cells(path: Path) -> list[tuple[Any, ...]]:
+def _read_cells(path: Path) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """The sheets of ``path`` (a CSV file is one), as (name, rows of cells)."""
     if path.is_dir():
         raise LedgerFileError(_("{file} is a folder, not a file.").format(file=path))
     suffix = path.suffix.lower()
@@ -323,10 +330,10 @@ def _read_cells(path: Path) -> list[tuple[Any, ...]]:
         )
     try:
         if suffix in (".csv", ".txt"):
-            return _read_csv(path)
+            return iter([(path.stem, _read_csv(path))])
         if not path.is_file():
             path.read_bytes()  # the reason, as the system gives it
-        return _read_sheet(path)
+        return _read_sheets(path)
     except FileNotFoundError:
         raise LedgerFileError(_("No such file: {file}").format(file=path)) from None
     except IsADirectoryError:
@@ -382,16 +389,20 @@ def _find_header(
 
 
 def read_ledger(path: Path | str, mapping: Mapping[str, str] | None = None) -> LedgerFile:
-    """Read the first sheet of ``path`` (.xlsx, .xls, .csv in UTF-8 with or without BOM, or
-    GB18030): find the header row below the title rows and map its columns.
+    """Read ``path`` (.xlsx, .xls, .csv in UTF-8 with or without BOM, or GB18030): in its
+    first sheet that has one, find the header row below the title rows and map its columns.
 
     A header cell merged over two rows (``序号``/``车主`` above a row of sub-headers) is
     read from the row above when the header row has nothing in that column.
     """
     path = Path(path)
-    cells = _read_cells(path)
     known = _known_headers(mapping or {})
-    index, keys = _find_header(cells, known)
+    index, keys, cells, sheet = -1, dict[int, str](), list[tuple[Any, ...]](), ""
+    for name, rows in _read_cells(path):  # the first sheet with a header row
+        index, keys = _find_header(rows, known)
+        cells, sheet = rows, name
+        if index >= 0 and len(keys) >= MIN_HEADERS:
+            break
     if index < 0 or len(keys) < MIN_HEADERS:
         raise LedgerFileError(
             _(
@@ -428,16 +439,17 @@ def read_ledger(path: Path | str, mapping: Mapping[str, str] | None = None) -> L
         for col, text in enumerate(headers)
         if text and col not in keys and lookup(known, text) != IGNORE
     ]
-    rows = [
+    data = [
         SheetRow(number, row)
         for number, row in enumerate(cells[header_end + 1 :], start=header_end + 2)
         if any(cell_as_text(value) for value in row)
     ]
     return LedgerFile(
         path=path,
+        sheet=sheet,
         header_row=index + 1,
         headers=headers,
         columns={key: col for col, key in sorted(keys.items())},
-        rows=rows,
+        rows=data,
         unmapped=unmapped,
     )

@@ -263,3 +263,17 @@ def test_a_time_column_alone_holds_the_whole_date(tmp_path: Path) -> None:
     assert ledger.columns["received_at"] == 0
     good, _refused = parse_rows(ledger, TZ, NOW)
     assert good[0].entry.received_at == AT_1430
+
+
+def test_the_first_sheet_with_a_header_row_is_read(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "l.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("说明").write_string(0, 0, "本台帐由救援中心填写")
+    sheet = book.add_worksheet("台帐")
+    sheet.write_row(0, 0, ["日期", "车主", "电话", "车牌", "地址", "故障"])
+    sheet.write_row(1, 0, ["2026-03-01 14:30", "张三", "13800138000", "粤B12345", "深圳", "爆胎"])
+    book.close()
+    ledger = read_ledger(path)
+    assert (ledger.sheet, ledger.header_row, len(ledger.rows)) == ("台帐", 1, 1)
