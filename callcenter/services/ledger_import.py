@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from callcenter.domain import CaseEvent
 from callcenter.i18n import _
 from callcenter.permissions import Action
 from callcenter.ports import AuditEntry, UnitOfWork
@@ -203,11 +204,11 @@ class LedgerImport:
         outcome: dict[str, Any] = {"imported": 0, "updated": 0, "unchanged": 0, "refused": []}
         ids = uow.cases.ids_by_number(row.key for row in rows)
         entries = uow.ledger.for_cases(ids.values())
+        new: list[HistoricalRow] = []
         for row in rows:
             case_id = ids.get(row.key)
             if case_id is None:
-                if write:
-                    self._add(uow, ledger, row)
+                new.append(row)
                 outcome["imported"] += 1
                 continue
             previous = entries.get(case_id)
@@ -230,6 +231,8 @@ class LedgerImport:
             if write:
                 self._update(uow, ledger, row, case_id, previous, changes)
             outcome["updated"] += 1
+        if write and new:
+            self._add(uow, ledger, new)
         return outcome
 
     def _marks(self, ledger: LedgerFile, row: HistoricalRow) -> dict[str, Any]:
@@ -241,19 +244,30 @@ class LedgerImport:
             **({"key": "content"} if row.keyed_by_content else {}),
         }
 
-    def _add(self, uow: UnitOfWork, ledger: LedgerFile, row: HistoricalRow) -> None:
+    def _add(self, uow: UnitOfWork, ledger: LedgerFile, rows: list[HistoricalRow]) -> None:
+        """The new cases of a batch, each with its ledger entry, its timeline line and its
+        audit row, inserted together (one statement per table)."""
         services = self.services
         now = services.clock.now()
-        case = historical_case(row, policy=services.policy.name, actor=services.actor)
-        case.updated_at, case.updated_by = now, services.actor
-        uow.cases.add(case)
-        assert case.id is not None
-        entry = _with_case(row.entry, case.id)
-        entry.updated_at = now
-        entry.extra = self._marks(ledger, row)
-        uow.ledger.put(entry)
-        services.case_event(uow, case.id, EVENT, file=ledger.name, row=row.row)
-        self._audit(uow, ledger, row, case.id, "imported", [])
+        cases = []
+        for row in rows:
+            case = historical_case(row, policy=services.policy.name, actor=services.actor)
+            case.updated_at, case.updated_by = now, services.actor
+            cases.append(case)
+        uow.cases.add_many(cases)
+        entries, events, audit = [], [], []
+        for row, case in zip(rows, cases, strict=True):
+            assert case.id is not None
+            entry = _with_case(row.entry, case.id)
+            entry.updated_at = now
+            entry.extra = self._marks(ledger, row)
+            entries.append(entry)
+            details = {"file": ledger.name, "row": row.row}
+            events.append(CaseEvent(case.id, now, services.actor, EVENT, details))
+            audit.append(self._audit_entry(ledger, row, case.id, "imported", []))
+        uow.ledger.add_many(entries)
+        uow.events.append_many(events)
+        uow.audit.append_many(audit)
 
     def _update(
         self,
@@ -285,17 +299,17 @@ class LedgerImport:
         entry.extra = {**previous.extra, **self._marks(ledger, row)}
         uow.ledger.put(entry)
         services.case_event(uow, case_id, EVENT, file=ledger.name, row=row.row, changed=changes)
-        self._audit(uow, ledger, row, case_id, "updated", changes)
+        uow.audit.append(self._audit_entry(ledger, row, case_id, "updated", changes))
 
-    def _audit(
+    def _audit_entry(
         self,
-        uow: UnitOfWork,
         ledger: LedgerFile,
         row: HistoricalRow,
         case_id: int,
         change: str,
         changes: list[str],
-    ) -> None:
+    ) -> AuditEntry:
+        """The audit row of one imported (or updated) case: the file and who imported it."""
         services = self.services
         details: dict[str, Any] = {
             **services.audit_details,
@@ -307,16 +321,14 @@ class LedgerImport:
         }
         if changes:
             details["changed"] = changes
-        uow.audit.append(
-            AuditEntry(
-                at=services.clock.now(),
-                actor=services.actor,
-                action=str(Action.IMPORT_LEDGER),
-                entity="case",
-                entity_id=case_id,
-                allowed=True,
-                details=details,
-            )
+        return AuditEntry(
+            at=services.clock.now(),
+            actor=services.actor,
+            action=str(Action.IMPORT_LEDGER),
+            entity="case",
+            entity_id=case_id,
+            allowed=True,
+            details=details,
         )
 
     # -- the side file -------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
@@ -31,6 +31,20 @@ class SqlCaseRepository:
         case.id, case.version = row.id, row.version
         self.touch("case", row.id)
         return case
+
+    def add_many(self, cases: Sequence[Case]) -> None:
+        rows = []
+        for item in cases:
+            row = CaseRow()
+            to_row(item, row)
+            row.is_open = item.status.is_open
+            row.version = 1
+            rows.append(row)
+        self.session.add_all(rows)
+        self.session.flush()  # one INSERT … RETURNING id for them all
+        for item, row in zip(cases, rows, strict=True):
+            item.id, item.version = row.id, row.version
+            self.touch("case", row.id)
 
     def get(self, case_id: int) -> Case | None:
         row = self.session.get(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -161,6 +161,17 @@ class SqlLedgerRepository:
         self.session.flush()
         self.touch("ledger", entry.case_id)
         return entry
+
+    def add_many(self, entries: Sequence[LedgerEntry]) -> None:
+        rows = []
+        for entry in entries:
+            row = LedgerRow(case_id=entry.case_id)
+            to_row(entry, row, skip=())
+            rows.append(row)
+        self.session.add_all(rows)
+        self.session.flush()
+        for entry in entries:
+            self.touch("ledger", entry.case_id)
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(LedgerRow)) or 0)
