@@ -228,6 +228,22 @@ class LedgerImport:
                     )
                 )
                 continue
+            if not _same_call(previous, row, ledger):
+                outcome["refused"].append(
+                    RefusedRow(
+                        row.row,
+                        _(
+                            "case number {number} belongs to another call, imported from "
+                            "{file} (received {when}): renumber this row"
+                        ).format(
+                            number=row.key,
+                            file=previous.extra.get("imported_from", "?"),
+                            when=self.services.local(previous.received_at, "%Y-%m-%d %H:%M"),
+                        ),
+                        row.cells,
+                    )
+                )
+                continue
             if write:
                 self._update(uow, ledger, row, case_id, previous, changes)
             outcome["updated"] += 1
@@ -356,6 +372,19 @@ class LedgerImport:
                 _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc)
             ) from None
         return target
+
+
+def _same_call(previous: LedgerEntry, row: HistoricalRow, ledger: LedgerFile) -> bool:
+    """Whether ``row`` may update the case ``previous`` was imported as: a row of the same
+    file (corrected), or the same call (its minute and plate) from another file. Two
+    centres' ledgers numbered 1, 2, 3 … never overwrite each other."""
+    if previous.extra.get("imported_from") == ledger.name:
+        return True
+    minute = previous.received_at.replace(second=0, microsecond=0)
+    return (
+        minute == row.entry.received_at.replace(second=0, microsecond=0)
+        and previous.plate == row.entry.plate
+    )
 
 
 def _with_case(entry: LedgerEntry, case_id: int) -> LedgerEntry:

@@ -384,3 +384,27 @@ def test_an_export_imported_into_an_empty_database_gives_the_same_ledger(
     # Read back into the centre it came from, the export matches every case: nothing changes.
     home = LedgerImport(source.services).run(path)
     assert (home.imported, home.updated, home.unchanged, home.refused) == (0, 0, 3, [])
+
+
+def test_two_centres_ledgers_numbered_alike_never_overwrite_each_other(
+    centre: dict[str, bootstrap.Container], tmp_path: Path
+) -> None:
+    importer = LedgerImport(centre["supervisor"].services)
+    header = ["编号", "日期", "车主", "电话", "车牌", "地址", "故障"]
+
+    def ledger_file(name: str, caller: str, plate: str, fault: str) -> Path:
+        path = tmp_path / name
+        with path.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(header)
+            writer.writerow(["1", "2026-10-01 08:00", caller, "13800138000", plate, "深圳", fault])
+        return path
+
+    first = ledger_file("南山.csv", "张三", "粤B12345", "爆胎")
+    assert importer.run(first).imported == 1
+    other = importer.run(ledger_file("福田.csv", "李四", "粤B54321", "没电"))
+    assert other.imported == 0 and other.updated == 0
+    assert "belongs to another call, imported from 南山.csv" in other.refused[0].reason
+    # The same file corrected updates its own case.
+    fixed = importer.run(ledger_file("南山.csv", "张三", "粤B12345", "左前轮爆胎"))
+    assert fixed.updated == 1
