@@ -158,3 +158,24 @@ def test_snapshot_ledger_import_operator(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run)
+
+
+async def test_text_from_the_file_shows_verbatim_never_as_markup(
+    make_app: Any, ledger_dir: Path
+) -> None:
+    import csv
+
+    hostile = "[@click=app.quit]备用[/]"
+    with (ledger_dir / "h.csv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["日期", "车主", "电话", "车牌", "地址", "故障", hostile])
+        writer.writerow(["2026-10-01 08:00", "张三", "13800138000", "[b]粤B1", "深圳", "爆胎", ""])
+    app, _container = make_app(user="chenjun", watch=False, feed_interval=3600)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await open_import(pilot)
+        await pilot.press(*"h.csv", "enter")
+        await settle(pilot)
+        assert hostile in status(screen)
+        table = screen.query_one("#li-refused", DataTable)
+        assert "“[”" in str(table.get_row_at(0)[1])
+        assert pilot.app.is_running
