@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -25,6 +25,7 @@ from callcenter.domain import CaseEvent
 from callcenter.i18n import _
 from callcenter.permissions import Action
 from callcenter.ports import AuditEntry, UnitOfWork
+from callcenter.records.ledger_columns import BY_KEY
 from callcenter.records.ledger_file import (
     LedgerFile,
     LedgerFileError,
@@ -124,8 +125,6 @@ class LedgerImport:
         ledger = read_ledger(source, columns)
         missing = missing_columns(ledger)
         if missing:
-            from callcenter.records.ledger_columns import BY_KEY
-
             raise LedgerFileError(
                 _(
                     "{file}: no column for {columns} (header row {row}); name it in a "
@@ -149,36 +148,29 @@ class LedgerImport:
         done = len(refused)
         if progress is not None:
             progress(done, total)
-        if dry_run:
-            outcome = self.services.read(partial(self._apply, ledger=ledger, rows=good))
-            self._count(report, outcome, refused)
+        # A dry run reads the whole file in one transaction; an import writes a batch at a
+        # time, and only a batch that has something to write (so that a second import of
+        # the same file writes nothing, not even an audit row).
+        size = len(good) if dry_run else self.batch_size
+        for start in range(0, len(good), max(size, 1)):
+            batch = good[start : start + size]
+            outcome = self.services.read(partial(self._apply, ledger=ledger, rows=batch))
+            if not dry_run and (outcome["imported"] or outcome["updated"]):
+                outcome = self.services.write(
+                    partial(self._batch, ledger=ledger, batch=batch),
+                    action=Action.IMPORT_LEDGER,
+                )
+            report.imported += outcome["imported"]
+            report.updated += outcome["updated"]
+            report.unchanged += outcome["unchanged"]
+            refused.extend(outcome["refused"])
+            done += len(batch)
             if progress is not None:
-                progress(total, total)
-        else:
-            for start in range(0, len(good), self.batch_size):
-                batch = good[start : start + self.batch_size]
-                outcome = self.services.read(partial(self._apply, ledger=ledger, rows=batch))
-                if outcome["imported"] or outcome["updated"]:  # else: nothing to write
-                    outcome = self.services.write(
-                        partial(self._batch, ledger=ledger, batch=batch),
-                        action=Action.IMPORT_LEDGER,
-                    )
-                self._count(report, outcome, [])
-                refused.extend(outcome["refused"])
-                done += len(batch)
-                if progress is not None:
-                    progress(done, total)
-            report.refused = sorted(refused, key=lambda r: r.row)
+                progress(done, total)
+        report.refused = sorted(refused, key=lambda r: r.row)
+        if not dry_run:
             report.refused_file = self._side_file(ledger, report.refused)
         return report
-
-    @staticmethod
-    def _count(report: ImportReport, outcome: Mapping[str, Any], refused: list[RefusedRow]) -> None:
-        report.imported += outcome["imported"]
-        report.updated += outcome["updated"]
-        report.unchanged += outcome["unchanged"]
-        if report.dry_run:
-            report.refused = sorted([*refused, *outcome["refused"]], key=lambda r: r.row)
 
     # -- inside a transaction ------------------------------------------------------------
     def _batch(self, uow: UnitOfWork, *, ledger: LedgerFile, batch: list[HistoricalRow]) -> Any:
