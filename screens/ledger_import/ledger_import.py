@@ -96,7 +96,9 @@ class LedgerImportScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#li-refused", DataTable)
         table.add_column(Text(_("Row")), key="row", width=6)
-        table.add_column(Text(_("Why it is refused")), key="reason")
+        # As wide as the screen: a long reason wraps onto more lines instead of running off.
+        width = max(20, self.app.size.width - 14)
+        table.add_column(Text(_("Why it is refused")), key="reason", width=width)
         if self.allowed:
             self.query_one("#li-file", Input).focus()
 
@@ -201,5 +203,5 @@ class LedgerImportScreen(Screen[None]):
         table = self.query_one("#li-refused", DataTable)
         table.clear()
         for item in report.refused:
-            table.add_row(Text(str(item.row)), Text(item.reason))
+            table.add_row(Text(str(item.row)), Text(item.reason), height=None)
         table.display = bool(report.refused)
