@@ -103,6 +103,29 @@ def _parser() -> argparse.ArgumentParser:
         help="the copy's language (default: the interface language)",
     )
 
+    ledger = sub.add_parser("ledger", help="the rescue ledger (救援登记台帐): import an old one")
+    ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
+    importing = ledger_sub.add_parser(
+        "import",
+        help="import an old ledger (.xlsx, .xls, .csv) as historical cases (supervisors)",
+        description=(
+            "Import an old rescue ledger: each good row becomes a closed historical case with "
+            "its ledger entry; refused rows go to FILE.refused.csv with the reason. Importing "
+            "the same file again changes nothing."
+        ),
+    )
+    importing.add_argument("file", metavar="FILE", help="the ledger: .xlsx, .xls or .csv")
+    importing.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only say how many rows would be imported, updated and refused (and why)",
+    )
+    importing.add_argument(
+        "--mapping",
+        metavar="FILE",
+        help='TOML file naming unusual headers: [columns] "header" = "field"',
+    )
+
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument(
@@ -183,6 +206,8 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
         return _run_app(settings, read_only=args.command == "board")
     if args.command == "record":
         return _record(args, settings)
+    if args.command == "ledger":
+        return _ledger(args, settings)
     from callcenter import bootstrap
 
     if args.command == "demo":
@@ -364,6 +389,44 @@ def _record(args: Any, settings: settings_mod.Settings) -> int:
     print(
         _("Owner's copy of case {number} written to {file}").format(number=case.number, file=target)
     )
+    return 0
+
+
+def _ledger(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter ledger import FILE [--dry-run] [--mapping FILE]``: the counts in one line,
+    then each refused row's number and reason, one a line; progress on a terminal."""
+    from callcenter import bootstrap
+    from callcenter.i18n import _
+    from callcenter.services.ledger_import import LedgerImport
+
+    try:
+        tty = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+
+    def progress(done: int, total: int) -> None:
+        if tty and total:
+            end = "\n" if done >= total else ""
+            print(f"\r{_('Importing')} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    container = bootstrap.build(settings)
+    try:
+        report = LedgerImport(container.services).run(
+            args.file, mapping=args.mapping, dry_run=args.dry_run, progress=progress
+        )
+    finally:
+        container.close()
+    print(report.summary())
+    if report.unmapped:
+        print(
+            _("Header row {row}; columns left out: {columns}").format(
+                row=report.header_row, columns=_(", ").join(report.unmapped)
+            )
+        )
+    for item in report.refused:
+        print(_("row {row}: {reason}").format(row=item.row, reason=item.reason))
+    if report.refused_file is not None:
+        print(_("Refused rows written to {file}").format(file=report.refused_file))
     return 0
 
 

@@ -51,6 +51,7 @@ class Action(StrEnum):
     CLOSE_COMPLAINT = "close_complaint"
     RELEASE_OTHERS_CALL = "release_others_call"  # free a call an absent operator holds
     VOID_RECORD = "void_record"  # declare a service record void, with a reason
+    IMPORT_LEDGER = "import_ledger"  # bring an old ledger's rows in as historical cases
     # the administrator's
     MANAGE_STAFF = "manage_staff"
 
@@ -89,6 +90,7 @@ SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.CLOSE_COMPLAINT,
     Action.RELEASE_OTHERS_CALL,
     Action.VOID_RECORD,
+    Action.IMPORT_LEDGER,
 }
 ADMIN: frozenset[Action] = SUPERVISOR | {Action.MANAGE_STAFF}
 
@@ -109,6 +111,7 @@ _WHAT: Mapping[Action, str] = {
     Action.CLOSE_COMPLAINT: N_("close a complaint"),
     Action.RELEASE_OTHERS_CALL: N_("free a call another operator holds"),
     Action.VOID_RECORD: N_("void a service record"),
+    Action.IMPORT_LEDGER: N_("import a ledger"),
     Action.MANAGE_STAFF: N_("manage staff"),
 }
 

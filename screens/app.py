@@ -34,7 +34,7 @@ from callcenter.clock import Clock, SystemClock
 from callcenter.domain import Case, Change, Crew, lifecycle
 from callcenter.drafts import DraftStore, new_session
 from callcenter.errors import CallCenterError, DatabaseUnavailable
-from callcenter.i18n import _
+from callcenter.i18n import N_, _
 from callcenter.permissions import Action
 from callcenter.ports import ChangeFeed
 from callcenter.settings import Settings, state_dir
@@ -123,6 +123,12 @@ class ActionsProvider(Provider):
         yield _("Help: show the keys"), _("List every key of this screen"), app.action_help
         yield _("Quit"), _("Leave the application"), app.action_quit
         yield _("Refresh the board"), _("Re-read every open case"), app.action_refresh
+        if not app.read_only:
+            yield (
+                _("Import an old ledger (F9)"),
+                _("Bring an Excel or CSV ledger in as closed cases (supervisors)"),
+                app.action_ledger_import,
+            )
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
@@ -141,6 +147,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = [
         Binding("f1", "help", "Help", show=False),
+        Binding("f9", "ledger_import", N_("Import a ledger"), show=False),
     ]
     ENABLE_COMMAND_PALETTE = True
 
@@ -460,6 +467,19 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             )
             return
         self.push_screen(ReportBackScreen(case, self.services.report_back_form(case)), done)
+
+    def open_ledger_import(self) -> None:
+        """The import of an old ledger (F9), once; not on the read-only board."""
+        from screens.ledger_import.ledger_import import LedgerImportScreen
+
+        if self.read_only or not self.connected:
+            return
+        if any(isinstance(screen, LedgerImportScreen) for screen in self.screen_stack):
+            return
+        self.push_screen(LedgerImportScreen())
+
+    def action_ledger_import(self) -> None:
+        self.open_ledger_import()
 
     def open_help(self) -> None:
         """Every key of the current screen."""

@@ -71,6 +71,7 @@ EVENT_LABELS: dict[str, str] = {
     "call_scheduled": N_("Call scheduled"),
     "call_attempt": N_("Call made"),
     "escalated": N_("Escalated to a supervisor"),
+    "imported": N_("Imported from an old ledger"),
     **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
@@ -270,6 +271,13 @@ def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
         parts.append(_("safety check: {items}").format(items=_(", ").join(ticked) or DASH))
     elif event.kind == "cancelled" and "reason" in details:
         parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
+    elif event.kind == "imported" and "file" in details:
+        parts.append(
+            _("{file}, row {row}").format(file=details.pop("file"), row=details.pop("row", "?"))
+        )
+        changed = details.pop("changed", None)
+        if changed:
+            parts.append(_("changed: {fields}").format(fields=_(", ").join(map(str, changed))))
     elif event.kind in AFTER_WORK_EVENTS:
         return _("; ").join(after_work_details(event.kind, details, now, tz))
     for key, value in details.items():

@@ -96,6 +96,10 @@ class Host(Protocol):
 
     def open_help(self) -> None: ...
 
+    def open_ledger_import(self) -> None:
+        """The import of an old ledger (supervisors; an operator is told so)."""
+        ...
+
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:
         """Run a lifecycle step of ``case`` (asks what it must first: checklist, reason)."""
         ...

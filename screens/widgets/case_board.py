@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import floor
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len, set_cell_size
@@ -36,12 +36,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from callcenter import sla
 from callcenter.domain import Case, CaseStatus, Crew, Priority
 from callcenter.domain.lifecycle import ARRIVAL_PENDING
 from callcenter.i18n import N_, _
 from callcenter.text import visible
 from screens.kit.i18n_bindings import translate_bindings
+
+if TYPE_CHECKING:
+    from callcenter import sla
 
 # The arrival clock runs until the crew is on scene.
 _STATUS_ORDER = {status: i for i, status in enumerate(CaseStatus)}
@@ -117,7 +119,9 @@ def clock_short_labels() -> list[str]:
 def next_due_of(
     policy: sla.Policy, tz: ZoneInfo, arrival_at_risk: timedelta
 ) -> Callable[[Case], Due | None]:
-    """What each row counts down under ``policy``: the case's next clock due, any kind."""
+    """What each row counts down under ``policy``: the case's next clock due, any kind.
+    (The SLA engine, and phonenumbers with it, loads here: after the first frame.)"""
+    from callcenter import sla
 
     def due(case: Case) -> Due | None:
         found = sla.next_due(policy, case, tz, arrival_at_risk=arrival_at_risk)

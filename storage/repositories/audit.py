@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from callcenter.ports import AuditEntry
@@ -29,6 +31,25 @@ class SqlAuditLog:
         self.session.flush()
         entry.id = row.id
         return entry
+
+    def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        if not entries:
+            return
+        self.session.execute(
+            insert(AuditRow),
+            [
+                {
+                    "at": e.at,
+                    "actor": e.actor[:64],
+                    "action": e.action[:48],
+                    "entity": e.entity[:16],
+                    "entity_id": e.entity_id,
+                    "allowed": e.allowed,
+                    "details": e.details,
+                }
+                for e in entries
+            ],
+        )
 
     def recent(
         self, *, limit: int = 100, actor: str | None = None, allowed: bool | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
@@ -31,6 +31,20 @@ class SqlCaseRepository:
         case.id, case.version = row.id, row.version
         self.touch("case", row.id)
         return case
+
+    def add_many(self, cases: Sequence[Case]) -> None:
+        rows = []
+        for item in cases:
+            row = CaseRow()
+            to_row(item, row)
+            row.is_open = item.status.is_open
+            row.version = 1
+            rows.append(row)
+        self.session.add_all(rows)
+        self.session.flush()  # one INSERT … RETURNING id for them all
+        for item, row in zip(cases, rows, strict=True):
+            item.id, item.version = row.id, row.version
+            self.touch("case", row.id)
 
     def get(self, case_id: int) -> Case | None:
         row = self.session.get(
@@ -123,6 +137,17 @@ class SqlCaseRepository:
     def by_number(self, number: str) -> Case | None:
         row = self.session.scalars(select(CaseRow).where(CaseRow.number == number)).first()
         return to_domain(Case, row) if row is not None else None
+
+    def ids_by_number(self, numbers: Iterable[str]) -> dict[str, int]:
+        wanted = sorted(set(numbers))
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            rows = self.session.execute(
+                select(CaseRow.number, CaseRow.id).where(CaseRow.number.in_(chunk))
+            )
+            found.update({number: case_id for number, case_id in rows})
+        return found
 
     def next_number(self, day: str) -> str:
         last = self.session.scalar(

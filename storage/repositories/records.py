@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from callcenter.records.model import (
     SurveyRecord,
 )
 from storage.convert import to_domain, to_row
-from storage.repositories._common import Touch, _check_version
+from storage.repositories._common import Touch, _check_version, _chunks
 from storage.tables import LedgerRow, ServiceRecordRow, ServiceRecordVersionRow, SurveyRow
 
 _PLAIN = (
@@ -144,6 +145,13 @@ class SqlLedgerRepository:
         row = self.session.get(LedgerRow, case_id)
         return to_domain(LedgerEntry, row) if row is not None else None
 
+    def for_cases(self, case_ids: Iterable[int]) -> dict[int, LedgerEntry]:
+        found: dict[int, LedgerEntry] = {}
+        for chunk in _chunks(case_ids):
+            rows = self.session.scalars(select(LedgerRow).where(LedgerRow.case_id.in_(chunk)))
+            found.update({row.case_id: to_domain(LedgerEntry, row) for row in rows})
+        return found
+
     def put(self, entry: LedgerEntry) -> LedgerEntry:
         row = self.session.get(LedgerRow, entry.case_id)
         if row is None:
@@ -153,6 +161,17 @@ class SqlLedgerRepository:
         self.session.flush()
         self.touch("ledger", entry.case_id)
         return entry
+
+    def add_many(self, entries: Sequence[LedgerEntry]) -> None:
+        rows = []
+        for entry in entries:
+            row = LedgerRow(case_id=entry.case_id)
+            to_row(entry, row, skip=())
+            rows.append(row)
+        self.session.add_all(rows)
+        self.session.flush()
+        for entry in entries:
+            self.touch("ledger", entry.case_id)
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(LedgerRow)) or 0)

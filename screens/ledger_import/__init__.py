@@ -1,0 +1,1 @@
+"""The import of an old rescue ledger (救援登记台帐), for supervisors."""
