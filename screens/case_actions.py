@@ -63,6 +63,24 @@ async def _nothing(_run: Run) -> tuple[Any, ...] | None:
     return ()
 
 
+async def _confirm_en_route(run: Run) -> tuple[Any, ...] | None:
+    """The crew radioed that it set off: a stray ``r`` must not say so."""
+    case = run.case
+    if not allows(Action.EN_ROUTE, case.status):
+        run.refuse(
+            _("Case {number} is {status}: cannot mark it {target}.").format(
+                number=case.number,
+                status=case.status.label,
+                target=TRANSITIONS[Action.EN_ROUTE].target.label,
+            )
+        )
+        return None
+    question = _("Has the crew set off for case {number}?").format(number=case.number)
+    if not await run.app.push_screen_wait(ConfirmModal(question, _("Crew en route"))):
+        return None
+    return ()
+
+
 async def _checklist(run: Run) -> tuple[Any, ...] | None:
     case, session = run.case, run.session
     assert case.id is not None
@@ -165,7 +183,7 @@ class Step:
 
 #: The steps an operator runs on a case, keyed by the Action they perform.
 STEPS: Mapping[Action, Step] = {
-    Action.EN_ROUTE: Step(lambda s: s.en_route, _nothing, N_("{number}: crew en route.")),
+    Action.EN_ROUTE: Step(lambda s: s.en_route, _confirm_en_route, N_("{number}: crew en route.")),
     Action.ARRIVE: Step(lambda s: s.arrive, _checklist, N_("{number}: crew arrived on scene.")),
     Action.CLOSE: Step(lambda s: s.close_case, _confirm_close, N_("{number}: case closed.")),
     Action.CANCEL: Step(lambda s: s.cancel, _reason, N_("{number}: case cancelled.")),

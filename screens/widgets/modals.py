@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from callcenter.i18n import N_, _
 from callcenter.services import Checklist
@@ -253,13 +253,42 @@ class CancelReasonModal(ReasonModal):
 
 
 class ConfirmModal(ChoiceModal[bool]):
-    """A yes/no question. ``y``/Enter answers yes, ``n``/Esc no. The question is plain text."""
+    """A yes/no question before a step that changes a case. Only Enter on the focused yes
+    button (or a click) answers yes — no letter does, and nothing typed in the first
+    :attr:`ARM_SECONDS` counts: keys typed ahead (a shell command into a still-open
+    application) cannot confirm. ``n``/Esc answer no at any time. Plain text."""
+
+    ARM_SECONDS = 0.6
 
     def __init__(self, question: str, yes: str = "", no: str = "") -> None:
         super().__init__(
             question,
             [
-                Choice(True, f"{yes or _('Yes')} (Y)", ("y",), "primary", id="yes"),
-                Choice(False, f"{no or _('No')} (N)", ("n", "escape"), id="no"),
+                Choice(
+                    True,
+                    _("{label} (Enter)").format(label=yes or _("Yes")),
+                    (),
+                    "primary",
+                    id="yes",
+                ),
+                Choice(
+                    False,
+                    _("{label} (Esc)").format(label=no or _("No")),
+                    ("n", "escape"),
+                    id="no",
+                ),
             ],
         )
+
+    def on_mount(self) -> None:
+        if self.ARM_SECONDS <= 0:
+            super().on_mount()
+            return
+        yes = self.query_one("#yes", Button)
+        yes.disabled = True  # neither Enter nor a click until armed
+        self.set_timer(self.ARM_SECONDS, self._arm)
+
+    def _arm(self) -> None:
+        yes = self.query_one("#yes", Button)
+        yes.disabled = False
+        yes.focus()

@@ -514,7 +514,9 @@ async def test_agree_fee_key_records_the_agreement(make_app: Any) -> None:
         await pilot.press("f")
         modals = pytest.importorskip("screens.widgets.modals")
         await wait_for(pilot, lambda: isinstance(app.screen, modals.ConfirmModal))
-        await pilot.press("y")
+        yes = app.screen.query_one("#yes")
+        await wait_for(pilot, lambda: not yes.disabled and app.focused is yes)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: container.services.case(unagreed).fee_agreed)
         await wait_for(pilot, lambda: "¥?" not in board.cells(unagreed)["flags"])
 
@@ -702,3 +704,41 @@ def test_snapshot_board(
 def test_snapshot_crews_view(make_app: Any, snap_compare: Any, language: str) -> None:
     app, _container = make_app(language=language)
     assert snap_compare(app, terminal_size=(80, 24), run_before=_crews_view)
+
+
+async def test_a_shell_command_typed_into_the_board_changes_nothing(make_app: Any) -> None:
+    """Commands typed into a still-open application (the night-shift drill): every step that
+    changes a case asks first, and keys typed ahead — Enter included — cannot answer it."""
+    app, container = make_app(language="en")
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await loaded(pilot)
+        board = screen.board
+        before = {c.id: (c.status, c.version) for c in container.services.open_cases()}
+        moving = [
+            cid
+            for cid in board.case_ids
+            if board.case(cid).status is CaseStatus.DISPATCHED  # type: ignore[union-attr]
+        ]
+        unagreed = [
+            cid
+            for cid in board.case_ids
+            if not board.case(cid).fee_agreed  # type: ignore[union-attr]
+        ]
+        assert moving and unagreed
+        typed = {  # as the terminal sends them: a command and its Enter
+            moving[0]: ("r", "m", "space", "minus", "r", "f", "enter"),
+            unagreed[0]: ("f", "g", "enter"),
+        }
+        for case_id, keys in typed.items():
+            board.select_case(case_id)
+            await pilot.press(*keys)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            for _ in range(3):
+                await pilot.press("escape")
+            await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        after = {c.id: (c.status, c.version) for c in container.services.open_cases()}
+        assert after == before
+        assert app.screen is screen

@@ -56,6 +56,13 @@ async def press_and_settle(pilot: Pilot[Any], *keys: str) -> None:
     await settle(pilot)
 
 
+async def confirm_yes(pilot: Pilot[Any], modal: ConfirmModal) -> None:
+    """Wait until the confirmation is armed (its yes button enabled and focused), then Enter."""
+    yes = modal.query_one("#yes")
+    await wait_for(pilot, lambda: not yes.disabled and pilot.app.focused is yes)
+    await pilot.press("enter")
+
+
 async def wait_modal(pilot: Pilot[Any], kind: type) -> Any:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind))
     return pilot.app.screen
@@ -124,7 +131,15 @@ async def test_whole_lifecycle_by_keys(session: Session, world: World) -> None:
         assert app.screen is screen and status() is CaseStatus.DISPATCHED
         assert "Dispatched" in shown(app, "#detail-header")
 
-        await press_and_settle(pilot, "r")
+        # r asks first: an Enter typed with it answers no (the yes button is not armed yet);
+        # Enter once it is armed answers yes.
+        await pilot.press("r", "enter")
+        await settle(pilot)
+        assert app.screen is screen and status() is CaseStatus.DISPATCHED
+        await pilot.press("r")
+        await confirm_yes(pilot, await wait_modal(pilot, ConfirmModal))
+        await wait_for(pilot, lambda: status() is CaseStatus.EN_ROUTE)
+        await settle(pilot)
         assert status() is CaseStatus.EN_ROUTE
         assert "En route" in shown(app, "#detail-header")
 
@@ -203,9 +218,7 @@ async def test_whole_lifecycle_by_keys(session: Session, world: World) -> None:
         )
 
         await pilot.press("l")
-        await wait_modal(pilot, ConfirmModal)
-        await pilot.pause()
-        await pilot.press("y")
+        await confirm_yes(pilot, await wait_modal(pilot, ConfirmModal))
         await wait_for(pilot, lambda: status() is CaseStatus.CLOSED)
         await settle(pilot)
         timeline = shown(app, "#detail-timeline")
