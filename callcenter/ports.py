@@ -21,6 +21,7 @@ from callcenter.domain import (
     Staff,
     Vehicle,
 )
+from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
 
 
@@ -248,6 +249,12 @@ class LedgerRepository(Protocol):
     def get(self, case_id: int) -> LedgerEntry | None: ...
     def put(self, entry: LedgerEntry) -> LedgerEntry: ...
     def count(self) -> int: ...
+    def page(self, flt: LedgerFilter, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
+        """Up to ``limit`` entries matching ``flt``, newest received first (ties: highest
+        case id first), strictly after ``after`` in that order (keyset paging)."""
+        ...
+
+    def count_matching(self, flt: LedgerFilter) -> int: ...
 
 
 class SurveyRepository(Protocol):

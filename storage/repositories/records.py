@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, bindparam, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from callcenter.i18n import _
+from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 from callcenter.records.model import (
     AcceptanceMethod,
     FeedbackResult,
@@ -156,6 +157,70 @@ class SqlLedgerRepository:
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(LedgerRow)) or 0)
+
+    def page(self, flt: LedgerFilter, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
+        table = LedgerRow.__table__
+        query = select(table).where(*ledger_conditions(flt))
+        if after is not None:
+            query = query.where(
+                tuple_(table.c.received_at, table.c.case_id)
+                < tuple_(
+                    literal_time(after.received_at),
+                    after.case_id,
+                )
+            )
+        query = query.order_by(table.c.received_at.desc(), table.c.case_id.desc()).limit(limit)
+        return [LedgerEntry(**dict(row._mapping)) for row in self.session.execute(query)]
+
+    def count_matching(self, flt: LedgerFilter) -> int:
+        query = select(func.count()).select_from(LedgerRow).where(*ledger_conditions(flt))
+        return int(self.session.scalar(query) or 0)
+
+
+def literal_time(value: datetime) -> Any:
+    """``value`` bound with the column's type (UTC text on SQLite), for a row-value compare."""
+    return bindparam(None, value, type_=LedgerRow.__table__.c.received_at.type)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ledger_conditions(flt: LedgerFilter) -> list[ColumnElement[bool]]:
+    """The WHERE of :meth:`SqlLedgerRepository.page` (and the bench's plans)."""
+    c = LedgerRow.__table__.c
+    found: list[ColumnElement[bool]] = []
+    start, end = flt.bounds()
+    if start is not None:
+        found.append(c.received_at >= start)
+    if end is not None:
+        found.append(c.received_at < end)
+    for column, value in (
+        (c.crew_code, flt.crew),
+        (c.operator, flt.operator),
+        (c.plan, flt.plan),
+        (c.delay_reason, flt.delay_reason),
+        (c.record_state, flt.record_state),
+    ):
+        if value:
+            found.append(column == value)
+    if flt.feedback_result:
+        found.append(
+            c.feedback_result == ("" if flt.feedback_result == "-" else flt.feedback_result)
+        )
+    if flt.on_time is not None:
+        found.append(c.on_time == (true() if flt.on_time else false()))
+    if flt.text:
+        like = f"%{_escape_like(flt.text)}%"
+        found.append(
+            or_(
+                *(
+                    column.ilike(like, escape="\\")
+                    for column in (c.number, c.phone, c.plate, c.caller_name, c.address)
+                )
+            )
+        )
+    return found
 
 
 class SqlSurveyRepository:

@@ -1,0 +1,43 @@
+"""indexes of the rescue ledger's filters
+
+The ledger (救援登记台帐) is read newest first by received time, ties by case id, a page at
+a time (keyset); each selective filter gets an index that serves that order directly. The
+downgrade only drops indexes: no row is lost.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03 16:50:00
+
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+#: name: columns (each ends with the ledger's order: received time, case id).
+INDEXES = {
+    "ix_ledger_entries_received_case": ["received_at", "case_id"],
+    "ix_ledger_entries_crew_received": ["crew_code", "received_at", "case_id"],
+    "ix_ledger_entries_operator_received": ["operator", "received_at", "case_id"],
+    "ix_ledger_entries_delay_received": ["delay_reason", "received_at", "case_id"],
+    "ix_ledger_entries_record_received": ["record_state", "received_at", "case_id"],
+    "ix_ledger_entries_feedback_received": ["feedback_result", "received_at", "case_id"],
+    "ix_ledger_entries_on_time_received": ["on_time", "received_at", "case_id"],
+}
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        for name, columns in INDEXES.items():
+            batch_op.create_index(name, columns, unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        for name in reversed(INDEXES):
+            batch_op.drop_index(name)
