@@ -322,10 +322,11 @@ def _ledger_export(args: Any, settings: settings_mod.Settings) -> int:
     from pathlib import Path
 
     from callcenter.errors import ValidationError, ValidationErrors
-    from callcenter.i18n import _
+    from callcenter.i18n import _, set_language
     from callcenter.records.ledger_export import export_format, write_ledger
     from callcenter.records.ledger_query import parse_ledger_filter
 
+    set_language(settings.language)  # the messages below, before the database is opened
     target = Path(args.output)
     try:
         fmt = export_format(target, args.export_format)

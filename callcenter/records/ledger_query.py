@@ -50,6 +50,8 @@ FILTER_FIELDS = (
 
 _DAY_RE = re.compile(r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?")
 _COMPACT_DAY_RE = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+_PHONE_LIKE_RE = re.compile(r"[\d\s\-()+]+")
+_CASE_NUMBER_RE = re.compile(r"\d{8}-\d*")
 #: The longest free text searched for (a phone, a plate, a name, part of an address).
 MAX_TEXT = 100
 
@@ -146,6 +148,9 @@ def parse_ledger_filter(raw: Mapping[str, str], tz: tzinfo) -> LedgerFilter:
     elif on_time_text:
         errors.append(ValidationError("on_time", _("Choose one of the values offered.")))
     text = _fold(raw.get("text", ""))
+    phone_like = _PHONE_LIKE_RE.fullmatch(text) and not _CASE_NUMBER_RE.fullmatch(text)
+    if phone_like and sum(ch.isdigit() for ch in text) >= 3:
+        text = re.sub(r"[\s\-()]", "", text)  # a phone typed as 158 0494-3649: its digits
     try:
         check_text("text", text, MAX_TEXT, required=False)
     except ValidationError as exc:

@@ -81,6 +81,12 @@ class ExportScreen(ModalScreen[Path | None]):
         except ValidationError as exc:
             error.update(Content(exc.message))
             return
+        if target.parent == data_dir():
+            try:  # the default place: made on first use
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                error.update(Content(str(exc)))
+                return
         if target.is_dir() or not target.parent.is_dir():
             error.update(Content(_("No such directory: {dir}").format(dir=target.parent)))
             return

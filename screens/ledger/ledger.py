@@ -35,6 +35,7 @@ from callcenter.records.ledger_query import (
     parse_ledger_filter,
 )
 from callcenter.records.model import FeedbackResult, LedgerEntry, RecordState
+from callcenter.validation import format_phone
 from screens.kit.format import error_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
@@ -85,6 +86,8 @@ def ledger_cells(entry: LedgerEntry, tz: Any) -> list[Text]:
         column = BY_KEY[key]
         if key == "delay_reason":
             text = _reason_label(entry.delay_reason)
+        elif key == "phone":
+            text = format_phone(entry.phone)
         else:
             text = cell_text(entry, column, tz)
         style = ""
@@ -128,25 +131,25 @@ class LedgerScreen(Screen[None]):
         yield Static(Content(_("Rescue ledger")), id="ledger-title")
         with Vertical(id="ledger-filters"):
             with Horizontal(classes="ledger-filter-row"):
-                yield self._input("date_from", _("From YYYY-MM-DD"))
-                yield self._input("date_to", _("To YYYY-MM-DD"))
-                yield self._select("crew", _("Crew: all"), [])
-                yield self._select("operator", _("Operator: all"), [])
-                yield self._input("text", _("Caller, phone, plate, no., address"))
+                yield self._input("date_from", _("From date"))
+                yield self._input("date_to", _("To date"))
+                yield self._select("crew", _("Crew"), [])
+                yield self._select("operator", _("Operator"), [])
+                yield self._input("text", _("Name, phone, plate, no."))
             with Horizontal(classes="ledger-filter-row"):
-                yield self._select("plan", _("Plan: all"), [(p.label, p.value) for p in RescuePlan])
-                yield self._select("on_time", _("On time / late"), _on_time_options())
+                yield self._select("plan", _("Plan"), [(p.label, p.value) for p in RescuePlan])
+                yield self._select("on_time", _("On time?"), _on_time_options())
                 yield self._select(
                     "delay_reason",
-                    _("Delay reason: all"),
+                    _("Delay reason"),
                     [(r.label, r.value) for r in DelayReason],
                 )
                 yield self._select(
                     "record_state",
-                    _("Service record: all"),
+                    _("Record"),
                     [(s.label, s.value) for s in RecordState],
                 )
-                yield self._select("feedback_result", _("Feedback: all"), _feedback_options())
+                yield self._select("feedback_result", _("Feedback"), _feedback_options())
         yield Static("", id="ledger-error")
         table: DataTable[Text] = DataTable(id="ledger-table", cursor_type="row", zebra_stripes=True)
         yield table
@@ -180,8 +183,7 @@ class LedgerScreen(Screen[None]):
             if isinstance(field, Input):
                 raw[name] = field.value
             elif isinstance(field, Select):
-                value = field.value
-                raw[name] = "" if value is Select.BLANK or value is None else str(value)
+                raw[name] = "" if field.is_blank() else str(field.value)
         return raw
 
     @on(Input.Changed, ".ledger-field")
