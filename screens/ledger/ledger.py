@@ -121,6 +121,7 @@ class LedgerScreen(Screen[None]):
         self.complete = False  # the last page has been read
         self._loading = False
         self._generation = 0  # a newer filter makes older reads void
+        self.labels: dict[str, str] = {}  # field -> its placeholder or prompt (errors name it)
 
     @property
     def cc(self) -> Host:
@@ -157,11 +158,13 @@ class LedgerScreen(Screen[None]):
         yield Footer()
 
     def _input(self, name: str, placeholder: str) -> Input:
+        self.labels[name] = placeholder
         field = Input(placeholder=placeholder, id=f"lf-{name}", classes="ledger-field")
         field.compact = True
         return field
 
     def _select(self, name: str, prompt: str, options: list[tuple[str, str]]) -> Select[str]:
+        self.labels[name] = prompt
         select: Select[str] = Select(
             options, prompt=prompt, id=f"lf-{name}", classes="ledger-field", compact=True
         )
@@ -202,7 +205,16 @@ class LedgerScreen(Screen[None]):
             for bad in exc.errors:
                 for field in self.query(f"#lf-{bad.field}"):
                     field.add_class("-invalid")
-            error.update(Content(" · ".join(e.message for e in exc.errors)))
+            error.update(
+                Content(
+                    " · ".join(
+                        _("{field}: {message}").format(
+                            field=self.labels.get(e.field, e.field), message=e.message
+                        )
+                        for e in exc.errors
+                    )
+                )
+            )
             error.add_class("-shown")
             return
         error.update("")
