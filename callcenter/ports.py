@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
 
 from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.domain import (
@@ -21,8 +21,10 @@ from callcenter.domain import (
     Staff,
     Vehicle,
 )
-from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
+
+if TYPE_CHECKING:  # the ledger filter checks text with phonenumbers: not at start-up
+    from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 
 
 class CaseClockView(NamedTuple):

@@ -23,7 +23,6 @@ from callcenter.domain import DelayReason, RescuePlan
 from callcenter.errors import ValidationError, ValidationErrors
 from callcenter.i18n import _
 from callcenter.records.model import FeedbackResult, LedgerEntry, RecordState
-from callcenter.validation import check_text
 
 __all__ = [
     "FILTER_FIELDS",
@@ -130,6 +129,8 @@ def _choice(
 
 def parse_ledger_filter(raw: Mapping[str, str], tz: tzinfo) -> LedgerFilter:
     """The filter typed on the ledger screen (or given to the CLI), checked as a whole."""
+    from callcenter.validation import check_text  # phonenumbers: not on the start-up path
+
     errors: list[ValidationError] = []
     days: dict[str, date | None] = {}
     for name in ("date_from", "date_to"):

@@ -44,6 +44,9 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        # SQLite's DDL is transactional too (the engine BEGINs itself): a downgrade refused
+        # part-way (0006's guard below a later revision) leaves every revision as it was.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()
