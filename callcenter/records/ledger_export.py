@@ -17,7 +17,6 @@ import csv
 import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,6 @@ from callcenter.records.ledger_columns import (
     ColumnKind,
     LedgerColumn,
     cell_text,
-    cell_value,
 )
 from callcenter.records.model import LedgerEntry
 
@@ -163,25 +161,17 @@ def _write_xlsx(
         sheet.freeze_panes(1, 0)
         for index, column in enumerate(columns):
             sheet.write_string(0, index, _(column.header), header)
-        plan = [(index, column, column.kind) for index, column in enumerate(columns)]
-        write_string, write_number = sheet.write_string, sheet.write_number
+        cells = [
+            _cell_writer(index, column, sheet, tz, dates, numbers)
+            for index, column in enumerate(columns)
+        ]
         row = 0
         _stop(cancelled)
         for batch in batches:
             for entry in batch:
                 row += 1
-                for index, column, kind in plan:
-                    value: Any = cell_value(entry, column, tz)
-                    if value is None:
-                        continue
-                    if kind is ColumnKind.DATETIME:
-                        serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
-                        write_number(row, index, serial, dates)
-                    elif kind is ColumnKind.DECIMAL:
-                        assert isinstance(value, Decimal)
-                        write_number(row, index, float(value), numbers)
-                    else:
-                        write_string(row, index, value)
+                for write in cells:
+                    write(row, entry)
             count += len(batch)
             if progress is not None:
                 progress(count)
@@ -189,3 +179,47 @@ def _write_xlsx(
     finally:
         book.close()
     return count
+
+
+def _cell_writer(
+    index: int, column: LedgerColumn, sheet: Any, tz: ZoneInfo, dates: Any, numbers: Any
+) -> Callable[[int, LedgerEntry], None]:
+    """What writes ``column`` of a row: the value :func:`cell_value` gives, with what does
+    not change from row to row (labels, 是/否, the formats) worked out once per export."""
+    key = column.key
+    write_string, write_number = sheet.write_string, sheet.write_number
+    if column.kind is ColumnKind.DATETIME:
+
+        def write_time(row: int, entry: LedgerEntry) -> None:
+            value = getattr(entry, key)
+            if value is not None:
+                local = value.astimezone(tz).replace(tzinfo=None, microsecond=0)
+                write_number(row, index, (local - _EXCEL_EPOCH).total_seconds() / 86400, dates)
+
+        return write_time
+    if column.kind is ColumnKind.DECIMAL:
+
+        def write_decimal(row: int, entry: LedgerEntry) -> None:
+            value = getattr(entry, key)
+            if value is not None:
+                write_number(row, index, float(value), numbers)
+
+        return write_decimal
+    if column.kind in (ColumnKind.BOOL, ColumnKind.LABEL):
+        shown: dict[Any, str] = {True: _("Yes"), False: _("No")}
+        if column.labels is not None:
+            shown = {m.value: str(getattr(m, "label", m.value)) for m in column.labels}
+
+        def write_label(row: int, entry: LedgerEntry) -> None:
+            value = getattr(entry, key)
+            if value is not None and value != "":
+                write_string(row, index, shown.get(value) or str(value))
+
+        return write_label
+
+    def write_text(row: int, entry: LedgerEntry) -> None:
+        value = getattr(entry, key)
+        if value:
+            write_string(row, index, str(value))
+
+    return write_text
