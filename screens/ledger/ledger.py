@@ -119,7 +119,7 @@ class LedgerScreen(Screen[None]):
         self.filter = LedgerFilter()
         self.rows: list[LedgerEntry] = []
         self.complete = False  # the last page has been read
-        self._loading = False
+        self._reading = 0  # reads under way (the next page waits until none is)
         self._generation = 0  # a newer filter makes older reads void
         self.labels: dict[str, str] = {}  # field -> its placeholder or prompt (errors name it)
 
@@ -175,8 +175,15 @@ class LedgerScreen(Screen[None]):
         for key in SHOWN:
             table.add_column(Text(_(BY_KEY[key].header), style="bold"), key=key)
         table.focus()
+        self.watch(table, "scroll_y", self._scrolled, init=False)
         self.load_choices()
         self.reload()
+
+    def _scrolled(self, _old: float, new: float) -> None:
+        """The mouse wheel (or a scrollbar) near the last rows shown reads the next page."""
+        table = self.query_one("#ledger-table", DataTable)
+        if table.max_scroll_y - new < NEAR_END:
+            self.more()
 
     # -- the filter --------------------------------------------------------------------------
     def raw_filter(self) -> dict[str, str]:
@@ -250,26 +257,28 @@ class LedgerScreen(Screen[None]):
         """Read the rows of the filter from the top (``keep``: at least that many, for a
         live refresh that keeps the rows scrolled through)."""
         self._generation += 1
+        self._reading += 1
         self._read(self._generation, None, max(PAGE, min(keep, LIVE_MAX)), True)
 
     def more(self) -> None:
-        if self._loading or self.complete or not self.rows:
+        """The next page after the last row shown (once: a read under way is waited for)."""
+        if self._reading or self.complete or not self.rows:
             return
+        self._reading += 1
         self._read(self._generation, cursor_of(self.rows[-1]), PAGE, False)
 
     @work(group="ledger-read", exit_on_error=False)
     async def _read(
         self, generation: int, after: LedgerCursor | None, limit: int, fresh: bool
     ) -> None:
-        self._loading = True
         flt = self.filter
         try:
             rows = await asyncio.to_thread(self.cc.services.ledger_page, flt, after, limit)
         except CallCenterError as exc:
-            self._loading = False
             self.status(error_text(exc, self.cc.tz))
             return
-        self._loading = False
+        finally:
+            self._reading -= 1
         if generation != self._generation:
             return  # the filter changed meanwhile: a newer read is on its way
         self.show(rows, fresh=fresh, complete=len(rows) < limit)

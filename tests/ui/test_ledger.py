@@ -264,3 +264,15 @@ def test_snapshot_export(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+async def test_the_mouse_wheel_at_the_end_reads_the_next_page(make_app: Any) -> None:
+    app, _container = make_app(watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await open_ledger(pilot)
+        assert len(screen.rows) == PAGE
+        table = screen.query_one("#ledger-table", DataTable)
+        table.scroll_end(animate=False, immediate=True)
+        await settle(pilot)
+        assert len(screen.rows) > PAGE
+        assert table.cursor_row == 0  # the cursor stays where it was
