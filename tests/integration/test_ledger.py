@@ -407,3 +407,38 @@ def test_cli_export_to_a_missing_directory(
     )
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and "no such directory" in err
+
+
+def test_text_through_the_index_and_the_scan_agree(
+    filled: bootstrap.Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rare text is looked up in the trigram index, a common one scanned (SQLite: the
+    number of ids decides; PostgreSQL: the planner): the rows are the same."""
+    from storage import ledger_text
+
+    tz = filled.settings.tz
+    flt = parse_ledger_filter({"text": "深南大道"}, tz)
+    wanted = expected(lambda r: "深南大道" in r["address"])
+    assert all_pages(filled, flt) == wanted
+    monkeypatch.setattr(ledger_text, "FEW", 3)  # now "common"
+    assert all_pages(filled, flt) == wanted
+    assert filled.services.ledger_count(flt) == len(wanted)
+
+
+def test_the_text_index_follows_every_change(filled: bootstrap.Container) -> None:
+    from dataclasses import replace
+
+    services = filled.services
+    tz = filled.settings.tz
+    entry = services.ledger_entry(12)
+    assert entry is not None
+    with services.uow() as uow:
+        uow.ledger.put(replace(entry, plate="琼A99999", caller_name="欧阳娜娜"))
+        uow.commit()
+
+    def found(typed: str) -> list[int]:
+        return all_pages(filled, parse_ledger_filter({"text": typed}, tz))
+
+    assert found("琼A99999") == [12]
+    assert found("欧阳娜娜") == [12]
+    assert found("粤B00012") == []
