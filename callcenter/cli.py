@@ -109,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--format", dest="export_format", help="csv or xlsx (default: from FILE's extension)"
     )
-    export.add_argument("-o", "--output", metavar="FILE", required=True)
+    export.add_argument("-o", "--output", metavar="FILE", help="the file to write (required)")
 
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -327,6 +327,8 @@ def _ledger_export(args: Any, settings: settings_mod.Settings) -> int:
     from callcenter.records.ledger_query import parse_ledger_filter
 
     set_language(settings.language)  # the messages below, before the database is opened
+    if not args.output:
+        return _fail(_("-o FILE is required: the file to write (.xlsx or .csv)"), EXIT_BAD_SETTING)
     target = Path(args.output)
     try:
         fmt = export_format(target, args.export_format)

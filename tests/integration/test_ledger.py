@@ -359,6 +359,7 @@ def test_cli_export(
         (["--from", "2026-12-02", "--to", "2026-12-01"], "--to: The last day comes before"),
         (["--format", "pdf"], "--format: Export as .csv or .xlsx"),
         ([], "--format: Export as .csv or .xlsx (not “txt”)."),
+        (["no-output"], "-o FILE is required"),
     ],
 )
 def test_cli_export_bad_options_one_line(
@@ -369,6 +370,8 @@ def test_cli_export_bad_options_one_line(
     says: str,
 ) -> None:
     target = out / "out.txt" if not options else out / "out.csv"
+    output = [] if options == ["no-output"] else ["-o", str(target)]
+    options = [] if options == ["no-output"] else options
     code = cli.main(
         [
             "--database-url",
@@ -378,8 +381,7 @@ def test_cli_export_bad_options_one_line(
             "ledger",
             "export",
             *options,
-            "-o",
-            str(target),
+            *output,
         ]
     )
     err = capsys.readouterr().err
