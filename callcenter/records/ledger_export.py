@@ -121,8 +121,9 @@ def _write_csv(
         writer = csv.writer(out)
         writer.writerow([_(c.header) for c in columns])
         _stop(cancelled)
+        texts = [_text_of(column, tz) for column in columns]
         for batch in batches:
-            writer.writerows([cell_text(entry, c, tz) for c in columns] for entry in batch)
+            writer.writerows([text(entry) for text in texts] for entry in batch)
             count += len(batch)
             if progress is not None:
                 progress(count)
@@ -206,9 +207,7 @@ def _cell_writer(
 
         return write_decimal
     if column.kind in (ColumnKind.BOOL, ColumnKind.LABEL):
-        shown: dict[Any, str] = {True: _("Yes"), False: _("No")}
-        if column.labels is not None:
-            shown = {m.value: str(getattr(m, "label", m.value)) for m in column.labels}
+        shown = _labels(column)
 
         def write_label(row: int, entry: LedgerEntry) -> None:
             value = getattr(entry, key)
@@ -223,3 +222,29 @@ def _cell_writer(
             write_string(row, index, str(value))
 
     return write_text
+
+
+def _labels(column: LedgerColumn) -> dict[Any, str]:
+    """The shown text of each value of a 是/否 or label column, in the current language."""
+    if column.labels is not None:
+        return {m.value: str(getattr(m, "label", m.value)) for m in column.labels}
+    return {True: _("Yes"), False: _("No")}
+
+
+def _text_of(column: LedgerColumn, tz: ZoneInfo) -> Callable[[LedgerEntry], str]:
+    """:func:`~callcenter.records.ledger_columns.cell_text` of ``column``, with what does not
+    change from row to row worked out once per export (the CSV writes millions of cells)."""
+    key = column.key
+    if column.kind in (ColumnKind.BOOL, ColumnKind.LABEL):
+        shown = _labels(column)
+
+        def label(entry: LedgerEntry) -> str:
+            value = getattr(entry, key)
+            if value is None or value == "":
+                return ""
+            return shown.get(value) or str(value)
+
+        return label
+    if column.kind is ColumnKind.TEXT:
+        return lambda entry: str(getattr(entry, key) or "")
+    return lambda entry: cell_text(entry, column, tz)

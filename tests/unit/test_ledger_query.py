@@ -203,3 +203,25 @@ def test_export_format_from_option_or_extension() -> None:
     with pytest.raises(ValidationError):
         export_format(Path("noext"))
     assert partial_path(Path("/x/台帐.xlsx")) == Path("/x/.台帐.xlsx.part")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_exports_column_writers_agree_with_cell_text(lang: str) -> None:
+    from callcenter.records.ledger_columns import LEDGER_COLUMNS
+    from callcenter.records.ledger_export import _text_of
+
+    entries = [
+        _entry(),
+        _entry(plan="helicopter", on_time=None, record_state="voided", feedback_result="refused"),
+        _entry(
+            arrived_at=datetime(2026, 12, 31, 17, 59, 59, 999999, tzinfo=UTC),
+            satisfied=True,
+            fee_total=Decimal("0.00"),
+            caller_name="",
+        ),
+    ]
+    with language(lang):
+        for column in LEDGER_COLUMNS:
+            text_of = _text_of(column, SHANGHAI)
+            for entry in entries:
+                assert text_of(entry) == cell_text(entry, column, SHANGHAI), column.key
