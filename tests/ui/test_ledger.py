@@ -276,3 +276,41 @@ async def test_the_mouse_wheel_at_the_end_reads_the_next_page(make_app: Any) -> 
         await settle(pilot)
         assert len(screen.rows) > PAGE
         assert table.cursor_row == 0  # the cursor stays where it was
+
+
+async def test_the_supervisor_board_opens_the_ledger_and_exports(
+    demo_url: str, tmp_path: Path
+) -> None:
+    """Read is not restricted: the read-only board (a supervisor) has F4, Enter and Ctrl+E."""
+    from callcenter import bootstrap
+    from callcenter.clock import ManualClock
+    from callcenter.settings import Settings
+    from tests.conftest import FIXED_NOW
+
+    settings = Settings(database_url=demo_url, language="en", user="chenjun", bell=False)
+    container = bootstrap.build(settings, clock=ManualClock(FIXED_NOW), read_only=True)
+    target = tmp_path / "out" / "ledger.csv"
+    target.parent.mkdir()
+    try:
+        app = bootstrap.make_app(container, read_only=True)
+        async with app.run_test(size=(160, 45)) as pilot:
+            for _attempt in range(100):
+                await pilot.pause(0.02)
+                if app.connected:
+                    break
+            screen = await open_ledger(pilot)
+            assert screen.rows
+            await pilot.press("ctrl+e")
+            await settle(pilot)
+            assert isinstance(app.screen, ExportScreen)
+            app.screen.query_one("#export-file", Input).value = str(target)
+            await pilot.press("enter")
+            await settle(pilot)
+            await wait_for(pilot, lambda: app.screen is screen)
+            screen.query_one("#ledger-table", DataTable).focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CaseDetailScreen)
+    finally:
+        container.close()
+    assert target.read_bytes().startswith(b"\xef\xbb\xbf")
