@@ -103,8 +103,22 @@ def _parser() -> argparse.ArgumentParser:
         help="the copy's language (default: the interface language)",
     )
 
-    ledger = sub.add_parser("ledger", help="the rescue ledger (救援登记台帐): import an old one")
+    ledger = sub.add_parser("ledger", help="the rescue ledger (救援登记台帐): export, import")
     ledger_sub = ledger.add_subparsers(dest="ledger_command", metavar="ACTION", required=True)
+    export = ledger_sub.add_parser(
+        "export",
+        help="write the ledger to a CSV (UTF-8 with BOM) or XLSX file",
+        description=(
+            "Write the rescue ledger, newest first, to FILE. --from and --to are days in the "
+            "centre's time zone, both included, by the time the call was received."
+        ),
+    )
+    export.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", default="")
+    export.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", default="")
+    export.add_argument(
+        "--format", dest="export_format", help="csv or xlsx (default: from FILE's extension)"
+    )
+    export.add_argument("-o", "--output", metavar="FILE", help="the file to write (required)")
     importing = ledger_sub.add_parser(
         "import",
         help="import an old ledger (.xlsx, .xls, .csv) as historical cases (supervisors)",
@@ -207,7 +221,11 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
     if args.command == "record":
         return _record(args, settings)
     if args.command == "ledger":
-        return _ledger(args, settings)
+        return (
+            _ledger_export(args, settings)
+            if args.ledger_command == "export"
+            else _ledger(args, settings)
+        )
     from callcenter import bootstrap
 
     if args.command == "demo":
@@ -428,6 +446,101 @@ def _ledger(args: Any, settings: settings_mod.Settings) -> int:
     if report.refused_file is not None:
         print(_("Refused rows written to {file}").format(file=report.refused_file))
     return 0
+
+
+def _ledger_export(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter ledger export [--from D] [--to D] [--format F] -o FILE``: the file, one
+    line; a progress bar on stderr when it is a terminal; Ctrl+C leaves no half file."""
+    from pathlib import Path
+
+    from callcenter.errors import ValidationError, ValidationErrors
+    from callcenter.i18n import _, set_language
+    from callcenter.records.ledger_export import export_format, write_ledger
+    from callcenter.records.ledger_query import parse_ledger_filter
+
+    set_language(settings.language)  # the messages below, before the database is opened
+    if not args.output:
+        return _fail(_("-o FILE is required: the file to write (.xlsx or .csv)"), EXIT_BAD_SETTING)
+    target = Path(args.output)
+    try:
+        fmt = export_format(target, args.export_format)
+        flt = parse_ledger_filter(
+            {"date_from": args.date_from, "date_to": args.date_to}, settings.tz
+        )
+    except ValidationErrors as exc:
+        first = exc.errors[0]
+        option = {"date_from": "--from", "date_to": "--to"}.get(first.field, first.field)
+        return _fail(f"{option}: {first.message}", EXIT_BAD_SETTING)
+    except ValidationError as exc:
+        return _fail(f"--format: {exc.message}", EXIT_BAD_SETTING)
+    if target.is_dir():
+        return _fail(_("{file} is a directory").format(file=target), EXIT_BAD_SETTING)
+    if not target.parent.is_dir():
+        return _fail(
+            _("cannot write {file}: no such directory").format(file=target), EXIT_BAD_SETTING
+        )
+    from callcenter import bootstrap
+
+    container = bootstrap.build(settings)
+    bar = _ProgressBar(sys.stderr) if _stderr_tty() else None
+    try:
+        services = container.services
+        total = services.ledger_count(flt)
+        if bar is not None:
+            bar.total = total
+        try:
+            count = write_ledger(
+                services.ledger_batches(flt),
+                target,
+                fmt,
+                settings.tz,
+                progress=bar.show if bar is not None else None,
+            )
+        except KeyboardInterrupt:
+            if bar is not None:
+                bar.end()
+            return _fail(_("export cancelled: no file written"), 130)
+        except OSError as exc:
+            if bar is not None:
+                bar.end()
+            return _fail(
+                _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc),
+                EXIT_BAD_SETTING,
+            )
+    finally:
+        container.close()
+    if bar is not None:
+        bar.end()
+    print(_("{count} ledger rows written to {file}").format(count=count, file=target))
+    return 0
+
+
+def _stderr_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _ProgressBar:
+    """``[#####-----] 1234/5000`` redrawn in place on a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.total = 0
+
+    def show(self, done: int) -> None:
+        total = max(self.total, done, 1)
+        filled = self.WIDTH * done // total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {done}/{total}")
+        self.stream.flush()
+
+    def end(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
 
 
 def _staff(args: Any, settings: settings_mod.Settings) -> int:

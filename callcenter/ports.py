@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
 
 from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.domain import (
@@ -22,6 +22,9 @@ from callcenter.domain import (
     Vehicle,
 )
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
+
+if TYPE_CHECKING:  # the ledger filter checks text with phonenumbers: not at start-up
+    from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 
 
 class CaseClockView(NamedTuple):
@@ -265,6 +268,12 @@ class LedgerRepository(Protocol):
         ...
 
     def count(self) -> int: ...
+    def page(self, flt: LedgerFilter, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
+        """Up to ``limit`` entries matching ``flt``, newest received first (ties: highest
+        case id first), strictly after ``after`` in that order (keyset paging)."""
+        ...
+
+    def count_matching(self, flt: LedgerFilter) -> int: ...
 
 
 class SurveyRepository(Protocol):

@@ -386,6 +386,15 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             return
         self.push_screen(DelayCallsScreen())
 
+    def open_ledger(self) -> None:
+        """The rescue ledger (F4), from any screen, once."""
+        from screens.ledger.export import ExportScreen
+        from screens.ledger.ledger import LedgerScreen
+
+        if any(isinstance(screen, LedgerScreen | ExportScreen) for screen in self.screen_stack):
+            return
+        self.push_screen(LedgerScreen())
+
     def open_delay_call(
         self,
         prompt: DelayPrompt,

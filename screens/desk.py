@@ -128,6 +128,7 @@ class DelayCallsMixin(App[int]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f3", "delay_calls", N_("Call desk"), show=False),
+        Binding("f4", "ledger", N_("Ledger"), show=False),
     ]
 
     # Provided by CallCenterApp.
@@ -499,6 +500,13 @@ class DelayCallsMixin(App[int]):
     def open_delay_calls(self) -> None:  # CallCenterApp's
         raise NotImplementedError
 
+    def action_ledger(self) -> None:
+        """Open the rescue ledger (F4), from any screen."""
+        self.open_ledger()
+
+    def open_ledger(self) -> None:  # CallCenterApp's
+        raise NotImplementedError
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if self.delay_calls is not None and not self._read_only_session:
@@ -507,3 +515,8 @@ class DelayCallsMixin(App[int]):
                 _("Delay, feedback and other calls to make; take one and record it"),
                 self.action_delay_calls,
             )
+        yield SystemCommand(
+            _("Rescue ledger (F4)"),
+            _("Every rescue, filtered by date, crew, operator …; export to Excel"),
+            self.action_ledger,
+        )

@@ -370,6 +370,18 @@ class LedgerRow(Base):
     updated_at: Mapped[datetime | None]
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
+    # The ledger screen's order (newest received first, ties by case id), and each selective
+    # filter in that order (migration 0007).
+    __table_args__ = (
+        Index("ix_ledger_entries_received_case", "received_at", "case_id"),
+        Index("ix_ledger_entries_crew_received", "crew_code", "received_at", "case_id"),
+        Index("ix_ledger_entries_operator_received", "operator", "received_at", "case_id"),
+        Index("ix_ledger_entries_delay_received", "delay_reason", "received_at", "case_id"),
+        Index("ix_ledger_entries_record_received", "record_state", "received_at", "case_id"),
+        Index("ix_ledger_entries_feedback_received", "feedback_result", "received_at", "case_id"),
+        Index("ix_ledger_entries_on_time_received", "on_time", "received_at", "case_id"),
+    )
+
 
 class SurveyRow(Base):
     """The outcome of a case's feedback call (回访) and its survey answers."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -11,6 +12,9 @@ from callcenter.domain import (
     CaseEvent,
     Crew,
 )
+from callcenter.ports import UnitOfWork
+from callcenter.records.ledger_query import LedgerCursor, LedgerFilter, cursor_of
+from callcenter.records.model import LedgerEntry
 from callcenter.services.base import ServiceBase
 
 T = TypeVar("T")
@@ -56,3 +60,40 @@ class QueryUseCases(ServiceBase):
 
     def search(self, text: str) -> list[Case]:
         return self._read(lambda uow: uow.cases.search(text))
+
+    # -- the rescue ledger (救援登记台帐): read by everyone ---------------------------------
+    def ledger_page(
+        self, flt: LedgerFilter, after: LedgerCursor | None = None, limit: int = 100
+    ) -> list[LedgerEntry]:
+        """One page of the ledger, newest received first, strictly after ``after``."""
+        return self._read(lambda uow: uow.ledger.page(flt, after, limit))
+
+    def ledger_count(self, flt: LedgerFilter) -> int:
+        """How many rows ``flt`` matches (the export's progress)."""
+        return self._read(lambda uow: uow.ledger.count_matching(flt))
+
+    def ledger_batches(self, flt: LedgerFilter, batch: int = 2000) -> Iterator[list[LedgerEntry]]:
+        """Every row of ``flt`` in batches (one short read each): the export's stream, whose
+        memory stays flat whatever the size."""
+        after: LedgerCursor | None = None
+        while True:
+            rows = self.ledger_page(flt, after, batch)
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            after = cursor_of(rows[-1])
+
+    def ledger_choices(self) -> tuple[list[str], list[tuple[str, str]]]:
+        """What the ledger's filters offer: the crews' codes, and (username, display name) of
+        the staff."""
+
+        def read(uow: UnitOfWork) -> tuple[list[str], list[tuple[str, str]]]:
+            crews = sorted(crew.code for crew in uow.crews.list())
+            staff = sorted(
+                ((m.username, m.display_name or m.username) for m in uow.staff.list()),
+                key=lambda pair: pair[0],
+            )
+            return crews, staff
+
+        return self._read(read)

@@ -49,6 +49,10 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "filter": None,
     "late_only": None,
     "clear_filter": None,
+    "ledger": None,  # the rescue ledger (F4): reads; its export writes a file, not the database
+    "export": None,
+    "stop_export": None,
+    "to_table": None,
 }
 
 #: What a read-only session may still run.

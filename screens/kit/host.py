@@ -78,6 +78,10 @@ class Host(Protocol):
 
     def open_delay_calls(self) -> None: ...
 
+    def open_ledger(self) -> None:
+        """The rescue ledger (F4), from any screen, once."""
+        ...
+
     def open_delay_call(
         self, prompt: DelayPrompt, version: int, done: Callable[[Any], None] | None = None
     ) -> None: ...

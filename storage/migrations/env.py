@@ -34,6 +34,18 @@ def _pragma(connection: Connection, sql: str) -> None:
     connection.connection.dbapi_connection.execute(sql)  # type: ignore[union-attr]
 
 
+def _include_object(
+    obj: object, name: str | None, kind: str, reflected: bool, other: object
+) -> bool:
+    """Autogenerate compares the models, not the ledger's text indexes (raw DDL: FTS5 on
+    SQLite, a trigram expression index on PostgreSQL)."""
+    from storage.ledger_text import PG_INDEX, is_fts_name
+
+    if kind == "table" and is_fts_name(name):
+        return False
+    return not (kind == "index" and name == PG_INDEX)
+
+
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
@@ -44,6 +56,10 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        # SQLite's DDL is transactional too (the engine BEGINs itself): a downgrade refused
+        # part-way (0006's guard below a later revision) leaves every revision as it was.
+        transactional_ddl=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -7,10 +7,23 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from callcenter.i18n import _
+from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 from callcenter.records.model import (
     AcceptanceMethod,
     FeedbackResult,
@@ -21,6 +34,7 @@ from callcenter.records.model import (
     ServiceRecord,
     SurveyRecord,
 )
+from storage import ledger_text
 from storage.convert import to_domain, to_row
 from storage.repositories._common import Touch, _check_version, _chunks
 from storage.tables import LedgerRow, ServiceRecordRow, ServiceRecordVersionRow, SurveyRow
@@ -175,6 +189,101 @@ class SqlLedgerRepository:
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(LedgerRow)) or 0)
+
+    def page(self, flt: LedgerFilter, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
+        table = LedgerRow.__table__
+        query = select(table).where(*self._conditions(flt))
+        if after is not None:
+            query = query.where(
+                tuple_(table.c.received_at, table.c.case_id)
+                < tuple_(literal_time(after.received_at), after.case_id)
+            )
+        query = query.order_by(table.c.received_at.desc(), table.c.case_id.desc()).limit(limit)
+        return [LedgerEntry(**dict(row._mapping)) for row in self.session.execute(query)]
+
+    def _conditions(self, flt: LedgerFilter) -> list[ColumnElement[bool]]:
+        """The filter's WHERE; on SQLite a rare text is looked up in the trigram index first
+        (the ids it matches), a common one left to the ordered scan."""
+        found = ledger_conditions(flt, self.session.get_bind().dialect.name)
+        if flt.text and len(flt.text) >= 3 and self.session.get_bind().dialect.name == "sqlite":
+            ids = self._fts_ids(flt.text)
+            if ids is not None:
+                found.append(LedgerRow.__table__.c.case_id.in_(ids))
+        return found
+
+    def _fts_ids(self, typed: str) -> list[int] | None:
+        """The ids whose text holds ``typed`` (None: more than ledger_text.FEW, or no index)."""
+        phrase = '"' + typed.replace('"', '""') + '"'
+        columns = " ".join(ledger_text.TEXT_COLUMNS)
+        try:
+            rows = (
+                self.session.execute(
+                    text(
+                        f"SELECT rowid FROM {ledger_text.FTS_TABLE} WHERE {ledger_text.FTS_TABLE} "
+                        "MATCH :q LIMIT :n"
+                    ),
+                    {"q": f"{{{columns}}} : {phrase}", "n": ledger_text.FEW + 1},
+                )
+                .scalars()
+                .all()
+            )
+        except OperationalError:  # no FTS5 table (a database migrated without it)
+            return None
+        return None if len(rows) > ledger_text.FEW else [int(r) for r in rows]
+
+    def count_matching(self, flt: LedgerFilter) -> int:
+        query = select(func.count()).select_from(LedgerRow).where(*self._conditions(flt))
+        return int(self.session.scalar(query) or 0)
+
+
+def literal_time(value: datetime) -> Any:
+    """``value`` bound with the column's type (UTC text on SQLite), for a row-value compare."""
+    return bindparam(None, value, type_=LedgerRow.__table__.c.received_at.type)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def ledger_conditions(flt: LedgerFilter, dialect: str = "") -> list[ColumnElement[bool]]:
+    """The WHERE of :meth:`SqlLedgerRepository.page` (and the bench's plans)."""
+    c = LedgerRow.__table__.c
+    found: list[ColumnElement[bool]] = []
+    start, end = flt.bounds()
+    if start is not None:
+        found.append(c.received_at >= start)
+    if end is not None:
+        found.append(c.received_at < end)
+    for column, value in (
+        (c.crew_code, flt.crew),
+        (c.operator, flt.operator),
+        (c.plan, flt.plan),
+        (c.delay_reason, flt.delay_reason),
+        (c.record_state, flt.record_state),
+    ):
+        if value:
+            found.append(column == value)
+    if flt.feedback_result:
+        found.append(
+            c.feedback_result == ("" if flt.feedback_result == "-" else flt.feedback_result)
+        )
+    if flt.on_time is not None:
+        found.append(c.on_time == (true() if flt.on_time else false()))
+    if flt.text and dialect == "postgresql":
+        # the very expression of the trigram index (storage/ledger_text.py)
+        like = f"%{_escape_like(flt.text)}%"
+        found.append(literal_column(ledger_text.PG_TEXT_SQL).ilike(like, escape="\\"))
+    elif flt.text:
+        like = f"%{_escape_like(flt.text)}%"
+        found.append(
+            or_(
+                *(
+                    column.ilike(like, escape="\\")
+                    for column in (c.number, c.phone, c.plate, c.caller_name, c.address)
+                )
+            )
+        )
+    return found
 
 
 class SqlSurveyRepository:
