@@ -11,6 +11,7 @@ from callcenter.domain import (
     CaseEvent,
     Crew,
 )
+from callcenter.search import search_terms
 from callcenter.services.base import ServiceBase
 
 T = TypeVar("T")
@@ -55,4 +56,8 @@ class QueryUseCases(ServiceBase):
         return self._read(lambda uow: uow.assignments.current_for_case(case_id))
 
     def search(self, text: str) -> list[Case]:
-        return self._read(lambda uow: uow.cases.search(text))
+        """Cases matching ``text`` as typed (normalised like the intake's: ``callcenter.search``)."""
+        terms = search_terms(text)
+        if terms.empty:
+            return []
+        return self._read(lambda uow: uow.cases.search(terms))

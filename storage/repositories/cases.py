@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from callcenter.domain import Case
 from callcenter.i18n import _
+from callcenter.search import SearchTerms
 from storage.convert import rows_to_domain, to_domain, to_row
 from storage.repositories._common import Touch, _chunks, _save_versioned
 from storage.tables import WATCH_AT_ONCE, CaseRow
@@ -102,20 +104,16 @@ class SqlCaseRepository:
         )
         return [to_domain(Case, r) for r in rows]
 
-    def search(self, text: str, limit: int = 50) -> list[Case]:
-        like = f"%{text.strip()}%"
+    def search(self, terms: SearchTerms, limit: int = 50) -> list[Case]:
+        """Cases whose number, plate, phone, caller or address matches what was typed,
+        normalised (``callcenter.search``): the newest first (every case when empty)."""
+        conditions = _search_conditions(terms)
+        query = select(CaseRow)
+        if conditions:
+            query = query.where(or_(*conditions))
         rows = self.session.scalars(
-            select(CaseRow)
-            .where(
-                or_(
-                    CaseRow.number.like(like),
-                    CaseRow.plate.like(like),
-                    CaseRow.phone.like(like),
-                    CaseRow.caller_name.like(like),
-                    CaseRow.address.like(like),
-                )
-            )
-            .order_by(CaseRow.received_at.desc())
+            query
+            .order_by(CaseRow.received_at.desc(), CaseRow.id.desc())
             .limit(limit)
         )
         return [to_domain(Case, r) for r in rows]
@@ -152,3 +150,27 @@ class SqlCaseRepository:
             )
             found.update({case_id: number for case_id, number in rows})
         return found
+
+
+def _like(text: str) -> str:
+    """``text`` as a LIKE pattern for a substring (its wildcards escaped with ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_conditions(terms: SearchTerms) -> list[Any]:
+    conditions: list[Any] = []
+    if terms.text:
+        like = _like(terms.text)
+        conditions += [
+            CaseRow.number.like(like, escape="\\"),
+            CaseRow.caller_name.ilike(like, escape="\\"),
+            CaseRow.address.ilike(like, escape="\\"),
+        ]
+    if terms.number:
+        conditions.append(CaseRow.number.like(_like(terms.number), escape="\\"))
+    if terms.plate:
+        conditions.append(CaseRow.plate.like(_like(terms.plate), escape="\\"))
+    if terms.phone:
+        conditions.append(CaseRow.phone.like(_like(terms.phone), escape="\\"))
+    return conditions
