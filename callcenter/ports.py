@@ -21,8 +21,8 @@ from callcenter.domain import (
     Staff,
     Vehicle,
 )
-from callcenter.search import SearchTerms
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
+from callcenter.search import SearchTerms
 
 
 class CaseClockView(NamedTuple):

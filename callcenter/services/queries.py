@@ -56,7 +56,7 @@ class QueryUseCases(ServiceBase):
         return self._read(lambda uow: uow.assignments.current_for_case(case_id))
 
     def search(self, text: str) -> list[Case]:
-        """Cases matching ``text`` as typed (normalised like the intake's: ``callcenter.search``)."""
+        """Cases matching ``text`` as typed, normalised like intake (``callcenter.search``)."""
         terms = search_terms(text)
         if terms.empty:
             return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +20,7 @@ from callcenter.i18n import N_, _
 from callcenter.search import search_terms
 from screens.kit.format import fit, local_time
 from screens.kit.host import Host, host
+
 
 def result_row(case: Case, tz: object) -> Text:
     row = Text(no_wrap=True, overflow="ellipsis")

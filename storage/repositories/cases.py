@@ -112,9 +112,7 @@ class SqlCaseRepository:
         if conditions:
             query = query.where(or_(*conditions))
         rows = self.session.scalars(
-            query
-            .order_by(CaseRow.received_at.desc(), CaseRow.id.desc())
-            .limit(limit)
+            query.order_by(CaseRow.received_at.desc(), CaseRow.id.desc()).limit(limit)
         )
         return [to_domain(Case, r) for r in rows]
 

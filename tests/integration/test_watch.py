@@ -13,11 +13,11 @@ import pytest
 from callcenter import bootstrap, scheduler, watch
 from callcenter.clock import ManualClock
 from callcenter.domain import AlertKind
+from callcenter.search import SearchTerms
 from callcenter.services import Services
 from callcenter.settings import Settings
 from tests.conftest import FIXED_NOW
 from tests.factories import add_crew, intake
-from callcenter.search import SearchTerms
 from tests.integration import sweep_helper as sim
 
 SAFE = sim.SAFE

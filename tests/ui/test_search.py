@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from callcenter.domain import CaseStatus
-from screens.case.detail import CaseDetailScreen
 from callcenter.search import search_terms
+from screens.case.detail import CaseDetailScreen
 from screens.search.search import SearchScreen
 from tests.ui.test_dispatch import (
     HOSTILE,
