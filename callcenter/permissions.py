@@ -51,6 +51,7 @@ class Action(StrEnum):
     CLOSE_COMPLAINT = "close_complaint"
     RELEASE_OTHERS_CALL = "release_others_call"  # free a call an absent operator holds
     VOID_RECORD = "void_record"  # declare a service record void, with a reason
+    READ_AUDIT_LOG = "read_audit_log"  # the audit log viewer (a read, refused and audited)
     # the administrator's
     MANAGE_STAFF = "manage_staff"
 
@@ -89,6 +90,7 @@ SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.CLOSE_COMPLAINT,
     Action.RELEASE_OTHERS_CALL,
     Action.VOID_RECORD,
+    Action.READ_AUDIT_LOG,
 }
 ADMIN: frozenset[Action] = SUPERVISOR | {Action.MANAGE_STAFF}
 
@@ -109,6 +111,7 @@ _WHAT: Mapping[Action, str] = {
     Action.CLOSE_COMPLAINT: N_("close a complaint"),
     Action.RELEASE_OTHERS_CALL: N_("free a call another operator holds"),
     Action.VOID_RECORD: N_("void a service record"),
+    Action.READ_AUDIT_LOG: N_("read the audit log"),
     Action.MANAGE_STAFF: N_("manage staff"),
 }
 

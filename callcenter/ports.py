@@ -79,6 +79,7 @@ class CaseRepository(Protocol):
     def recent_for(self, *, phone: str | None, plate: str | None, limit: int = 5) -> list[Case]: ...
     def search(self, terms: SearchTerms, limit: int = 50) -> list[Case]: ...
     def by_number(self, number: str) -> Case | None: ...
+    def for_customer(self, customer_id: int, limit: int = 200) -> list[Case]: ...
     def next_number(self, day: str) -> str: ...
     def count(self) -> int: ...
     def arrivals_between(self, start: datetime, end: datetime) -> tuple[int, int]:
@@ -104,6 +105,18 @@ class CustomerRepository(Protocol):
     def find_by_plate(self, plate: str) -> tuple[Customer, Vehicle] | None: ...
     def add_vehicle(self, vehicle: Vehicle) -> Vehicle: ...
     def count(self) -> int: ...
+    def save(self, customer: Customer) -> Customer:
+        """Write the entry back (not its vehicles); raises ConcurrencyConflict if stale."""
+        ...
+
+    def save_vehicle(self, vehicle: Vehicle) -> Vehicle: ...
+    def find(self, terms: SearchTerms, limit: int = 50) -> list[Customer]: ...
+    def incomplete(self, first_seen_before: datetime, limit: int = 200) -> list[Customer]:
+        """Entries first seen before the instant that miss a required detail."""
+        ...
+
+    def with_vehicles_in_use(self, after_id: int = 0, limit: int = 1000) -> list[Customer]: ...
+    def by_ids(self, ids: Iterable[int]) -> list[Customer]: ...
 
 
 class AssignmentRepository(Protocol):
@@ -171,6 +184,19 @@ class AuditEntry:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """The audit viewer's filter: a person, an action, a span ``[since, until)``, only
+    refusals; ``before`` is the keyset cursor (the last line shown: its time and id)."""
+
+    actor: str = ""
+    action: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    refused_only: bool = False
+    before: tuple[datetime, int] | None = None
+
+
 class AuditLog(Protocol):
     """Append-only: who did (or tried to do) what, when."""
 
@@ -179,6 +205,10 @@ class AuditLog(Protocol):
         self, *, limit: int = 100, actor: str | None = None, allowed: bool | None = None
     ) -> list[AuditEntry]:
         """The newest entries first, optionally only one actor's or only refusals."""
+        ...
+
+    def page(self, query: AuditQuery, limit: int = 100) -> list[AuditEntry]:
+        """The entries matching ``query``, newest first, older than ``query.before``."""
         ...
 
 

@@ -13,7 +13,7 @@ from callcenter.domain import Case
 from callcenter.i18n import _
 from callcenter.search import SearchTerms
 from storage.convert import rows_to_domain, to_domain, to_row
-from storage.repositories._common import Touch, _chunks, _save_versioned
+from storage.repositories._common import Touch, _chunks, _save_versioned, like
 from storage.tables import WATCH_AT_ONCE, CaseRow
 
 
@@ -116,6 +116,16 @@ class SqlCaseRepository:
         )
         return [to_domain(Case, r) for r in rows]
 
+    def for_customer(self, customer_id: int, limit: int = 200) -> list[Case]:
+        """The cases of an archive entry, the newest first."""
+        rows = self.session.scalars(
+            select(CaseRow)
+            .where(CaseRow.customer_id == customer_id)
+            .order_by(CaseRow.received_at.desc(), CaseRow.id.desc())
+            .limit(limit)
+        )
+        return [to_domain(Case, r) for r in rows]
+
     def by_number(self, number: str) -> Case | None:
         row = self.session.scalars(select(CaseRow).where(CaseRow.number == number)).first()
         return to_domain(Case, row) if row is not None else None
@@ -150,25 +160,19 @@ class SqlCaseRepository:
         return found
 
 
-def _like(text: str) -> str:
-    """``text`` as a LIKE pattern for a substring (its wildcards escaped with ``\\``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _search_conditions(terms: SearchTerms) -> list[Any]:
     conditions: list[Any] = []
     if terms.text:
-        like = _like(terms.text)
+        pattern = like(terms.text)
         conditions += [
-            CaseRow.number.like(like, escape="\\"),
-            CaseRow.caller_name.ilike(like, escape="\\"),
-            CaseRow.address.ilike(like, escape="\\"),
+            CaseRow.number.like(pattern, escape="\\"),
+            CaseRow.caller_name.ilike(pattern, escape="\\"),
+            CaseRow.address.ilike(pattern, escape="\\"),
         ]
     if terms.number:
-        conditions.append(CaseRow.number.like(_like(terms.number), escape="\\"))
+        conditions.append(CaseRow.number.like(like(terms.number), escape="\\"))
     if terms.plate:
-        conditions.append(CaseRow.plate.like(_like(terms.plate), escape="\\"))
+        conditions.append(CaseRow.plate.like(like(terms.plate), escape="\\"))
     if terms.phone:
-        conditions.append(CaseRow.phone.like(_like(terms.phone), escape="\\"))
+        conditions.append(CaseRow.phone.like(like(terms.phone), escape="\\"))
     return conditions

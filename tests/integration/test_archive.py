@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import pytest
 
+from callcenter.archive import CustomerEdit, VehicleEdit
+from callcenter.domain import CustomerCategory, Role, VehicleType
+from callcenter.errors import ConcurrencyConflict, PermissionDenied, ValidationErrors
 from callcenter.services import Services
 from tests.factories import intake
 
@@ -42,3 +48,144 @@ def test_case_search_keeps_unrelated_cases_out(container) -> None:
     assert [c.number for c in services.search("139-1234-5678")] == [other.number]
     assert services.search("100%") == []
     assert services.search("  ") == []
+
+
+# -- the customer archive -----------------------------------------------------------------
+
+
+def test_a_caller_first_seen_at_intake_has_an_archive_entry_at_once(container) -> None:
+    services: Services = container.services
+    services.take_call(intake(phone="0755-8888 6666", plate="粤B12345"))
+    for typed in ("0755 8888 6666", "+86 755-88886666", "粤b·12345", "张伟", "８８８８６６６６"):
+        rows = services.find_customers(typed)
+        assert [r.customer.name for r in rows] == ["张伟"], typed
+    entry = services.customer_file(rows[0].customer.id)
+    assert [v.plate for v in entry.customer.vehicles] == ["粤B12345"]
+    assert len(entry.cases) == 1 and entry.cases[0].number == "20261122-0001"
+    assert "wanted_service" in entry.missing and not entry.late
+
+
+def test_archive_edits_are_checked_versioned_and_audited(container) -> None:
+    services: Services = container.services
+    services.take_call(intake())
+    customer = services.find_customers("张伟")[0].customer
+    edit = CustomerEdit.of(customer, "138 1234 5678", "0755-8888 6666")
+    edit.category = CustomerCategory.GROUP
+    edit.wanted_service = "定期保养提醒"
+    saved = services.save_customer(customer.id, customer.version, edit)
+    assert saved.version == customer.version + 1
+    assert saved.other_phones == "+8675588886666" and saved.category is CustomerCategory.GROUP
+    # found by the other number too, as intake would recognise it
+    assert services.find_customers("0755 88886666")[0].customer.id == customer.id
+    assert services.recognise(phone="075588886666").customer.id == customer.id
+    with pytest.raises(ConcurrencyConflict, match="tester"):
+        services.save_customer(customer.id, customer.version, edit)
+    bad = CustomerEdit.of(saved, "12", "")
+    bad.name = " "
+    with pytest.raises(ValidationErrors) as raised:
+        services.save_customer(customer.id, saved.version, bad)
+    assert {e.field for e in raised.value.errors} == {"name", "phone"}
+    with container.uow(write=False) as uow:
+        rows = uow.audit.recent(actor="tester")
+    assert rows[0].action == "edit_customer" and rows[0].entity == "customer"
+    assert "wanted_service" in rows[0].details["changed"]
+
+
+def test_vehicles_of_the_archive_and_their_next_maintenance(container, clock) -> None:
+    services: Services = container.services
+    services.take_call(intake())
+    customer = services.find_customers("张伟")[0].customer
+    vehicle = customer.vehicles[0]
+    edit = VehicleEdit.of(vehicle)
+    edit.model = "龙工 LG855"
+    edit.vehicle_type = VehicleType.MACHINERY
+    edit.purchase_date = "2026年9月1日"
+    edit.running_hours = "５５０ h"
+    saved = services.save_vehicle(customer.id, customer.version, vehicle.id, edit)
+    assert saved.version == customer.version + 1
+    entry = services.customer_file(customer.id)
+    due = entry.dues[vehicle.id]
+    # 550 h in 82 days: 600 h falls in 7 days, before the 3 months' date (2026-12-01)
+    assert due.hours == 600 and due.by_hours and due.on.isoformat() == "2026-11-29"
+    assert entry.missing == ["wanted_service"]
+    other = VehicleEdit(plate="粤b 12345", model="X")
+    with pytest.raises(ValidationErrors, match="already in the archive"):
+        services.save_vehicle(customer.id, saved.version, None, other)
+    wrong = VehicleEdit(plate="粤A00001", purchase_date="2027-01-01", running_hours="abc")
+    with pytest.raises(ValidationErrors) as raised:
+        services.save_vehicle(customer.id, saved.version, None, wrong)
+    assert {e.field for e in raised.value.errors} == {"purchase_date", "running_hours"}
+    added = services.save_vehicle(
+        customer.id, saved.version, None, VehicleEdit(plate="粤A00001", model="卡罗拉")
+    )
+    assert [v.plate for v in added.vehicles] == ["粤B12345", "粤A00001"]
+
+
+def test_entries_still_incomplete_two_days_after_the_first_contact_are_listed(
+    container, clock
+) -> None:
+    services: Services = container.services
+    services.take_call(intake())
+    assert services.incomplete_customers() == []
+    clock.advance(timedelta(days=2, minutes=1))
+    services.take_call(intake(caller_name="李娜", phone="13912345678", plate="粤A55555"))
+    rows = services.incomplete_customers()
+    assert [r.customer.name for r in rows] == ["张伟"]
+    assert set(rows[0].missing) == {"wanted_service", "usage"}
+    assert services.customer_file(rows[0].customer.id).late
+
+
+# -- the audit log viewer -----------------------------------------------------------------
+
+
+def test_the_audit_log_is_for_supervisors_with_keyset_pages(migrated_url, clock) -> None:
+    from callcenter import bootstrap
+    from callcenter.services.staff import StaffDirectory
+    from callcenter.settings import Settings
+
+    def session(user: str) -> bootstrap.Container:
+        return bootstrap.build(
+            Settings(database_url=migrated_url, language="en", user=user), clock=clock
+        )
+
+    admin = session("boss")
+    StaffDirectory(admin.services).add("wangfang", "王芳", Role.OPERATOR)
+    StaffDirectory(admin.services).add("chenjun", "陈军", Role.SUPERVISOR)
+    operator, supervisor = session("wangfang"), session("chenjun")
+    try:
+        for n in range(5):
+            clock.advance(timedelta(minutes=1))
+            operator.services.take_call(intake(plate=f"粤B1000{n}"))
+        with pytest.raises(PermissionDenied, match="read the audit log"):
+            operator.services.open_audit_log()
+        supervisor.services.open_audit_log()
+        s = supervisor.services
+        everything = s.audit_page(s.audit_query())
+        assert everything[0].action == "read_audit_log" and not everything[0].allowed
+        query = s.audit_query(person="王芳", action="take call")
+        first = s.audit_page(query, limit=3)
+        assert [e.action for e in first] == ["take_call"] * 3
+        rest = s.audit_page(replace(query, before=(first[-1].at, first[-1].id)), limit=3)
+        assert len(rest) == 2 and rest[0].at < first[-1].at
+        assert s.audit_page(s.audit_query(since="2026-11-23")) == []
+        assert len(s.audit_page(s.audit_query(person="wangfang", until="2026-11-22"))) == 6
+        with pytest.raises(ValidationErrors):
+            s.audit_query(since="yesterday")
+    finally:
+        for c in (admin, operator, supervisor):
+            c.close()
+
+
+def test_downgrade_below_0008_refuses_while_archive_details_exist(container) -> None:
+    from callcenter import bootstrap
+
+    services: Services = container.services
+    services.take_call(intake())
+    customer = services.find_customers("张伟")[0].customer
+    edit = VehicleEdit.of(customer.vehicles[0])
+    edit.running_hours = "120"
+    services.save_vehicle(customer.id, customer.version, customer.vehicles[0].id, edit)
+    url = container.settings.database_url
+    with pytest.raises(RuntimeError, match="vehicles holds archive details in 1 row"):
+        bootstrap.downgrade(url, "0006")
+    assert bootstrap.current_revision(container.engine) == "0008"
