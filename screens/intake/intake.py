@@ -150,6 +150,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         Binding("enter", "enter", show=False, priority=True),
         Binding("ctrl+s,f2", "save", N_("Save"), priority=True),
         Binding("ctrl+r", "fill_returning", N_("Fill from archive"), priority=True),
+        Binding("ctrl+k", "add_to_archive", N_("Add to archive"), priority=True),
         Binding("escape", "leave", N_("Leave")),
         Binding("f1", "app.help", N_("Help")),
     ]
@@ -174,6 +175,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self._recognise_timer: Timer | None = None
         self._recognised_key: tuple[str, str] = ("", "")
         self.returning: Returning | None = None
+        #: The plate is known under another phone: add this caller to that entry (Ctrl+K).
+        self._add_contact = False
         self._customer_id: int | None = None
         self._plan = RescuePlan.TOWING
 
@@ -399,6 +402,9 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             agreed_arrival=self.text("agreed_arrival"),
             notes=self.text("notes"),
             customer_id=self._customer_id,
+            add_to_archive=self._add_contact
+            and self.returning is not None
+            and self.returning.new_contact,
         )
 
     def _set_text(self, name: str, value: str) -> None:
@@ -615,6 +621,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             return  # the operator typed on since; a newer lookup is coming
         self._recognised_key = message.key
         self.returning = message.found
+        if message.found is None or not message.found.new_contact:
+            self._add_contact = False
         self._show_returning()
 
     def _show_returning(self) -> None:
@@ -655,12 +663,40 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             " ",
             Content("; ".join(recent) if recent else _("none")),
         ]
+        if found.new_contact:
+            owner = found.customer
+            parts += [
+                "\n",
+                (
+                    _("The plate is in the archive under {name} ({phone}), not this phone.").format(
+                        name=owner.name, phone=validation.format_phone(owner.phone)
+                    ),
+                    "bold",
+                ),
+                " ",
+                (
+                    _("✓ this caller will be added to the archive (Ctrl+K: undo)")
+                    if self._add_contact
+                    else _("Ctrl+K: add this caller to the archive"),
+                    "reverse",
+                ),
+            ]
         label.update(Content.assemble(*parts))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "fill_returning":
             return True if self.returning is not None else None
+        if action == "add_to_archive":
+            return self.returning is not None and self.returning.new_contact
         return True
+
+    def action_add_to_archive(self) -> None:
+        """Add this caller's phone (and name) to the archive entry of the plate's owner when
+        the call is saved (or undo that)."""
+        if self.returning is None or not self.returning.new_contact:
+            return
+        self._add_contact = not self._add_contact
+        self._show_returning()
 
     def action_fill_returning(self) -> None:
         found = self.returning

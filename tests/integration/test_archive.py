@@ -189,3 +189,19 @@ def test_downgrade_below_0008_refuses_while_archive_details_exist(container) -> 
     with pytest.raises(RuntimeError, match="vehicles holds archive details in 1 row"):
         bootstrap.downgrade(url, "0006")
     assert bootstrap.current_revision(container.engine) == "0008"
+
+
+def test_a_known_plate_with_a_new_phone_is_offered_to_the_archive(container) -> None:
+    services: Services = container.services
+    services.take_call(intake())  # 张伟, 138 1234 5678, 粤B12345
+    found = services.recognise(phone="139 1234 5678", plate="粤b12345")
+    assert found is not None and found.new_contact and found.customer.name == "张伟"
+    assert not services.recognise(phone="13812345678", plate="粤B12345").new_contact
+    case = services.take_call(
+        intake(caller_name="张小伟", phone="139 1234 5678", plate="粤B12345", add_to_archive=True)
+    )
+    entry = services.customer_file(case.customer_id)
+    assert entry.customer.name == "张伟" and entry.customer.other_phones == "+8613912345678"
+    assert "张小伟" in entry.customer.notes
+    assert not services.recognise(phone="13912345678", plate="粤B12345").new_contact
+    assert [c.number for c in entry.cases] == [case.number, "20261122-0001"]
