@@ -107,12 +107,17 @@ def next_due(
     """The next maintenance of a vehicle, or None without a purchase date or hours."""
     if purchase_date is None and running_hours is None:
         return None
-    # The next point after the last one done; with no record of one, the points the
-    # running hours have passed are taken as done (their history is not known).
+    # The next point after the last one done. With no record of one, the points the running
+    # hours or the calendar have passed are taken as done (their history is not known).
     done = maintained_hours
-    if done is None and running_hours is not None:
-        passed = [p.hours for p in cycle.points if p.hours <= running_hours]
-        done = passed[-1] if passed else None
+    if done is None:
+        for _step in range(1000):  # bounded: a century of quarterly points
+            _i, candidate = cycle.point_after(done)
+            by_hours = running_hours is not None and candidate.hours <= running_hours
+            by_date = purchase_date is not None and candidate.date_from(purchase_date) <= today
+            if not (by_hours or by_date):
+                break
+            done = candidate.hours
     _index, point = cycle.point_after(done)
     dates: list[tuple[date, bool]] = []
     if purchase_date is not None:

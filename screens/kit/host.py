@@ -96,6 +96,14 @@ class Host(Protocol):
 
     def open_help(self) -> None: ...
 
+    def open_archive(self) -> None:
+        """The customer archive (F5)."""
+        ...
+
+    def open_audit_log(self) -> None:
+        """The audit log (F7): supervisors and administrators; refused for operators."""
+        ...
+
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:
         """Run a lifecycle step of ``case`` (asks what it must first: checklist, reason)."""
         ...
