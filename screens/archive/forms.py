@@ -33,8 +33,6 @@ class _ArchiveForm(ModalScreen[Customer | None]):
         Binding("ctrl+s", "save", N_("Save"), priority=True),
         Binding("escape", "leave", N_("Go back")),
     ]
-    FIELD_ID = "af-"
-    ROW_ID = "af-"
 
     @property
     def cc(self) -> Host:
