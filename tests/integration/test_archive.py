@@ -205,3 +205,24 @@ def test_a_known_plate_with_a_new_phone_is_offered_to_the_archive(container) -> 
     assert "张小伟" in entry.customer.notes
     assert not services.recognise(phone="13912345678", plate="粤B12345").new_contact
     assert [c.number for c in entry.cases] == [case.number, "20261122-0001"]
+
+
+def test_the_cli_lists_the_entries_to_complete(container) -> None:
+    from tests.integration.test_staff_cli import cli
+
+    services: Services = container.services
+    services.take_call(intake())  # first seen on 2026-11-22: more than two days ago now
+    done = services.take_call(intake(caller_name="李娜", phone="13912345678", plate="粤A55555"))
+    customer = services.customer_file(done.customer_id).customer
+    edit = CustomerEdit.of(customer, "13912345678", "")
+    edit.wanted_service = "保养提醒"
+    customer = services.save_customer(customer.id, customer.version, edit)
+    vehicle = VehicleEdit.of(customer.vehicles[0])
+    vehicle.model, vehicle.mileage_km = "卡罗拉", "35000"
+    services.save_vehicle(customer.id, customer.version, customer.vehicles[0].id, vehicle)
+    result = cli(container.settings.database_url, "tester", "archive", "incomplete")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and "张伟" in lines[0] and "粤B12345" in lines[0]
+    assert "missing: service wanted" in lines[0]
+    assert "1 archive entry to complete." in result.stderr
