@@ -239,6 +239,10 @@ class CallTaskRepository(Protocol):
     """The call desk's own tasks (kinds that are not ``external``) and their attempts."""
 
     def add(self, task: CallTask) -> CallTask: ...
+    def add_unless_keyed(self, task: CallTask) -> CallTask | None:
+        """Add ``task`` unless one with its ``dedupe_key`` exists; None then."""
+        ...
+
     def get(self, task_id: int) -> CallTask | None: ...
     def save(self, task: CallTask) -> CallTask:
         """Raises ConcurrencyConflict if the stored version differs from ``task.version``."""

@@ -258,6 +258,8 @@ class CallTaskRow(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: A task owed by the system once per key (e.g. ``maintenance:<vehicle>:<hours>``).
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (

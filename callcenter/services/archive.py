@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import TypeVar
 
 from callcenter import validation
@@ -18,6 +18,8 @@ from callcenter.archive.model import (
     VehicleEdit,
     missing_details,
 )
+from callcenter.calls import maintenance as maintenance_kind
+from callcenter.calls.model import CallTask
 from callcenter.domain import Case, Customer, Vehicle
 from callcenter.errors import (
     ConcurrencyConflict,
@@ -117,6 +119,64 @@ class ArchiveUseCases(ServiceBase):
             cycle.describe(),
             self.today(),
         )
+
+    # -- the maintenance calls -----------------------------------------------------------
+    def maintenance_due(self) -> list[tuple[Customer, Vehicle, maintenance.Due]]:
+        """Every vehicle whose next maintenance falls within the cycle's reminder days (or
+        is overdue), the soonest first."""
+        cycle = self.maintenance_cycle
+        until = self.today() + timedelta(days=cycle.remind_days)
+        found: list[tuple[Customer, Vehicle, maintenance.Due]] = []
+        after = 0
+        while True:
+            page = self._read(self._in_use_after(after))
+            if not page:
+                break
+            for customer in page:
+                dues = self._dues(customer)
+                for vehicle in customer.vehicles:
+                    due = dues.get(vehicle.id or 0)
+                    if due is not None and due.on <= until:
+                        found.append((customer, vehicle, due))
+            after = page[-1].id or 0
+        return sorted(found, key=lambda item: (item[2].on, item[1].plate))
+
+    @staticmethod
+    def _in_use_after(after: int) -> Callable[[UnitOfWork], list[Customer]]:
+        return lambda uow: uow.customers.with_vehicles_in_use(after, 1000)
+
+    def schedule_maintenance_calls(self) -> int:
+        """Owe a ``maintenance`` call for every vehicle due (see :meth:`maintenance_due`),
+        once per vehicle and due point whoever sweeps; how many were added. Due on the
+        reminder day at 09:00 in the centre's zone (now when that has passed)."""
+        due = self.maintenance_due()
+        if not due:
+            return 0
+        cycle = self.maintenance_cycle
+        now = self.clock.now()
+
+        def work(uow: UnitOfWork) -> int:
+            added = 0
+            for customer, vehicle, point in due:
+                assert vehicle.id is not None
+                remind = point.on - timedelta(days=cycle.remind_days)
+                due_at = max(now, datetime.combine(remind, time(9, 0), self.tz))
+                task = uow.calls.add_unless_keyed(
+                    CallTask(
+                        kind=maintenance_kind.NAME,
+                        due_at=due_at,
+                        created_at=now,
+                        created_by=self.actor,
+                        customer_id=customer.id,
+                        note=f"{vehicle.plate} · {point.hours} h · {point.on.isoformat()}",
+                        dedupe_key=maintenance_kind.dedupe_key(vehicle.id, point.hours),
+                    )
+                )
+                added += task is not None
+            self._note(added=added)
+            return added
+
+        return self._write(work, action=Action.SCHEDULE_CALL, entity="call_task")
 
     # -- writes --------------------------------------------------------------------------
     def save_customer(self, customer_id: int, version: int, edit: CustomerEdit) -> Customer:

@@ -35,7 +35,7 @@ def phones_text(file: CustomerFile) -> str:
     c = file.customer
     phones = [validation.format_phone(c.phone, c.phone_ext)]
     phones += [validation.format_phone(p) for p in c.other_phones.split(",") if p]
-    return "，".join(phones) if _("，") == "，" else ", ".join(phones)
+    return ", ".join(phones)
 
 
 def details_table(file: CustomerFile, tz: object) -> Table:

@@ -226,3 +226,37 @@ def test_the_cli_lists_the_entries_to_complete(container) -> None:
     assert len(lines) == 1 and "张伟" in lines[0] and "粤B12345" in lines[0]
     assert "missing: service wanted" in lines[0]
     assert "1 archive entry to complete." in result.stderr
+
+
+# -- the maintenance calls ----------------------------------------------------------------
+
+
+def test_maintenance_calls_are_owed_once_per_vehicle_and_due_point(container, clock) -> None:
+    from callcenter import watch
+    from callcenter.calls import maintenance as maintenance_kind
+
+    services: Services = container.services
+    services.take_call(intake())
+    customer = services.find_customers("张伟")[0].customer
+    edit = VehicleEdit.of(customer.vehicles[0])
+    edit.purchase_date, edit.running_hours, edit.maintained_hours = "2026-09-01", "300", "100"
+    services.save_vehicle(customer.id, customer.version, customer.vehicles[0].id, edit)
+    # 300 h in 82 days: 600 h in ~82 days; by the calendar 2026-12-01, 9 days away > 7
+    assert services.schedule_maintenance_calls() == 0
+    clock.advance(timedelta(days=2))  # 7 days before 2026-12-01
+    sweeper = watch.sweeper_for(container)
+    sweeper()  # the sweep schedules them
+    assert services.schedule_maintenance_calls() == 0  # already owed: not twice
+    desk_tasks = services.read(lambda uow: uow.calls.open_for(customer_id=customer.id))
+    assert [(t.kind, t.note) for t in desk_tasks] == [
+        (maintenance_kind.NAME, "粤B12345 · 600 h · 2026-12-01")
+    ]
+    assert desk_tasks[0].due_at == clock.now()  # 09:00 of the reminder day has passed
+    with container.uow(write=False) as uow:
+        assert uow.audit.recent(actor="watch")[0].action == "schedule_call"
+    # the 600 h service done: the next point (1200 h, 2027-03-01) is not due yet
+    customer = services.customer_file(customer.id).customer
+    edit = VehicleEdit.of(customer.vehicles[0])
+    edit.maintained_hours = "600"
+    services.save_vehicle(customer.id, customer.version, customer.vehicles[0].id, edit)
+    assert services.schedule_maintenance_calls() == 0

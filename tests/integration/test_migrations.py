@@ -73,6 +73,7 @@ _CLEARED = {
         "UPDATE customers SET wanted_service = '', other_phones = ''",
         "UPDATE vehicles SET purchase_date = NULL, running_hours = NULL, mileage_km = NULL,"
         " reading_on = NULL, maintained_hours = NULL, maintained_on = NULL",
+        "UPDATE call_tasks SET dedupe_key = NULL",
     ),
 }
 

@@ -2,7 +2,8 @@
 
 The customer archive (客户档案): what the customer wants, who last edited the entry; each
 vehicle's purchase date, running hours or mileage (and when they were read) and its last
-maintenance point; the audit viewer's indexes (by person, by action). The downgrade drops
+maintenance point; the key that keeps one maintenance call per vehicle and due point
+(``call_tasks.dedupe_key``); the audit viewer's indexes (by person, by action). The downgrade drops
 these columns: it refuses while any holds a value, so no archive detail is lost silently.
 
 Revision ID: 0008
@@ -32,6 +33,7 @@ HELD = (
         " OR reading_on IS NOT NULL OR maintained_hours IS NOT NULL"
         " OR maintained_on IS NOT NULL",
     ),
+    ("call_tasks", "dedupe_key IS NOT NULL"),
 )
 
 
@@ -63,6 +65,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("maintained_hours", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("maintained_on", sa.Date(), nullable=True))
 
+    with op.batch_alter_table("call_tasks", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("dedupe_key", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_call_tasks_dedupe_key"), ["dedupe_key"])
+
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index("ix_audit_log_actor_at", ["actor", "at"], unique=False)
         batch_op.create_index("ix_audit_log_action_at", ["action", "at"], unique=False)
@@ -80,6 +86,10 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_action_at")
         batch_op.drop_index("ix_audit_log_actor_at")
+
+    with op.batch_alter_table("call_tasks", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_call_tasks_dedupe_key"), type_="unique")
+        batch_op.drop_column("dedupe_key")
 
     with op.batch_alter_table("vehicles", schema=None) as batch_op:
         batch_op.drop_column("maintained_on")
