@@ -88,6 +88,11 @@ class Due:
     by_hours: bool  # the running hours come first (else the calendar)
     overdue: bool
 
+    def short(self) -> str:
+        """``600 h · 2026-11-28 · by hours`` (the archive's vehicle table)."""
+        reason = _("hours") if self.by_hours else _("calendar")
+        return f"{self.hours} h · {self.on.isoformat()} · {reason}"
+
     def describe(self) -> str:
         reason = _("by running hours") if self.by_hours else _("by the calendar")
         return _("{hours} h service due {on} ({reason})").format(

@@ -58,20 +58,22 @@ def details_table(file: CustomerFile, tz: object) -> Table:
     )
     if file.missing:
         style = "bold red" if file.late else "yellow"
-        label = _("To complete (first contact over 2 days ago)") if file.late else _("To complete")
-        table.add_row(Text(label, style=style), Text(describe_missing(file.missing), style=style))
+        what = describe_missing(file.missing)
+        if file.late:
+            what += " " + _("(first contact over 2 days ago)")
+        table.add_row(Text(_("To complete"), style=style), Text(what, style=style))
     return table
 
 
 def vehicles_table(file: CustomerFile) -> Table:
-    table = Table(expand=True, show_edge=False, pad_edge=False, box=None, header_style="bold")
-    table.add_column("#", width=2, no_wrap=True)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("#", width=1, no_wrap=True)
     table.add_column(Text(_("Plate")), no_wrap=True)
-    table.add_column(Text(_("Model")), overflow="ellipsis", no_wrap=True)
-    table.add_column(Text(_("Type")), no_wrap=True)
+    table.add_column(Text(_("Model")), overflow="ellipsis", no_wrap=True, max_width=14)
+    table.add_column(Text(_("Type")), overflow="ellipsis", no_wrap=True, max_width=8)
     table.add_column(Text(_("Purchased")), no_wrap=True)
     table.add_column(Text(_("Hours / km")), no_wrap=True)
-    table.add_column(Text(_("Next maintenance")), overflow="fold")
+    table.add_column(Text(_("Next maintenance")), no_wrap=True)
     for n, v in enumerate(file.customer.vehicles, 1):
         reading = "—"
         if v.running_hours is not None:
@@ -83,7 +85,7 @@ def vehicles_table(file: CustomerFile) -> Table:
         if due is not None:
             soon = file.today is not None and (due.on - file.today).days <= 7
             style = "bold red" if due.overdue else ("yellow" if soon else "")
-            due_text = Text(due.describe(), style=style)
+            due_text = Text(due.short(), style=style)
         table.add_row(
             str(n),
             Text(v.plate),

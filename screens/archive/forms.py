@@ -23,20 +23,27 @@ from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import Form, SelectField
 
 
-class _ArchiveForm(ModalScreen[Customer | None]):
-    CSS_PATH = "archive.tcss"
-    # Tab is a priority key, as on the intake form: keys typed in a burst after it land in
-    # the next field, not the one left.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "app.focus_next", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
-        Binding("ctrl+s", "save", N_("Save"), priority=True),
-        Binding("escape", "leave", N_("Go back")),
-    ]
+# Tab is a priority key, as on the intake form: keys typed in a burst after it land in the
+# next field, not the one left.
+_BINDINGS: list[BindingType] = [
+    Binding("tab", "app.focus_next", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    Binding("ctrl+s", "save", N_("Save"), priority=True),
+    Binding("escape", "leave", N_("Go back")),
+]
+
+
+class _ArchiveForm:
+    """What the two forms share; mixed in before :class:`Form` (its hooks win)."""
+
+    query_one: Any
+    notify: Any
+    dismiss: Any
+    focus_next: Any
 
     @property
     def cc(self) -> Host:
-        return host(self)
+        return host(self)  # type: ignore[arg-type]  # a screen: the forms below are
 
     def _input(self, name: str, label: str, value: str, placeholder: str = "") -> Horizontal:
         widget = Input(value, placeholder=placeholder, id=f"af-{name}", compact=True)
@@ -112,8 +119,11 @@ class _ArchiveForm(ModalScreen[Customer | None]):
             self.dismiss(None)
 
 
-class CustomerForm(Form[CustomerEdit, Customer], _ArchiveForm):
+class CustomerForm(_ArchiveForm, Form[CustomerEdit, Customer], ModalScreen[Customer | None]):
     """The entry's own details. Dismisses with the entry as saved, or None."""
+
+    CSS_PATH = "archive.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = _BINDINGS
 
     FIELDS = ("name", "phone", "other_phones", "address", "category", "wanted_service", "notes")
     REQUIRED = ("name", "phone")
@@ -168,8 +178,11 @@ class CustomerForm(Form[CustomerEdit, Customer], _ArchiveForm):
         return self.cc.services.save_customer(self.customer.id, self.customer.version, values)
 
 
-class VehicleForm(Form[VehicleEdit, Customer], _ArchiveForm):
+class VehicleForm(_ArchiveForm, Form[VehicleEdit, Customer], ModalScreen[Customer | None]):
     """A vehicle of the entry (a new one when ``vehicle_id`` is None)."""
+
+    CSS_PATH = "archive.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = _BINDINGS
 
     FIELDS = (
         "plate",

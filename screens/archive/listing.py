@@ -28,11 +28,12 @@ from screens.kit.i18n_bindings import translate_bindings
 
 
 def archive_row(row: ArchiveRow) -> Text:
+    """Name, phone, plates, next maintenance, then what is missing (or the address) and the
+    category: at 80 columns what matters most comes first."""
     c = row.customer
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(fit(c.name, 10) + " ", style="bold")
-    text.append(fit(validation.format_phone(c.phone), 15) + " ")
-    text.append(fit(c.category.label, 10) + " ")
+    text.append(fit(validation.format_phone(c.phone), 14) + " ")
     plates = " ".join(v.plate for v in c.vehicles) or "—"
     text.append(fit(plates, 10) + " ")
     if row.due is not None:
@@ -46,6 +47,7 @@ def archive_row(row: ArchiveRow) -> Text:
         text.append(_("to complete: {what}").format(what=describe_missing(row.missing)), "yellow")
     else:
         text.append(c.address, style="dim")
+    text.append("  " + c.category.label, style="dim")
     return text
 
 
