@@ -22,7 +22,6 @@ from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import Form, SelectField
 
-
 # Tab is a priority key, as on the intake form: keys typed in a burst after it land in the
 # next field, not the one left.
 _BINDINGS: list[BindingType] = [
