@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from callcenter import validation
-from callcenter.errors import ValidationError, ValidationErrors
+from callcenter import permissions, validation
+from callcenter.errors import PermissionDenied, ValidationError, ValidationErrors
 from callcenter.i18n import _
 from callcenter.permissions import Action
 from callcenter.ports import AuditEntry, AuditQuery, UnitOfWork
@@ -22,6 +22,17 @@ class AuditUseCases(ServiceBase):
 
     def open_audit_log(self) -> None:
         """Refuse (and audit the refusal) unless this session may read the audit log."""
+        self._may_read()
+
+    def _may_read(self) -> None:
+        """A read: the supervisor's read-only board may do it too (its role decides; a
+        refusal there goes to the application log only, nothing can be written)."""
+        if self.read_only and self.staff is not None:
+            if self.staff.active and permissions.is_allowed(self.staff.role, Action.READ_AUDIT_LOG):
+                return
+            raise PermissionDenied(
+                permissions.refusal(self.staff.display_name, self.staff.role, Action.READ_AUDIT_LOG)
+            )
         self.require(Action.READ_AUDIT_LOG)
 
     def audit_query(
@@ -61,7 +72,7 @@ class AuditUseCases(ServiceBase):
 
     def audit_page(self, query: AuditQuery, limit: int = PAGE) -> list[AuditEntry]:
         """One page of the audit log, newest first (keyset: ``query.before``)."""
-        self.require(Action.READ_AUDIT_LOG)
+        self._may_read()
         return self._read(lambda uow: uow.audit.page(query, limit))
 
     def _day(self, field: str, text: str) -> date | None:

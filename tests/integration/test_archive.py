@@ -260,3 +260,26 @@ def test_maintenance_calls_are_owed_once_per_vehicle_and_due_point(container, cl
     edit.maintained_hours = "600"
     services.save_vehicle(customer.id, customer.version, customer.vehicles[0].id, edit)
     assert services.schedule_maintenance_calls() == 0
+
+
+def test_the_supervisors_read_only_board_may_read_the_audit_log(migrated_url, clock) -> None:
+    from callcenter import bootstrap
+    from callcenter.services.staff import StaffDirectory
+    from callcenter.settings import Settings
+
+    def session(user: str, read_only: bool = False) -> bootstrap.Container:
+        settings = Settings(database_url=migrated_url, language="en", user=user)
+        return bootstrap.build(settings, clock=clock, read_only=read_only)
+
+    admin = session("boss")
+    StaffDirectory(admin.services).add("chenjun", "陈军", Role.SUPERVISOR)
+    StaffDirectory(admin.services).add("wangfang", "王芳", Role.OPERATOR)
+    board, operator_board = session("chenjun", True), session("wangfang", True)
+    try:
+        board.services.open_audit_log()
+        assert board.services.audit_page(board.services.audit_query(person="boss"))
+        with pytest.raises(PermissionDenied, match="read the audit log"):
+            operator_board.services.open_audit_log()
+    finally:
+        for c in (admin, board, operator_board):
+            c.close()
