@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple, Protocol, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
 
 from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.domain import (
@@ -22,7 +22,9 @@ from callcenter.domain import (
     Vehicle,
 )
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
-from callcenter.search import SearchTerms
+
+if TYPE_CHECKING:  # the search's parsing loads phonenumbers: not before the first frame
+    from callcenter.search import SearchTerms
 
 
 class CaseClockView(NamedTuple):
