@@ -25,6 +25,7 @@ from screens.archive.customer import CustomerScreen
 from screens.kit.format import error_text, fit
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.messages import DataChanged
 
 
 def archive_row(row: ArchiveRow) -> Text:
@@ -154,6 +155,11 @@ class ArchiveScreen(Screen[None]):
 
     def _refresh(self) -> None:
         self.find(self.query_one("#ar-find", Input).value)
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        """An entry was added or changed (another session, or this one): read again."""
+        if any(c.entity == "customer" for c in message.changes) and self.is_current:
+            self._refresh()
 
     def action_back(self) -> None:
         self.dismiss(None)
