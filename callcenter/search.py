@@ -37,6 +37,11 @@ class SearchTerms:
     plate: str = ""
     #: A case number as stored (``20261203-0003``), or its first part.
     number: str = ""
+    #: The text is only a phone number (digits and separators): no name or address holds
+    #: it, so those columns are not scanned.
+    phone_only: bool = False
+    #: The text is a whole valid plate: found by the plate's own (indexed) value.
+    whole_plate: bool = False
 
     @property
     def empty(self) -> bool:
@@ -60,7 +65,14 @@ def search_terms(typed: str) -> SearchTerms:
     phone = _phone_digits(text)
     number = _case_number(text)
     plate = _plate(text)
-    return SearchTerms(text, phone, plate, number)
+    phone_only = bool(phone) and _PHONE_LIKE.fullmatch(text) is not None
+    whole_plate = False
+    if plate:
+        try:
+            whole_plate = validation.normalize_plate(text) == plate
+        except ValidationError:
+            whole_plate = False
+    return SearchTerms(text, phone, plate, number, phone_only, whole_plate)
 
 
 def _phone_digits(text: str) -> str:

@@ -162,17 +162,22 @@ class SqlCaseRepository:
 
 def _search_conditions(terms: SearchTerms) -> list[Any]:
     conditions: list[Any] = []
-    if terms.text:
+    if terms.text and not terms.whole_plate:
         pattern = like(terms.text)
-        conditions += [
-            CaseRow.number.like(pattern, escape="\\"),
-            CaseRow.caller_name.ilike(pattern, escape="\\"),
-            CaseRow.address.ilike(pattern, escape="\\"),
-        ]
+        conditions.append(CaseRow.number.like(pattern, escape="\\"))
+        if not terms.phone_only:
+            conditions += [
+                CaseRow.caller_name.ilike(pattern, escape="\\"),
+                CaseRow.address.ilike(pattern, escape="\\"),
+            ]
     if terms.number:
         conditions.append(CaseRow.number.like(like(terms.number), escape="\\"))
     if terms.plate:
-        conditions.append(CaseRow.plate.like(like(terms.plate), escape="\\"))
+        conditions.append(
+            CaseRow.plate == terms.plate
+            if terms.whole_plate
+            else CaseRow.plate.like(like(terms.plate), escape="\\")
+        )
     if terms.phone:
         conditions.append(CaseRow.phone.like(like(terms.phone), escape="\\"))
     return conditions

@@ -85,7 +85,7 @@ class SqlCustomerRepository:
         """Customers whose name, phone, plate or address matches ``terms``, newest first."""
         c = CustomerRow
         conditions: list[Any] = []
-        if terms.text:
+        if terms.text and not (terms.phone_only or terms.whole_plate):
             conditions += [
                 c.name.ilike(like(terms.text), escape="\\"),
                 c.address.ilike(like(terms.text), escape="\\"),
@@ -96,12 +96,12 @@ class SqlCustomerRepository:
                 c.other_phones.like(like(terms.phone), escape="\\"),
             ]
         if terms.plate:
-            conditions.append(
-                exists().where(
-                    VehicleRow.customer_id == c.id,
-                    VehicleRow.plate.like(like(terms.plate), escape="\\"),
-                )
+            plate = (
+                VehicleRow.plate == terms.plate
+                if terms.whole_plate
+                else VehicleRow.plate.like(like(terms.plate), escape="\\")
             )
+            conditions.append(c.id.in_(select(VehicleRow.customer_id).where(plate)))
         query = select(c)
         if conditions:
             query = query.where(or_(*conditions))
