@@ -87,17 +87,19 @@ class Due:
     on: date  # the earlier of the two dates
     by_hours: bool  # the running hours come first (else the calendar)
     overdue: bool
+    #: The vehicle's running hours are read (a machine); a car with only its mileage and
+    #: purchase date is due by the calendar alone, and its "hours" mean nothing to anyone.
+    hours_known: bool = True
+
+    @property
+    def point(self) -> str:
+        """``600 h`` for a vehicle whose hours are read, else nothing (language-neutral)."""
+        return f"{self.hours} h" if self.hours_known else ""
 
     def short(self) -> str:
-        """``600 h · 2026-11-28 · by hours`` (the archive's vehicle table)."""
+        """``600 h · 2026-11-28 · hours`` (the archive's vehicle table)."""
         reason = _("hours") if self.by_hours else _("calendar")
-        return f"{self.hours} h · {self.on.isoformat()} · {reason}"
-
-    def describe(self) -> str:
-        reason = _("by running hours") if self.by_hours else _("by the calendar")
-        return _("{hours} h service due {on} ({reason})").format(
-            hours=self.hours, on=self.on.isoformat(), reason=reason
-        )
+        return " · ".join(p for p in (self.point, self.on.isoformat(), reason) if p)
 
 
 def next_due(
@@ -138,7 +140,7 @@ def next_due(
     if not dates:
         return None
     on, by_hours = min(dates, key=lambda item: (item[0], not item[1]))
-    return Due(point.hours, on, by_hours, on < today)
+    return Due(point.hours, on, by_hours, on < today, hours_known=running_hours is not None)
 
 
 def add_months(day: date, months: int) -> date:

@@ -168,7 +168,9 @@ class ArchiveUseCases(ServiceBase):
                         created_at=now,
                         created_by=self.actor,
                         customer_id=customer.id,
-                        note=f"{vehicle.plate} · {point.hours} h · {point.on.isoformat()}",
+                        note=" · ".join(
+                            p for p in (vehicle.plate, point.point, point.on.isoformat()) if p
+                        ),
                         dedupe_key=maintenance_kind.dedupe_key(vehicle.id, point.hours),
                     )
                 )
