@@ -258,7 +258,7 @@ class IntakeUseCases(ServiceBase):
         )
         if found is not None:
             owner, vehicle = found
-            if customer is None and intake.add_to_archive:
+            if intake.add_to_archive and (customer is None or customer.id == owner.id):
                 self._add_contact(uow, owner, checked)
             customer = customer or owner
         if customer is None:
@@ -286,10 +286,13 @@ class IntakeUseCases(ServiceBase):
     def _add_contact(self, uow: UnitOfWork, owner: Customer, checked: CheckedIntake) -> None:
         """The caller's phone (and name, when it differs) goes into ``owner``'s entry."""
         phones = [p for p in owner.other_phones.split(",") if p]
-        if checked.phone != owner.phone and checked.phone not in phones:
+        new_phone = checked.phone != owner.phone and checked.phone not in phones
+        if not new_phone and checked.caller_name == owner.name:
+            return  # nothing new
+        if new_phone:
             phones.append(checked.phone)
         owner.other_phones = ",".join(phones)[:200]
-        if checked.caller_name != owner.name:
+        if checked.caller_name != owner.name and checked.caller_name not in owner.notes:
             line = _("Also calls: {name} {phone}").format(
                 name=checked.caller_name, phone=validation.format_phone(checked.phone)
             )

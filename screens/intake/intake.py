@@ -402,9 +402,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             agreed_arrival=self.text("agreed_arrival"),
             notes=self.text("notes"),
             customer_id=self._customer_id,
-            add_to_archive=self._add_contact
-            and self.returning is not None
-            and self.returning.new_contact,
+            add_to_archive=self._add_contact and self._new_contact(),
         )
 
     def _set_text(self, name: str, value: str) -> None:
@@ -462,6 +460,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         name = self._name_of(event.input)
         if name in ("phone", "plate"):
             self._schedule_recognise()
+        if name == "caller_name" and self.returning is not None:
+            self._show_returning()  # another name for a known plate: the offer changes
         if name in ("distance_km", "agreed_arrival"):
             self._update_promise()
             self._update_required()
@@ -663,16 +663,16 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             " ",
             Content("; ".join(recent) if recent else _("none")),
         ]
-        if found.new_contact:
+        if self._new_contact():
             owner = found.customer
+            said = (
+                _("The plate is in the archive under {name} ({phone}), not this phone.")
+                if found.new_contact
+                else _("The plate is in the archive under {name} ({phone}), not this name.")
+            )
             parts += [
                 "\n",
-                (
-                    _("The plate is in the archive under {name} ({phone}), not this phone.").format(
-                        name=owner.name, phone=validation.format_phone(owner.phone)
-                    ),
-                    "bold",
-                ),
+                (said.format(name=owner.name, phone=validation.format_phone(owner.phone)), "bold"),
                 " ",
                 (
                     _("✓ this caller will be added to the archive (Ctrl+K: undo)")
@@ -687,13 +687,28 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         if action == "fill_returning":
             return True if self.returning is not None else None
         if action == "add_to_archive":
-            return self.returning is not None and self.returning.new_contact
+            return self._new_contact()
         return True
+
+    def _new_contact(self) -> bool:
+        """The plate is known, and the phone or the name typed is not its owner's."""
+        found = self.returning
+        if found is None or found.vehicle is None:
+            return False
+        if found.new_contact:
+            return True
+        typed = self.text("caller_name").strip()
+        plate = self.text("plate").strip()
+        try:
+            same_plate = bool(plate) and validation.normalize_plate(plate) == found.vehicle.plate
+        except ValidationError:
+            same_plate = False
+        return same_plate and bool(typed) and typed != found.customer.name
 
     def action_add_to_archive(self) -> None:
         """Add this caller's phone (and name) to the archive entry of the plate's owner when
         the call is saved (or undo that)."""
-        if self.returning is None or not self.returning.new_contact:
+        if not self._new_contact():
             return
         self._add_contact = not self._add_contact
         self._show_returning()

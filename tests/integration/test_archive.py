@@ -283,3 +283,14 @@ def test_the_supervisors_read_only_board_may_read_the_audit_log(migrated_url, cl
     finally:
         for c in (admin, board, operator_board):
             c.close()
+
+
+def test_a_known_plate_with_a_new_name_is_added_to_the_archive_when_asked(container) -> None:
+    services: Services = container.services
+    services.take_call(intake())  # 张伟, 138 1234 5678, 粤B12345
+    case = services.take_call(intake(caller_name="王丽", add_to_archive=True))
+    entry = services.customer_file(case.customer_id).customer
+    assert entry.name == "张伟" and entry.other_phones == ""
+    assert "王丽" in entry.notes
+    again = services.take_call(intake(caller_name="王丽", add_to_archive=True))
+    assert services.customer_file(again.customer_id).customer.notes.count("王丽") == 1

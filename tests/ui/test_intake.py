@@ -692,3 +692,20 @@ async def test_a_known_plate_with_a_new_phone_offers_ctrl_k_to_add_it_to_the_arc
         await settle(pilot)
         assert "not this phone" not in rendered(screen, "#returning")
         assert not screen.intake().add_to_archive
+
+
+async def test_a_known_plate_with_another_name_offers_ctrl_k_too(make_app) -> None:
+    app, container = make_app()
+    archive(container)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_form(pilot)
+        await type_into(pilot, screen, "phone", "13900001111")
+        await type_into(pilot, screen, "plate", "粤B6M2Q8")
+        await settle(pilot)
+        assert "not this name" not in rendered(screen, "#returning")
+        await type_into(pilot, screen, "caller_name", "王太太")
+        await pilot.pause()
+        assert "under 王建国 (139 0000 1111), not this name" in rendered(screen, "#returning")
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        assert screen.intake().add_to_archive
