@@ -139,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help='TOML file naming unusual headers: [columns] "header" = "field"',
     )
+    archive = sub.add_parser("archive", help="the customer archive: entries to complete")
+    archive_sub = archive.add_subparsers(dest="archive_command", metavar="ACTION", required=True)
+    archive_sub.add_parser(
+        "incomplete",
+        help="entries still missing details two days after the first contact, one a line",
+    )
 
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -226,6 +232,8 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
             if args.ledger_command == "export"
             else _ledger(args, settings)
         )
+    if args.command == "archive":
+        return _archive(args, settings)
     from callcenter import bootstrap
 
     if args.command == "demo":
@@ -541,6 +549,41 @@ class _ProgressBar:
     def end(self) -> None:
         self.stream.write("\n")
         self.stream.flush()
+
+
+def _archive(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter archive incomplete``: one line per entry to complete (seed 000: the
+    archive is made within two days), the oldest first; the count on stderr."""
+    from callcenter import bootstrap, validation
+    from callcenter.archive.model import describe_missing
+    from callcenter.i18n import _, ngettext
+
+    container = bootstrap.build(settings)
+    try:
+        rows = container.services.incomplete_customers(limit=10_000)
+        tz = settings.tz
+    finally:
+        container.close()
+    for row in rows:
+        c = row.customer
+        first = c.created_at.astimezone(tz).strftime("%Y-%m-%d") if c.created_at else "?"
+        plates = " ".join(v.plate for v in c.vehicles) or "-"
+        print(
+            "\t".join(
+                (
+                    first,
+                    c.name,
+                    validation.format_phone(c.phone, c.phone_ext),
+                    plates,
+                    _("missing: {what}").format(what=describe_missing(row.missing)),
+                )
+            )
+        )
+    count = ngettext(
+        "{n} archive entry to complete.", "{n} archive entries to complete.", len(rows)
+    )
+    print(count.format(n=len(rows)), file=sys.stderr)
+    return 0
 
 
 def _staff(args: Any, settings: settings_mod.Settings) -> int:

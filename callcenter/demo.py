@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callcenter import sla
+from callcenter.archive.maintenance import add_months
 from callcenter.calls.model import CallAttempt, CallTask, Outcome, TaskState
 from callcenter.domain import (
     Assignment,
@@ -629,6 +630,7 @@ class _Planner:
     def build(self) -> None:
         self._make_crews()
         self._make_customers()
+        self._archive_details()
         self._make_history()
         self._make_open()
         self._number()
@@ -797,6 +799,49 @@ class _Planner:
                     vehicles=vehicles,
                 )
             )
+
+    def _archive_details(self) -> None:
+        """The archive's details (客户档案): what each customer wants, when each vehicle was
+        bought, its mileage or running hours and last maintenance. Some entries stay
+        incomplete (listed for completion), some vehicles are due for maintenance, a few
+        overdue. A random generator of its own: the rest of the demo is unchanged."""
+        rng = random.Random(int(self.now.timestamp()) // 86400)
+        today = self.now.astimezone(self.tz).date()
+        wants = ("定期保养提醒", "年检到期提醒", "优惠活动通知", "免费检测", "上门保养服务")
+        overdue = 0
+        for customer in self.customers:
+            group = customer.category is CustomerCategory.GROUP
+            if rng.random() < 0.85:
+                customer.wanted_service = (
+                    "车队月度对账，保养集中安排" if group else rng.choice(wants)
+                )
+            since = (customer.created_at or self.now).astimezone(self.tz).date()
+            for vehicle in customer.vehicles:
+                if rng.random() < 0.12:
+                    continue  # not asked yet: the entry is incomplete
+                if customer.category is CustomerCategory.NEW_PRODUCT:
+                    vehicle.purchase_date = since
+                    days = max(1, (today - since).days)
+                    vehicle.running_hours = days * rng.randint(3, 9)
+                    vehicle.reading_on = today - timedelta(days=rng.randint(1, 6))
+                    if vehicle.running_hours >= 100 and rng.random() < 0.7:
+                        vehicle.maintained_hours = 100
+                        vehicle.maintained_on = since + timedelta(days=rng.randint(8, 12))
+                        if overdue < 3:  # past 600 h without its service
+                            overdue += 1
+                            vehicle.running_hours = max(vehicle.running_hours, 600 + days)
+                    continue
+                if rng.random() < 0.25:  # a quarterly point within the next days: due
+                    soon = today + timedelta(days=rng.randint(1, 10))
+                    vehicle.purchase_date = add_months(soon, -3 * rng.randint(6, 14))
+                else:
+                    vehicle.purchase_date = since - timedelta(days=rng.randint(0, 1100))
+                years = max(0.1, (today - vehicle.purchase_date).days / 365)
+                if vehicle.vehicle_type in (VehicleType.TRUCK, VehicleType.MACHINERY):
+                    vehicle.running_hours = int(years * rng.randint(900, 1600))
+                else:
+                    vehicle.mileage_km = int(years * rng.randint(8000, 20000))
+                vehicle.reading_on = today - timedelta(days=rng.randint(0, 30))
 
     def _caller(self, customer: Customer) -> str:
         if customer.category is CustomerCategory.GROUP:

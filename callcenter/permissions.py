@@ -52,6 +52,7 @@ class Action(StrEnum):
     RELEASE_OTHERS_CALL = "release_others_call"  # free a call an absent operator holds
     VOID_RECORD = "void_record"  # declare a service record void, with a reason
     IMPORT_LEDGER = "import_ledger"  # bring an old ledger's rows in as historical cases
+    READ_AUDIT_LOG = "read_audit_log"  # the audit log viewer (a read, refused and audited)
     # the administrator's
     MANAGE_STAFF = "manage_staff"
 
@@ -91,6 +92,7 @@ SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.RELEASE_OTHERS_CALL,
     Action.VOID_RECORD,
     Action.IMPORT_LEDGER,
+    Action.READ_AUDIT_LOG,
 }
 ADMIN: frozenset[Action] = SUPERVISOR | {Action.MANAGE_STAFF}
 
@@ -112,6 +114,7 @@ _WHAT: Mapping[Action, str] = {
     Action.RELEASE_OTHERS_CALL: N_("free a call another operator holds"),
     Action.VOID_RECORD: N_("void a service record"),
     Action.IMPORT_LEDGER: N_("import a ledger"),
+    Action.READ_AUDIT_LOG: N_("read the audit log"),
     Action.MANAGE_STAFF: N_("manage staff"),
 }
 

@@ -25,6 +25,8 @@ from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, 
 
 if TYPE_CHECKING:  # the ledger filter checks text with phonenumbers: not at start-up
     from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
+if TYPE_CHECKING:  # the search's parsing loads phonenumbers: not before the first frame
+    from callcenter.search import SearchTerms
 
 
 class CaseClockView(NamedTuple):
@@ -83,12 +85,13 @@ class CaseRepository(Protocol):
 
     def list_by_ids(self, ids: Iterable[int]) -> list[Case]: ...
     def recent_for(self, *, phone: str | None, plate: str | None, limit: int = 5) -> list[Case]: ...
-    def search(self, text: str, limit: int = 50) -> list[Case]: ...
+    def search(self, terms: SearchTerms, limit: int = 50) -> list[Case]: ...
     def by_number(self, number: str) -> Case | None: ...
     def ids_by_number(self, numbers: Iterable[str]) -> dict[str, int]:
         """The id of each of ``numbers`` that is a case (the others are left out)."""
         ...
 
+    def for_customer(self, customer_id: int, limit: int = 200) -> list[Case]: ...
     def next_number(self, day: str) -> str: ...
     def count(self) -> int: ...
     def arrivals_between(self, start: datetime, end: datetime) -> tuple[int, int]:
@@ -114,6 +117,18 @@ class CustomerRepository(Protocol):
     def find_by_plate(self, plate: str) -> tuple[Customer, Vehicle] | None: ...
     def add_vehicle(self, vehicle: Vehicle) -> Vehicle: ...
     def count(self) -> int: ...
+    def save(self, customer: Customer) -> Customer:
+        """Write the entry back (not its vehicles); raises ConcurrencyConflict if stale."""
+        ...
+
+    def save_vehicle(self, vehicle: Vehicle) -> Vehicle: ...
+    def find(self, terms: SearchTerms, limit: int = 50) -> list[Customer]: ...
+    def incomplete(self, first_seen_before: datetime, limit: int = 200) -> list[Customer]:
+        """Entries first seen before the instant that miss a required detail."""
+        ...
+
+    def with_vehicles_in_use(self, after_id: int = 0, limit: int = 1000) -> list[Customer]: ...
+    def by_ids(self, ids: Iterable[int]) -> list[Customer]: ...
 
 
 class AssignmentRepository(Protocol):
@@ -181,6 +196,19 @@ class AuditEntry:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """The audit viewer's filter: a person, an action, a span ``[since, until)``, only
+    refusals; ``before`` is the keyset cursor (the last line shown: its time and id)."""
+
+    actor: str = ""
+    action: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    refused_only: bool = False
+    before: tuple[datetime, int] | None = None
+
+
 class AuditLog(Protocol):
     """Append-only: who did (or tried to do) what, when."""
 
@@ -193,6 +221,10 @@ class AuditLog(Protocol):
         self, *, limit: int = 100, actor: str | None = None, allowed: bool | None = None
     ) -> list[AuditEntry]:
         """The newest entries first, optionally only one actor's or only refusals."""
+        ...
+
+    def page(self, query: AuditQuery, limit: int = 100) -> list[AuditEntry]:
+        """The entries matching ``query``, newest first, older than ``query.before``."""
         ...
 
 
@@ -223,6 +255,10 @@ class CallTaskRepository(Protocol):
     """The call desk's own tasks (kinds that are not ``external``) and their attempts."""
 
     def add(self, task: CallTask) -> CallTask: ...
+    def add_unless_keyed(self, task: CallTask) -> CallTask | None:
+        """Add ``task`` unless one with its ``dedupe_key`` exists; None then."""
+        ...
+
     def get(self, task_id: int) -> CallTask | None: ...
     def save(self, task: CallTask) -> CallTask:
         """Raises ConcurrencyConflict if the stored version differs from ``task.version``."""

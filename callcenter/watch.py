@@ -70,6 +70,8 @@ from callcenter.ports import AlertKey, CaseClockView, UnitOfWork, UnitOfWorkFact
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "watch"
+#: How often (seconds) a sweeper schedules the calls the calendar owes (maintenance).
+FOLLOW_UPS_EVERY_S = 900.0
 
 #: The clock had already stopped, late, when the sweep first saw the breach.
 OUTCOME_MISSED = "missed"
@@ -462,8 +464,15 @@ class Sweeper:
         at_risk: timedelta,
         policies: PolicyLookup,
         actor: str = SYSTEM_ACTOR,
+        follow_ups: Callable[[], object] | None = None,
+        follow_ups_every: float = FOLLOW_UPS_EVERY_S,
     ) -> None:
         self.uow = uow_factory
+        # Work owed by the calendar rather than by a case's clock (the maintenance calls of
+        # the customer archive): after a sweep, at most once every ``follow_ups_every`` s.
+        self._follow_ups = follow_ups
+        self._follow_ups_every = follow_ups_every
+        self._follow_ups_next = 0.0
         self.clock = clock
         self.tz = tz
         self.at_risk = at_risk
@@ -477,7 +486,18 @@ class Sweeper:
 
     def __call__(self) -> SweepResult:
         with _collector_paused():
-            return self._sweep()
+            result = self._sweep()
+        self._run_follow_ups()
+        return result
+
+    def _run_follow_ups(self) -> None:
+        if self._follow_ups is None or time.monotonic() < self._follow_ups_next:
+            return
+        self._follow_ups_next = time.monotonic() + self._follow_ups_every
+        try:
+            self._follow_ups()
+        except Exception:  # the SLA sweep's own result must still reach the desk
+            log.exception("scheduling the follow-up calls failed")
 
     def fingerprint(self) -> str:
         """The rules this sweeper judges by, as a short hash: the time zone, the at-risk
@@ -700,15 +720,27 @@ class _Parts(Protocol):
 def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
     """The sweeper of a :class:`callcenter.bootstrap.Container`, configured from its settings
     (the application, ``callcenter watch``). Call it to sweep."""
+    from callcenter.services import Services
+
     settings = container.settings
     config_dir = settings.config_path.parent if settings.config_path else None
+    policies = policy_lookup(config_dir)
+    # A trusted internal session (no staff: no role is checked), as the sweep's own writes.
+    system = Services(
+        container.uow,
+        container.clock,
+        tz=settings.tz,
+        policy=getattr(container, "policy", None) or sla.load_policy(settings.policy, config_dir),
+        actor=actor,
+    )
     return Sweeper(
         container.uow,
         container.clock,
         tz=settings.tz,
         at_risk=timedelta(minutes=settings.at_risk_minutes),
-        policies=policy_lookup(config_dir),
+        policies=policies,
         actor=actor,
+        follow_ups=system.schedule_maintenance_calls,
     )
 
 

@@ -148,6 +148,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help", show=False),
         Binding("f9", "ledger_import", N_("Import a ledger"), show=False),
+        Binding("f5", "archive", N_("Customer archive"), show=False),
+        Binding("f7", "audit_log", N_("Audit log"), show=False),
     ]
     ENABLE_COMMAND_PALETTE = True
 
@@ -489,6 +491,41 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def action_ledger_import(self) -> None:
         self.open_ledger_import()
+
+    def open_archive(self) -> None:
+        """The customer archive (F5), from any screen, once."""
+        from screens.archive.customer import CustomerScreen
+        from screens.archive.listing import ArchiveScreen
+
+        if not self.connected:
+            return
+        if any(isinstance(s, ArchiveScreen | CustomerScreen) for s in self.screen_stack):
+            return
+        self.push_screen(ArchiveScreen())
+
+    def action_archive(self) -> None:
+        self.open_archive()
+
+    def open_audit_log(self) -> None:
+        """The audit log (F7): refused with a clear message unless supervisor or admin."""
+        self.run_worker(self._open_audit_log(), group="open-audit", exclusive=True)
+
+    async def _open_audit_log(self) -> None:
+        from screens.audit.audit_log import AuditLogScreen
+
+        if not self.connected:
+            return
+        if any(isinstance(s, AuditLogScreen) for s in self.screen_stack):
+            return
+        try:
+            await asyncio.to_thread(self.services.open_audit_log)
+        except CallCenterError as exc:
+            self.notify(error_text(exc, self.tz), severity="error", markup=False)
+            return
+        self.push_screen(AuditLogScreen())
+
+    def action_audit_log(self) -> None:
+        self.open_audit_log()
 
     def open_help(self) -> None:
         """Every key of the current screen."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -67,8 +68,14 @@ class CustomerRow(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    wanted_service: Mapped[str] = mapped_column(Text, default="", server_default=text("''"))
+    #: The customer's other numbers (E.164, comma-separated): found like ``phone``.
+    other_phones: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    __table_args__ = (Index("ix_customers_created_at", "created_at"),)
 
 
 class VehicleRow(Base):
@@ -79,6 +86,12 @@ class VehicleRow(Base):
     plate: Mapped[str] = mapped_column(String(16), unique=True)
     model: Mapped[str] = mapped_column(String(100), default="")
     vehicle_type: Mapped[str] = mapped_column(String(16), default="car")
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    running_hours: Mapped[int | None]
+    mileage_km: Mapped[int | None]
+    reading_on: Mapped[date | None] = mapped_column(Date)
+    maintained_hours: Mapped[int | None]
+    maintained_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CrewRow(Base):
@@ -245,6 +258,8 @@ class CallTaskRow(Base):
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: A task owed by the system once per key (e.g. ``maintenance:<vehicle>:<hours>``).
+    dedupe_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
@@ -439,3 +454,9 @@ class AuditRow(Base):
     entity_id: Mapped[int | None]
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # The audit viewer's filters: one person's or one action's lines, newest first.
+    __table_args__ = (
+        Index("ix_audit_log_actor_at", "actor", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),
+    )

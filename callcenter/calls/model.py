@@ -184,6 +184,9 @@ class CallTask:
     closed_by: str | None = None
     version: int = 0
     id: int | None = None
+    #: What makes a task owed by the system unique (the maintenance call's vehicle and due
+    #: point): a second one with the same key is never created, whoever sweeps.
+    dedupe_key: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -6,7 +6,7 @@ Every datetime is timezone-aware UTC. Money is ``Decimal`` yuan. Distances are k
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,15 @@ class Vehicle:
     vehicle_type: VehicleType = VehicleType.CAR
     customer_id: int | None = None
     id: int | None = None
+    # The archive's (客户档案): when it was bought, how far it has run (engine hours for a
+    # machine, kilometres for a car) as read on ``reading_on``, and its last maintenance.
+    purchase_date: date | None = None
+    running_hours: int | None = None
+    mileage_km: int | None = None
+    reading_on: date | None = None
+    #: The running hours of the last maintenance point done (seed 004: 100, 600, ... h).
+    maintained_hours: int | None = None
+    maintained_on: date | None = None
 
 
 @dataclass
@@ -53,6 +62,12 @@ class Customer:
     vehicles: list[Vehicle] = field(default_factory=list)
     version: int = 0
     id: int | None = None
+    #: What service the customer wants (客户希望得到的服务).
+    wanted_service: str = ""
+    #: Other numbers the customer calls from (E.164, comma-separated).
+    other_phones: str = ""
+    updated_at: datetime | None = None
+    updated_by: str = ""
 
 
 @dataclass

@@ -58,6 +58,9 @@ class Intake:
     # When the phone was answered (ISO 8601, UTC), stamped by the form as it opens and kept
     # in its draft: the received time (来电时间) and the start of the response clock.
     call_started: str = ""
+    #: The plate is in the archive under another customer's phone: add this caller's phone
+    #: (and name) to that entry (the operator chose it on the form: Ctrl+K).
+    add_to_archive: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (v.value if hasattr(v, "value") else v) for k, v in self.__dict__.items()}
@@ -100,6 +103,9 @@ class Returning:
     customer: Customer
     vehicle: Vehicle | None
     recent: list[Case] = field(default_factory=list)
+    #: The plate is known under ``customer``, but the phone typed is not theirs (a new
+    #: driver, a new number): the form offers to add it to the archive.
+    new_contact: bool = False
 
 
 class IntakeUseCases(ServiceBase):
@@ -295,6 +301,8 @@ class IntakeUseCases(ServiceBase):
         )
         if found is not None:
             owner, vehicle = found
+            if intake.add_to_archive and (customer is None or customer.id == owner.id):
+                self._add_contact(uow, owner, checked)
             customer = customer or owner
         if customer is None:
             customer = uow.customers.add(
@@ -318,6 +326,25 @@ class IntakeUseCases(ServiceBase):
             )
         return customer, vehicle
 
+    def _add_contact(self, uow: UnitOfWork, owner: Customer, checked: CheckedIntake) -> None:
+        """The caller's phone (and name, when it differs) goes into ``owner``'s entry."""
+        phones = [p for p in owner.other_phones.split(",") if p]
+        new_phone = checked.phone != owner.phone and checked.phone not in phones
+        if not new_phone and checked.caller_name == owner.name:
+            return  # nothing new
+        if new_phone:
+            phones.append(checked.phone)
+        owner.other_phones = ",".join(phones)[:200]
+        if checked.caller_name != owner.name and checked.caller_name not in owner.notes:
+            line = _("Also calls: {name} {phone}").format(
+                name=checked.caller_name, phone=validation.format_phone(checked.phone)
+            )
+            owner.notes = "\n".join(p for p in (owner.notes.strip(), line) if p)[:2000]
+        owner.updated_at = self.clock.now()
+        owner.updated_by = self.actor
+        uow.customers.save(owner)
+        self._note(archive_contact=checked.phone, customer=owner.id)
+
     def recognise(self, *, phone: str = "", plate: str = "") -> Returning | None:
         """A returning caller by phone or plate (typed text, validated quietly)."""
         e164 = None
@@ -332,9 +359,11 @@ class IntakeUseCases(ServiceBase):
         def work(uow: UnitOfWork) -> Returning | None:
             vehicle = None
             customer = uow.customers.find_by_phone(e164) if e164 else None
+            new_contact = False
             if norm_plate:
                 found = uow.customers.find_by_plate(norm_plate)
                 if found:
+                    new_contact = customer is None and e164 is not None
                     customer = customer or found[0]
                     vehicle = found[1]
             if customer is None:
@@ -342,7 +371,7 @@ class IntakeUseCases(ServiceBase):
             if vehicle is None and customer.vehicles:
                 vehicle = customer.vehicles[0]
             recent = uow.cases.recent_for(phone=customer.phone, plate=norm_plate, limit=5)
-            return Returning(customer, vehicle, recent)
+            return Returning(customer, vehicle, recent, new_contact)
 
         return self._read(work)
 

@@ -15,6 +15,7 @@ from callcenter.domain import (
 from callcenter.ports import UnitOfWork
 from callcenter.records.ledger_query import LedgerCursor, LedgerFilter, cursor_of
 from callcenter.records.model import LedgerEntry
+from callcenter.search import search_terms
 from callcenter.services.base import ServiceBase
 
 T = TypeVar("T")
@@ -59,7 +60,11 @@ class QueryUseCases(ServiceBase):
         return self._read(lambda uow: uow.assignments.current_for_case(case_id))
 
     def search(self, text: str) -> list[Case]:
-        return self._read(lambda uow: uow.cases.search(text))
+        """Cases matching ``text`` as typed, normalised like intake (``callcenter.search``)."""
+        terms = search_terms(text)
+        if terms.empty:
+            return []
+        return self._read(lambda uow: uow.cases.search(terms))
 
     # -- the rescue ledger (救援登记台帐): read by everyone ---------------------------------
     def ledger_page(

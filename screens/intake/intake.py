@@ -151,6 +151,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         Binding("enter", "enter", show=False, priority=True),
         Binding("ctrl+s,f2", "save", N_("Save"), priority=True),
         Binding("ctrl+r", "fill_returning", N_("Fill from archive"), priority=True),
+        Binding("ctrl+k", "add_to_archive", N_("Add to archive"), priority=True),
         Binding("escape", "leave", N_("Leave")),
         Binding("f1", "app.help", N_("Help")),
     ]
@@ -175,6 +176,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self._recognise_timer: Timer | None = None
         self._recognised_key: tuple[str, str] = ("", "")
         self.returning: Returning | None = None
+        #: The plate is known under another phone: add this caller to that entry (Ctrl+K).
+        self._add_contact = False
         self._customer_id: int | None = None
         self._plan = RescuePlan.TOWING
         self._call_started = ""
@@ -410,6 +413,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             notes=self.text("notes"),
             customer_id=self._customer_id,
             call_started=self._call_started,
+            add_to_archive=self._add_contact and self._new_contact(),
         )
 
     def _set_text(self, name: str, value: str) -> None:
@@ -467,6 +471,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         name = self._name_of(event.input)
         if name in ("phone", "plate"):
             self._schedule_recognise()
+        if name == "caller_name" and self.returning is not None:
+            self._show_returning()  # another name for a known plate: the offer changes
         if name in ("distance_km", "agreed_arrival"):
             self._update_promise()
             self._update_required()
@@ -626,6 +632,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             return  # the operator typed on since; a newer lookup is coming
         self._recognised_key = message.key
         self.returning = message.found
+        if message.found is None or not message.found.new_contact:
+            self._add_contact = False
         self._show_returning()
 
     def _show_returning(self) -> None:
@@ -666,12 +674,55 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             " ",
             Content("; ".join(recent) if recent else _("none")),
         ]
+        if self._new_contact():
+            owner = found.customer
+            said = (
+                _("The plate is in the archive under {name} ({phone}), not this phone.")
+                if found.new_contact
+                else _("The plate is in the archive under {name} ({phone}), not this name.")
+            )
+            parts += [
+                "\n",
+                (said.format(name=owner.name, phone=validation.format_phone(owner.phone)), "bold"),
+                " ",
+                (
+                    _("✓ this caller will be added to the archive (Ctrl+K: undo)")
+                    if self._add_contact
+                    else _("Ctrl+K: add this caller to the archive"),
+                    "reverse",
+                ),
+            ]
         label.update(Content.assemble(*parts))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "fill_returning":
             return True if self.returning is not None else None
+        if action == "add_to_archive":
+            return self._new_contact()
         return True
+
+    def _new_contact(self) -> bool:
+        """The plate is known, and the phone or the name typed is not its owner's."""
+        found = self.returning
+        if found is None or found.vehicle is None:
+            return False
+        if found.new_contact:
+            return True
+        typed = self.text("caller_name").strip()
+        plate = self.text("plate").strip()
+        try:
+            same_plate = bool(plate) and validation.normalize_plate(plate) == found.vehicle.plate
+        except ValidationError:
+            same_plate = False
+        return same_plate and bool(typed) and typed != found.customer.name
+
+    def action_add_to_archive(self) -> None:
+        """Add this caller's phone (and name) to the archive entry of the plate's owner when
+        the call is saved (or undo that)."""
+        if not self._new_contact():
+            return
+        self._add_contact = not self._add_contact
+        self._show_returning()
 
     def action_fill_returning(self) -> None:
         found = self.returning

@@ -34,6 +34,10 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "void_record": Action.VOID_RECORD,
     "print_record": None,  # reads the record; writes a file, not the database
     "take": Action.CLAIM_ALERT,
+    "edit": Action.EDIT_CUSTOMER,  # the customer archive's entry
+    "add_vehicle": Action.EDIT_CUSTOMER,
+    "edit_vehicle": Action.EDIT_CUSTOMER,
+    "add_to_archive": Action.EDIT_CUSTOMER,  # intake: a known plate's new caller
     # reading, moving about, closing a window
     "help": None,
     "quit": None,
@@ -53,6 +57,11 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "export": None,
     "stop_export": None,
     "to_table": None,
+    "archive": None,  # the customer archive (F5)
+    "incomplete": None,
+    "audit_log": None,  # the audit log (F7): the services refuse operators
+    "more": None,
+    "to_results": None,
 }
 
 #: What a read-only session may still run.

@@ -102,6 +102,13 @@ class Host(Protocol):
 
     def open_ledger_import(self) -> None:
         """The import of an old ledger (supervisors; an operator is told so)."""
+
+    def open_archive(self) -> None:
+        """The customer archive (F5)."""
+        ...
+
+    def open_audit_log(self) -> None:
+        """The audit log (F7): supervisors and administrators; refused for operators."""
         ...
 
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:

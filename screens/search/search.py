@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 
 from rich.text import Text
 from textual import on, work
@@ -18,21 +17,9 @@ from textual.widgets.option_list import Option
 from callcenter.domain import Case
 from callcenter.errors import CallCenterError
 from callcenter.i18n import N_, _
+from callcenter.search import search_terms
 from screens.kit.format import fit, local_time, safe_text
 from screens.kit.host import Host, host
-
-_PHONE_LIKE = re.compile(r"[\d\s\-()+]+")
-_PHONE_SEPARATORS = re.compile(r"[\s\-()]")
-
-
-def search_text(typed: str) -> str:
-    """What to look for: a phone typed with spaces or dashes is searched as digits."""
-    text = typed.strip()
-    if _PHONE_LIKE.fullmatch(text) and sum(ch.isdigit() for ch in text) >= 3:
-        text = _PHONE_SEPARATORS.sub("", text)
-        if text.startswith("+86"):
-            text = text[3:]
-    return text
 
 
 def result_row(case: Case, tz: object) -> Text:
@@ -85,8 +72,8 @@ class SearchScreen(ModalScreen[int | None]):
 
     @on(Input.Changed, "#search-input")
     def typed(self, event: Input.Changed) -> None:
-        text = search_text(event.value)
-        if len(text) < self.MIN_LENGTH:
+        text = event.value
+        if len(search_terms(text)) < self.MIN_LENGTH:
             self.results = []
             self.query_one("#search-results", OptionList).clear_options()
             self.status(_("Type at least 2 characters · ↓ Enter: open · Esc: back"))

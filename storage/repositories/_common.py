@@ -53,6 +53,12 @@ def _save_versioned(
     return obj
 
 
+def like(text: str) -> str:
+    """``text`` as a LIKE pattern for a substring (its wildcards escaped with ``\\``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 T = TypeVar("T")
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.orm import Session
 
-from callcenter.ports import AuditEntry
+from callcenter.ports import AuditEntry, AuditQuery
 from storage.tables import AuditRow
 
 
@@ -59,16 +59,35 @@ class SqlAuditLog:
             query = query.where(AuditRow.actor == actor)
         if allowed is not None:
             query = query.where(AuditRow.allowed.is_(allowed))
-        return [
-            AuditEntry(
-                at=r.at,
-                actor=r.actor,
-                action=r.action,
-                entity=r.entity,
-                entity_id=r.entity_id,
-                allowed=r.allowed,
-                details=dict(r.details or {}),
-                id=r.id,
-            )
-            for r in self.session.scalars(query)
-        ]
+        return [_entry(r) for r in self.session.scalars(query)]
+
+    def page(self, query: AuditQuery, limit: int = 100) -> list[AuditEntry]:
+        a = AuditRow
+        sql = select(a).order_by(a.at.desc(), a.id.desc()).limit(limit)
+        if query.actor:
+            sql = sql.where(a.actor == query.actor)
+        if query.action:
+            sql = sql.where(a.action == query.action)
+        if query.since is not None:
+            sql = sql.where(a.at >= query.since)
+        if query.until is not None:
+            sql = sql.where(a.at < query.until)
+        if query.refused_only:
+            sql = sql.where(a.allowed.is_(False))
+        if query.before is not None:
+            at, ident = query.before
+            sql = sql.where(or_(a.at < at, and_(a.at == at, a.id < ident)))
+        return [_entry(r) for r in self.session.scalars(sql)]
+
+
+def _entry(r: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        at=r.at,
+        actor=r.actor,
+        action=r.action,
+        entity=r.entity,
+        entity_id=r.entity_id,
+        allowed=r.allowed,
+        details=dict(r.details or {}),
+        id=r.id,
+    )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callcenter.calls.model import CallAttempt, CallTask
@@ -37,6 +38,21 @@ class SqlCallTaskRepository:
         task.id, task.version, task.next_try_at = row.id, row.version, row.next_try_at
         self.touch("call_task", row.id)
         return task
+
+    def add_unless_keyed(self, task: CallTask) -> CallTask | None:
+        """Add ``task`` unless one with its ``dedupe_key`` exists (any writer, any time):
+        the task added, or None. A savepoint keeps the transaction usable on a clash."""
+        assert task.dedupe_key
+        exists = self.session.scalar(
+            select(CallTaskRow.id).where(CallTaskRow.dedupe_key == task.dedupe_key)
+        )
+        if exists is not None:
+            return None
+        try:
+            with self.session.begin_nested():
+                return self.add(task)
+        except IntegrityError:
+            return None
 
     def get(self, task_id: int) -> CallTask | None:
         row = self.session.get(

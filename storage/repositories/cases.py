@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from callcenter.domain import Case
 from callcenter.i18n import _
+from callcenter.search import SearchTerms
 from storage.convert import rows_to_domain, to_domain, to_row
-from storage.repositories._common import Touch, _chunks, _save_versioned
+from storage.repositories._common import Touch, _chunks, _save_versioned, like
 from storage.tables import WATCH_AT_ONCE, CaseRow
 
 
@@ -116,20 +118,24 @@ class SqlCaseRepository:
         )
         return [to_domain(Case, r) for r in rows]
 
-    def search(self, text: str, limit: int = 50) -> list[Case]:
-        like = f"%{text.strip()}%"
+    def search(self, terms: SearchTerms, limit: int = 50) -> list[Case]:
+        """Cases whose number, plate, phone, caller or address matches what was typed,
+        normalised (``callcenter.search``): the newest first (every case when empty)."""
+        conditions = _search_conditions(terms)
+        query = select(CaseRow)
+        if conditions:
+            query = query.where(or_(*conditions))
+        rows = self.session.scalars(
+            query.order_by(CaseRow.received_at.desc(), CaseRow.id.desc()).limit(limit)
+        )
+        return [to_domain(Case, r) for r in rows]
+
+    def for_customer(self, customer_id: int, limit: int = 200) -> list[Case]:
+        """The cases of an archive entry, the newest first."""
         rows = self.session.scalars(
             select(CaseRow)
-            .where(
-                or_(
-                    CaseRow.number.like(like),
-                    CaseRow.plate.like(like),
-                    CaseRow.phone.like(like),
-                    CaseRow.caller_name.like(like),
-                    CaseRow.address.like(like),
-                )
-            )
-            .order_by(CaseRow.received_at.desc())
+            .where(CaseRow.customer_id == customer_id)
+            .order_by(CaseRow.received_at.desc(), CaseRow.id.desc())
             .limit(limit)
         )
         return [to_domain(Case, r) for r in rows]
@@ -177,3 +183,26 @@ class SqlCaseRepository:
             )
             found.update({case_id: number for case_id, number in rows})
         return found
+
+
+def _search_conditions(terms: SearchTerms) -> list[Any]:
+    conditions: list[Any] = []
+    if terms.text and not terms.whole_plate:
+        pattern = like(terms.text)
+        conditions.append(CaseRow.number.like(pattern, escape="\\"))
+        if not terms.phone_only:
+            conditions += [
+                CaseRow.caller_name.ilike(pattern, escape="\\"),
+                CaseRow.address.ilike(pattern, escape="\\"),
+            ]
+    if terms.number:
+        conditions.append(CaseRow.number.like(like(terms.number), escape="\\"))
+    if terms.plate:
+        conditions.append(
+            CaseRow.plate == terms.plate
+            if terms.whole_plate
+            else CaseRow.plate.like(like(terms.plate), escape="\\")
+        )
+    if terms.phone:
+        conditions.append(CaseRow.phone.like(like(terms.phone), escape="\\"))
+    return conditions

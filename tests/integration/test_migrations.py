@@ -67,11 +67,24 @@ _GUARDED = {
     "0006": ("surveys", "service_record_versions", "service_records", "ledger_entries"),
 }
 
+#: The columns a revision's downgrade refuses to drop while they hold values: how to clear them.
+_CLEARED = {
+    "0008": (
+        "UPDATE customers SET wanted_service = '', other_phones = ''",
+        "UPDATE vehicles SET purchase_date = NULL, running_hours = NULL, mileage_km = NULL,"
+        " reading_on = NULL, maintained_hours = NULL, maintained_on = NULL",
+        "UPDATE call_tasks SET dedupe_key = NULL",
+    ),
+}
+
 
 def _step_down_past(database_url: str, engine, revision: str, target: str) -> None:
     """Going below ``revision`` is refused while its tables hold rows: check that, then
     empty them as the message asks."""
     tables = _GUARDED.get(revision, ())
+    if revision in _CLEARED:
+        _clear_past(database_url, engine, revision, target)
+        return
     if not any(_counts(engine)[t] for t in tables):
         return
     # Down to ``revision`` first: SQLite does not undo the newer revisions' downgrades when
@@ -82,6 +95,18 @@ def _step_down_past(database_url: str, engine, revision: str, target: str) -> No
     with engine.begin() as conn:
         for table in tables:
             conn.execute(Base.metadata.tables[table].delete())
+    bootstrap.upgrade(database_url)
+
+
+def _clear_past(database_url: str, engine, revision: str, target: str) -> None:
+    """Going below ``revision`` is refused while its columns hold values (the demo fills
+    them): check that, then clear them as the message asks."""
+    bootstrap.downgrade(database_url, revision)
+    with pytest.raises(RuntimeError, match="would drop them"):
+        bootstrap.downgrade(database_url, target)
+    with engine.begin() as conn:
+        for statement in _CLEARED[revision]:
+            conn.execute(text(statement))
     bootstrap.upgrade(database_url)
 
 
@@ -135,10 +160,12 @@ def test_downgrade_below_0006_refuses_while_records_exist(migrated_url: str) -> 
     services.dispatch(case.id, crew.id)
     services.arrive(case.id, Checklist(True, True, True))
     services.save_record(case.id, record_input(services))
+    # Down to 0006 first: SQLite does not undo the newer revisions' downgrades on a refusal.
+    bootstrap.downgrade(migrated_url, "0006")
     with pytest.raises(Exception, match="service_records holds 1 row"):
         bootstrap.downgrade(migrated_url, "0005")
     engine = container.engine
-    assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
+    assert bootstrap.current_revision(engine) == "0006"
     assert inspect(engine).has_table("service_records")
     container.close()
 

@@ -13,6 +13,7 @@ import pytest
 from callcenter import bootstrap, scheduler, watch
 from callcenter.clock import ManualClock
 from callcenter.domain import AlertKind
+from callcenter.search import SearchTerms
 from callcenter.services import Services
 from callcenter.settings import Settings
 from tests.conftest import FIXED_NOW
@@ -29,7 +30,7 @@ def _sweeper(container: bootstrap.Container) -> watch.Sweeper:
 
 def _alerts(services: Services) -> dict[tuple[int, str, datetime], object]:
     with services.uow(write=False) as uow:
-        ids = [c.id for c in uow.cases.search("", limit=10_000)]
+        ids = [c.id for c in uow.cases.search(SearchTerms(""), limit=10_000)]
         alerts = [a for i in ids for a in uow.alerts.for_case(i)]
     return {(a.case_id, a.kind.value, a.deadline): a for a in alerts}
 

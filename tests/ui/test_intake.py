@@ -733,3 +733,44 @@ async def test_the_case_is_received_when_the_form_opened(make_app) -> None:
         assert case.received_at == FIXED_NOW
         staff = container.services.staff
         assert staff is not None and f"Operator {staff.display_name}" in head
+
+
+async def test_a_known_plate_with_a_new_phone_offers_ctrl_k_to_add_it_to_the_archive(
+    make_app,
+) -> None:
+    app, container = make_app()
+    archive(container)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_form(pilot)
+        await type_into(pilot, screen, "phone", "13700002222")
+        await type_into(pilot, screen, "plate", "粤b6m2q8")
+        await settle(pilot)
+        offer = rendered(screen, "#returning")
+        assert "under 王建国 (139 0000 1111), not this phone" in offer
+        assert "Ctrl+K: add this caller to the archive" in offer
+        assert not screen.intake().add_to_archive
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        assert "this caller will be added to the archive" in rendered(screen, "#returning")
+        assert screen.intake().add_to_archive
+        await type_into(pilot, screen, "phone", "13900001111")  # the owner's own phone
+        await settle(pilot)
+        assert "not this phone" not in rendered(screen, "#returning")
+        assert not screen.intake().add_to_archive
+
+
+async def test_a_known_plate_with_another_name_offers_ctrl_k_too(make_app) -> None:
+    app, container = make_app()
+    archive(container)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_form(pilot)
+        await type_into(pilot, screen, "phone", "13900001111")
+        await type_into(pilot, screen, "plate", "粤B6M2Q8")
+        await settle(pilot)
+        assert "not this name" not in rendered(screen, "#returning")
+        await type_into(pilot, screen, "caller_name", "王太太")
+        await pilot.pause()
+        assert "under 王建国 (139 0000 1111), not this name" in rendered(screen, "#returning")
+        await pilot.press("ctrl+k")
+        await pilot.pause()
+        assert screen.intake().add_to_archive

@@ -11,8 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from callcenter.domain import CaseStatus
+from callcenter.search import search_terms
 from screens.case.detail import CaseDetailScreen
-from screens.search.search import SearchScreen, search_text
+from screens.search.search import SearchScreen
 from tests.ui.test_dispatch import (
     HOSTILE,
     Session,
@@ -49,10 +50,13 @@ def listed(screen: SearchScreen) -> list[str]:
 
 
 def test_phone_typed_with_separators_is_searched_as_digits() -> None:
-    assert search_text(" 138-1234 5678 ") == "13812345678"
-    assert search_text("+86 139 2222 3333") == "13922223333"
-    assert search_text("粤B12345") == "粤B12345"
-    assert search_text("2026-1122") == "20261122"
+    assert search_terms(" 138-1234 5678 ").phone == "8613812345678"
+    assert search_terms("+86 139 2222 3333").phone == "8613922223333"
+    assert search_terms("０７５５-８８８８ ６６６６").phone == "8675588886666"
+    assert search_terms("8888 6666").phone == "88886666"
+    assert search_terms("粤b·12 345").plate == "粤B12345"
+    assert search_terms("20261203-0003").number == "20261203-0003"
+    assert search_terms("张三").phone == "" and search_terms("张三").plate == ""
 
 
 async def test_search_by_plate_and_open(session: Session, world: World) -> None:

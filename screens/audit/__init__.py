@@ -1,0 +1,1 @@
+"""The audit log viewer (F7): supervisors and administrators."""
