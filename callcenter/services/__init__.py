@@ -7,7 +7,8 @@
 * :mod:`.queries` — what the screens read;
 * :mod:`.staff` — who the session is, and the staff directory;
 * :mod:`.delays` — the delay call (loaded after the board's first frame);
-* :mod:`.calls` — the generic outbound call desk the delay call is the first kind of.
+* :mod:`.calls` — the generic outbound call desk the delay call is the first kind of;
+* :mod:`.complaints` — complaints, repeated repairs, escalations to the supervisors.
 
 Services take plain values (raw text from the screens), return plain domain objects, and raise
 the errors of :mod:`callcenter.errors` with translated messages. The clock is injected.
@@ -16,6 +17,7 @@ the errors of :mod:`callcenter.errors` with translated messages. The clock is in
 from __future__ import annotations
 
 from callcenter.services.base import ServiceBase
+from callcenter.services.complaints import ComplaintUseCases
 from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
 from callcenter.services.queries import QueryUseCases
@@ -33,7 +35,14 @@ __all__ = [
 ]
 
 
-class Services(IntakeUseCases, LifecycleUseCases, RecordUseCases, QueryUseCases, StaffUseCases):
+class Services(
+    IntakeUseCases,
+    LifecycleUseCases,
+    ComplaintUseCases,
+    RecordUseCases,
+    QueryUseCases,
+    StaffUseCases,
+):
     """The use-cases of one session, bound to its database, clock and settings.
 
     Every write of an existing case or crew takes the ``version`` the user saw, and is refused

@@ -65,6 +65,7 @@ def _counts(engine) -> dict[str, int]:
 _GUARDED = {
     "0005": ("call_attempts", "call_tasks"),
     "0006": ("surveys", "service_record_versions", "service_records", "ledger_entries"),
+    "0009": ("escalations", "complaint_alerts", "complaints"),
 }
 
 
@@ -135,9 +136,32 @@ def test_downgrade_below_0006_refuses_while_records_exist(migrated_url: str) -> 
     services.dispatch(case.id, crew.id)
     services.arrive(case.id, Checklist(True, True, True))
     services.save_record(case.id, record_input(services))
+    bootstrap.downgrade(migrated_url, "0006")  # the newer revisions hold nothing here
     with pytest.raises(Exception, match="service_records holds 1 row"):
         bootstrap.downgrade(migrated_url, "0005")
     engine = container.engine
-    assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
+    assert bootstrap.current_revision(engine) == "0006"
     assert inspect(engine).has_table("service_records")
+    container.close()
+
+
+def test_downgrade_below_0009_refuses_while_complaints_exist(migrated_url: str) -> None:
+    """Complaints and escalations are never dropped silently."""
+    from callcenter.complaints.model import ComplaintInput
+    from callcenter.settings import Settings
+
+    container = bootstrap.build(
+        Settings(database_url=migrated_url, language="en", user="tester"),
+        clock=ManualClock(FIXED_NOW),
+    )
+    container.services.record_complaint(
+        ComplaintInput(
+            channel="visit", customer_name="张伟", category="fees", description="收费过高"
+        )
+    )
+    with pytest.raises(Exception, match="complaints holds 1 row"):
+        bootstrap.downgrade(migrated_url, "0006")
+    engine = container.engine
+    assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
+    assert inspect(engine).has_table("complaints")
     container.close()
