@@ -64,6 +64,8 @@ EVENT_LABELS: dict[str, str] = {
     "call_scheduled": N_("Call scheduled"),
     "call_attempt": N_("Call made"),
     "escalated": N_("Escalated to a supervisor"),
+    "complaint": N_("Complaint recorded"),
+    "repeat_repair": N_("Repeated repair"),
     **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
@@ -263,6 +265,17 @@ def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
         parts.append(_("safety check: {items}").format(items=_(", ").join(ticked) or DASH))
     elif event.kind == "cancelled" and "reason" in details:
         parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
+    elif event.kind == "repeat_repair":
+        details.pop("previous_id", None)
+        parts.append(
+            _("same vehicle and fault as case {number}").format(number=details.pop("previous", "?"))
+        )
+    elif event.kind == "complaint":
+        from callcenter.complaints.model import Category
+
+        parts.append(str(details.pop("number", "")))
+        if "category" in details:
+            parts.append(_labelled(Category, details.pop("category")))
     elif event.kind in AFTER_WORK_EVENTS:
         return _("; ").join(after_work_details(event.kind, details, now, tz))
     for key, value in details.items():
@@ -534,6 +547,7 @@ class CaseDetailScreen(Screen[None]):
         Binding("e", "edit_record", N_("Record")),
         Binding("p", "print_record", N_("Owner's copy")),
         Binding("V", "void_record", N_("Void the record")),
+        Binding("K", "new_complaint", N_("Complaint")),
         Binding("escape", "back", N_("Go back")),
     ]
 
@@ -675,6 +689,10 @@ class CaseDetailScreen(Screen[None]):
             self.load()
 
     # -- actions ---------------------------------------------------------------------
+    def action_new_complaint(self) -> None:
+        """Record a complaint about this case (客户投诉): its caller and crew pre-filled."""
+        self.cc.open_complaint_form(case_id=self.case_id)
+
     def action_dispatch(self) -> None:
         case = self.case
         if case is None:

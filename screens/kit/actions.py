@@ -34,6 +34,18 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "void_record": Action.VOID_RECORD,
     "print_record": None,  # reads the record; writes a file, not the database
     "take": Action.CLAIM_ALERT,
+    # complaints (F6) and the escalations to the supervisors
+    "new_complaint": Action.RECORD_COMPLAINT,
+    "edit_complaint": Action.RECORD_COMPLAINT,
+    "notified": Action.RECORD_COMPLAINT,
+    "plan": Action.RECORD_COMPLAINT,
+    "resolve": Action.RECORD_COMPLAINT,
+    "satisfied": Action.RECORD_COMPLAINT,
+    "unsatisfied": Action.RECORD_COMPLAINT,
+    "close_complaint": Action.CLOSE_COMPLAINT,
+    "acknowledge": Action.ACKNOWLEDGE_ESCALATION,
+    "complaints": None,
+    "open_only": None,
     # reading, moving about, closing a window
     "help": None,
     "quit": None,
