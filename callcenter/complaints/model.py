@@ -113,7 +113,7 @@ class EscalationKind(_Labelled):
 
 
 _LABELS: dict[tuple[type, str], str] = {
-    (Channel, "phone"): N_("Phone"),
+    (Channel, "phone"): N_("Phone call"),
     (Channel, "letter"): N_("Letter"),
     (Channel, "visit"): N_("Visit"),
     (Category, "attitude"): N_("Staff attitude"),
@@ -125,11 +125,11 @@ _LABELS: dict[tuple[type, str], str] = {
     (Category, "fees"): N_("Fees"),
     (Category, "quality"): N_("Quality"),
     (Category, "other"): N_("Other"),
-    (Status, "received"): N_("Received"),
+    (Status, "received"): N_("Taken in"),
     (Status, "handling"): N_("Being handled"),
     (Status, "resolved"): N_("Resolved"),
     (Status, "confirmed"): N_("Confirmed by call-back"),
-    (Status, "closed"): N_("Closed"),
+    (Status, "closed"): N_("Complaint closed"),
     (Clock, "notify"): N_("Responsible person told"),
     (Clock, "plan"): N_("Plan made"),
     (Clock, "resolve"): N_("Resolved and called back"),

@@ -102,6 +102,7 @@ def legend() -> Text:
         ("☎", _("owner told of the delay")),
         ("+", _("promise extended")),
         ("✗", _("no owner's acceptance: invalid service")),
+        ("⚑", _("complaints against the crew, 30 / 90 days")),
     ):
         if text:
             text.append("\n")
@@ -127,6 +128,8 @@ class CrewPanel(VerticalScroll):
     _crews: list[Crew] = []
     _numbers: dict[int, str] = {}
     _shown: Text = Text()
+    #: crew id → complaints against it in the last 30 and 90 days (read when shown).
+    complaints: dict[int, tuple[int, int]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(_("Crews"), classes="panel-title")
@@ -166,6 +169,10 @@ class CrewPanel(VerticalScroll):
             text.append(" " + (fit(number, 13) if wide else number))
             if wide:
                 text.append("  " + fit(clean(crew.name), name_w) + "  " + clean(crew.vehicle_plate))
+            short, long = self.complaints.get(crew.id or -1, (0, 0))
+            if long:
+                style = "bold red" if short > 1 else "yellow"
+                text.append(f"  ⚑{short}/{long}", style=style)
         if not crews:
             text.append(_("No crews."))
         if text == self._shown:
@@ -356,6 +363,7 @@ class BoardScreen(Screen[None]):
             self._apply(changed)
         self._show_crews()
         self._show_counters()
+        self.call_after_refresh(self.read_crew_complaints)
         if self._pending_select is not None:
             board.select_case(self._pending_select)
             self._pending_select = None
@@ -389,6 +397,8 @@ class BoardScreen(Screen[None]):
 
     def on_data_changed(self, message: DataChanged) -> None:
         """Apply what the change feed reported: only these cases and crews."""
+        if self.loaded and any(c.entity == "complaint" for c in message.changes):
+            self.read_crew_complaints()
         if self._reading or not self.loaded:
             self._early.append(message)  # applied once the cases are read
             return
@@ -498,6 +508,19 @@ class BoardScreen(Screen[None]):
             "-warn" if self.crews and not available else "",
         )
         self._show_clock()
+
+    @work(thread=True, exclusive=True, group="crew-complaints", exit_on_error=False)
+    def read_crew_complaints(self) -> None:
+        """The complaints against each crew (30 and 90 days), for the crews panel."""
+        counts = self.cc.services.crew_complaint_counts()
+        found = {i: (c.last_30, c.last_90) for i, c in counts.items()}
+        self.app.call_from_thread(self._crew_complaints_read, found)
+
+    def _crew_complaints_read(self, found: dict[int, tuple[int, int]]) -> None:
+        panel = self.query_one(CrewPanel)
+        if found != panel.complaints:
+            panel.complaints = found
+            self._show_crews()
 
     def _show_crews(self) -> None:
         panel = self.query_one(CrewPanel)

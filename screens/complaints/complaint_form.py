@@ -37,7 +37,11 @@ class ComplaintForm(Form[ComplaintInput, Complaint], ModalScreen[Complaint | Non
     """Dismisses with the complaint as saved, or None (Esc: nothing is saved)."""
 
     CSS_PATH = "complaints.tcss"
+    # Tab and Shift+Tab are priority bindings (as on the intake form): the focus moves before
+    # the next key is routed, so keys typed in a burst land in the right field.
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "next_field", show=False, priority=True),
+        Binding("shift+tab", "previous_field", show=False, priority=True),
         Binding("ctrl+s", "save", N_("Save"), priority=True),
         Binding("escape", "leave", N_("Go back")),
     ]
@@ -136,6 +140,12 @@ class ComplaintForm(Form[ComplaintInput, Complaint], ModalScreen[Complaint | Non
             label,
             Input(value, placeholder=placeholder, id=f"cf-{name}", compact=True, validate_on=[]),
         )
+
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
 
     def on_mount(self) -> None:
         first = "customer_name" if not self.initial.customer_name else "category"

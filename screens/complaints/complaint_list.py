@@ -105,7 +105,7 @@ class ComplaintsScreen(ModalScreen[None]):
         esc.add_column(Text(_("Acknowledged")), key="ack")
         table = self.query_one("#cl-table", DataTable)
         table.add_column(Text(_("No.")), key="number")
-        table.add_column(Text(_("Received")), key="at")
+        table.add_column(Text(_("Taken at")), key="at")
         table.add_column(Text(_("Customer")), key="customer")
         table.add_column(Text(_("Category")), key="category")
         table.add_column(Text(_("Crew")), key="crew")
@@ -389,7 +389,7 @@ class ComplaintsScreen(ModalScreen[None]):
         self.app.push_screen(
             TextModal(
                 _("Close complaint {number}").format(number=complaint.number),
-                _("Reason"),
+                _("Reason for closing"),
                 placeholder=_("why close it while the customer is not satisfied"),
                 hint=_("Only a supervisor closes a complaint. Enter closes it; Esc goes back."),
                 empty=_("Give the reason for closing it."),

@@ -46,6 +46,8 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "acknowledge": Action.ACKNOWLEDGE_ESCALATION,
     "complaints": None,
     "open_only": None,
+    "next_field": None,
+    "previous_field": None,
     # reading, moving about, closing a window
     "help": None,
     "quit": None,

@@ -1,0 +1,158 @@
+"""The complaints (F6) and the complaint form (n; K on a case): pilot tests and snapshots in
+both languages at 80×24 and 160×45, on the demo database at a fixed clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, TextArea
+
+from callcenter.complaints.model import Status
+from screens.case.detail import CaseDetailScreen
+from screens.complaints.complaint_form import ComplaintForm
+from screens.complaints.complaint_list import ComplaintsScreen
+from tests.ui.test_delay_prompt import settle
+
+
+async def wait_screen(pilot: Pilot[Any], cls: type) -> Any:
+    for _attempt in range(150):
+        await pilot.pause(0.02)
+        if isinstance(pilot.app.screen, cls):
+            break
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, cls), pilot.app.screen
+    return pilot.app.screen
+
+
+def _steady(pilot: Pilot[Any]) -> None:
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+
+
+async def save(pilot: Pilot[Any]) -> None:
+    await pilot.press("ctrl+s")
+    for _attempt in range(100):
+        await pilot.pause(0.02)
+        if not getattr(pilot.app.screen, "saving", False):
+            break
+    await settle(pilot)
+
+
+async def test_f6_lists_complaints_and_n_records_one_typed_with_tab(make_app: Any) -> None:
+    app, container = make_app(watch=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        listing = await wait_screen(pilot, ComplaintsScreen)
+        assert listing.reading is not None and len(listing.reading.complaints) == 8
+        assert listing.reading.escalations  # the demo's crew complained about twice
+        await pilot.press("n")
+        form = await wait_screen(pilot, ComplaintForm)
+        assert app.focused is form.query_one("#cf-customer_name", Input)
+        await pilot.press(*"张先生", "tab", *"13912345678", "tab", "tab", *"救援3组", "tab")
+        assert form.query_one("#cf-phone", Input).value == "13912345678"
+        assert form.query_one("#cf-crew_code", Input).value == "救援3组"
+        form.query_one("#cf-category", Select).value = "quarrel"
+        form.query_one("#cf-description", TextArea).text = "救援人员与我发生口角"
+        await save(pilot)
+        listing = await wait_screen(pilot, ComplaintsScreen)
+        await settle(pilot)
+    found = container.services.complaints(open_only=True)
+    new = [c for c in found if c.customer_name == "张先生"]
+    assert len(new) == 1 and new[0].status is Status.RECEIVED and new[0].crew_id is not None
+    # the second complaint in 30 days against 救援3组 (the demo has one): escalated
+    assert any(e.complaint_id == new[0].id for e in container.services.escalations())
+
+
+async def test_a_blank_complaint_names_each_field_and_keeps_the_text(make_app: Any) -> None:
+    app, _container = make_app(watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.open_complaint_form()
+        form = await wait_screen(pilot, ComplaintForm)
+        form.query_one("#cf-crew_code", Input).value = "X9"
+        await save(pilot)
+        assert app.screen is form
+        assert set(form.errors) == {
+            "customer_name",
+            "phone",
+            "category",
+            "description",
+            "crew_code",
+        }
+        assert form.query_one("#cf-crew_code", Input).value == "X9"
+
+
+async def test_k_on_a_case_prefills_its_caller_and_crew(make_app: Any) -> None:
+    app, container = make_app(watch=False)
+    case = next(c for c in container.services.open_cases() if c.crew_id is not None)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.open_case(case.id)
+        await wait_screen(pilot, CaseDetailScreen)
+        await pilot.press("K")
+        form = await wait_screen(pilot, ComplaintForm)
+        assert form.query_one("#cf-case_number", Input).value == case.number
+        assert form.query_one("#cf-customer_name", Input).value == case.caller_name
+        assert form.query_one("#cf-crew_code", Input).value
+
+
+async def test_an_operator_may_not_close_a_complaint(make_app: Any) -> None:
+    from callcenter.domain import Role
+    from callcenter.services.staff import StaffDirectory
+
+    _app, admin = make_app(watch=False)
+    StaffDirectory(admin.services).add("op1", "操作员", Role.OPERATOR)
+    app, container = make_app(watch=False, user="op1")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        listing = await wait_screen(pilot, ComplaintsScreen)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press(*"客户不再追究", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ComplaintsScreen)
+        assert listing.selected().status is not Status.CLOSED
+
+
+def _open_list(pilot_app: Any) -> Any:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f6")
+        await wait_screen(pilot, ComplaintsScreen)
+        await pilot.press("down")
+        await settle(pilot)
+
+    return run
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+def test_snapshot_complaint_list(
+    snap_compare: Any, make_app: Any, language: str, size: tuple[int, int]
+) -> None:
+    app, _container = make_app(language=language, watch=False, feed_interval=3600)
+    assert snap_compare(app, terminal_size=size, run_before=_open_list(app))
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 45)], ids=["80x24", "160x45"])
+def test_snapshot_complaint_form(
+    snap_compare: Any, make_app: Any, language: str, size: tuple[int, int]
+) -> None:
+    app, _container = make_app(language=language, watch=False, feed_interval=3600)
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app.open_complaint_form()
+        await wait_screen(pilot, ComplaintForm)
+        _steady(pilot)
+        await pilot.press(*"Zhang")
+        await save(pilot)
+        _steady(pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run)
