@@ -105,7 +105,7 @@ async def test_an_operator_may_not_close_a_complaint(make_app: Any) -> None:
 
     _app, admin = make_app(watch=False)
     StaffDirectory(admin.services).add("op1", "操作员", Role.OPERATOR)
-    app, container = make_app(watch=False, user="op1")
+    app, _container = make_app(watch=False, user="op1")
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         await pilot.press("f6")
