@@ -19,9 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from callcenter.i18n import N_, _
-from callcenter.sla import ComplaintPolicy
+
+if TYPE_CHECKING:  # the board's first frame imports this module (callcenter.ports)
+    from callcenter.sla import ComplaintPolicy
 
 
 class _Labelled(StrEnum):
