@@ -1973,14 +1973,8 @@ def _write_complaints(uow: UnitOfWork, plan: _Planner) -> dict[str, int]:
                         f"crew_repeat:{crew.id}:{complaint.id}",
                         received,
                         actor,
-                        _(
-                            "{n} complaints against crew {crew} in {days} days (latest {number})."
-                        ).format(
-                            n=len(earlier) + 1,
-                            crew=crew.code,
-                            days=policy.crew_repeat_days,
-                            number=complaint.number,
-                        ),
+                        f"{crew.code}|{len(earlier) + 1}|{policy.crew_repeat_days}|"
+                        f"{complaint.number}",
                         complaint_id=complaint.id,
                         crew_id=crew.id,
                     )

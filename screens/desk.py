@@ -35,6 +35,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from callcenter.complaints.model import describe
 from callcenter.domain import AlertKind, Case, Change, OwnerNotice
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import N_, _
@@ -446,7 +447,7 @@ class DelayCallsMixin(App[int]):
         if not state.initial:
             for item in fresh:
                 self.notify(
-                    item.summary,
+                    describe(item),
                     title=_("To the supervisors — {kind}").format(kind=item.kind.label),
                     severity="error",
                     timeout=PROMPT_TOAST_S,
@@ -470,7 +471,7 @@ class DelayCallsMixin(App[int]):
             first = items[0]
             content = Content(
                 _("⚠ To the supervisors: {n} not acknowledged — {kind}: {summary} (F6)").format(
-                    n=len(items), kind=first.kind.label, summary=first.summary
+                    n=len(items), kind=first.kind.label, summary=describe(first)
                 )
             )
         for screen in own_screens(self.screen_stack):

@@ -283,6 +283,33 @@ class Escalation:
         return self.acknowledged_at is not None
 
 
+def describe(escalation: Escalation) -> str:
+    """An escalation in words of the interface language. Its ``summary`` keeps the data
+    (``|``-separated, see the raisers) and its ``key`` the reason's code: the words are made
+    here, on display, so that each session reads them in its own language."""
+    parts = escalation.summary.split("|")
+    code = escalation.key.rsplit(":", 1)[-1]
+    kind = escalation.kind
+    if kind is EscalationKind.CREW_REPEAT and len(parts) == 4:
+        crew, n, days, number = parts
+        return _("{n} complaints against crew {crew} in {days} days (latest {number}).").format(
+            n=n, crew=crew, days=days, number=number
+        )
+    if kind is EscalationKind.COMPLAINT_OVERDUE and len(parts) == 2:
+        try:
+            what = Clock(code).label
+        except ValueError:
+            what = code
+        return _("Complaint {number} ({name}): {what} overdue.").format(
+            number=parts[0], name=parts[1], what=what
+        )
+    if kind in (EscalationKind.VERY_DISSATISFIED, EscalationKind.OPEN_FAULT) and len(parts) == 2:
+        from callcenter.survey import escalation_text
+
+        return f"{parts[0]} {parts[1]}: {escalation_text(code)}"
+    return escalation.summary
+
+
 @dataclass(frozen=True)
 class CrewComplaints:
     """Complaints against one crew: in the last 30 and 90 days."""

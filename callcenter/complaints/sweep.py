@@ -24,7 +24,6 @@ from callcenter.complaints.model import (
     due_alerts,
 )
 from callcenter.errors import CallCenterError
-from callcenter.i18n import _
 from callcenter.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -92,12 +91,7 @@ def sweep_complaints(
             raised.append(RaisedComplaintAlert(complaint_id, number, kind, deadline))
             if kind.overdue:
                 complaint = by_id[complaint_id]
-                summary = _("Complaint {number} ({name}): {what}, due {due}.").format(
-                    number=number,
-                    name=complaint.customer_name,
-                    what=kind.clock.label,
-                    due=deadline.astimezone(tz).strftime("%m-%d %H:%M"),
-                )
+                summary = f"{number}|{complaint.customer_name}"
                 uow.escalations.add_if_absent(
                     Escalation(
                         EscalationKind.COMPLAINT_OVERDUE,

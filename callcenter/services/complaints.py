@@ -338,9 +338,7 @@ class ComplaintUseCases(ServiceBase):
             uow,
             EscalationKind.CREW_REPEAT,
             f"crew_repeat:{complaint.crew_id}:{complaint.id}",
-            _("{n} complaints against crew {crew} in {days} days (latest {number}).").format(
-                n=len(found), crew=code, days=days, number=complaint.number
-            ),
+            f"{code}|{len(found)}|{days}|{complaint.number}",
             case_id=complaint.case_id,
             complaint_id=complaint.id,
             crew_id=complaint.crew_id,

@@ -640,7 +640,7 @@ class RecordUseCases(ServiceBase):
     def _escalate_to_supervisors(self, uow: UnitOfWork, case: Case, survey: SurveyRecord) -> None:
         """One line on every supervisor's board per escalation of the survey."""
         from callcenter.complaints.model import EscalationKind
-        from callcenter.survey import OPEN_FAULT, escalation_text
+        from callcenter.survey import OPEN_FAULT
 
         for code in survey.escalations:
             kind = (
@@ -652,7 +652,7 @@ class RecordUseCases(ServiceBase):
                 uow,
                 kind,
                 f"survey:{case.id}:{survey.task_id}:{code}",
-                f"{case.number} {case.caller_name}: {escalation_text(code)}",
+                f"{case.number}|{case.caller_name}",
                 case_id=case.id,
                 crew_id=case.crew_id,
             )

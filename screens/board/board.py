@@ -151,7 +151,7 @@ class CrewPanel(VerticalScroll):
             return
         crews = self._crews
         width = self.scrollable_content_region.width
-        code_w = max((cell_len(clean(c.code)) for c in crews), default=4)
+        code_w = max((cell_len(clean(c.code) + self._flag(c)) for c in crews), default=4)
         status_w = max(cell_len(s.label) for s in CrewStatus)
         name_w = max((cell_len(clean(c.name)) for c in crews), default=0)
         plate_w = max((cell_len(clean(c.vehicle_plate)) for c in crews), default=0)
@@ -164,15 +164,16 @@ class CrewPanel(VerticalScroll):
             number = self._numbers.get(crew.current_case_id or -1, "")
             if number and cell_len(number) > room:
                 number = number.rsplit("-", 1)[-1]
-            text.append(fit(clean(crew.code), code_w) + " ")
+            flag = self._flag(crew)
+            text.append(fit(clean(crew.code), code_w - cell_len(flag)))
+            if flag:
+                short = self.complaints.get(crew.id or -1, (0, 0))[0]
+                text.append(flag, style="bold red" if short > 1 else "yellow")
+            text.append(" ")
             text.append(fit(crew.status.label, status_w), style=self._style(crew.status))
             text.append(" " + (fit(number, 13) if wide else number))
             if wide:
                 text.append("  " + fit(clean(crew.name), name_w) + "  " + clean(crew.vehicle_plate))
-            short, long = self.complaints.get(crew.id or -1, (0, 0))
-            if long:
-                style = "bold red" if short > 1 else "yellow"
-                text.append(f"  ⚑{short}/{long}", style=style)
         if not crews:
             text.append(_("No crews."))
         if text == self._shown:
@@ -182,6 +183,11 @@ class CrewPanel(VerticalScroll):
         layout = len(text.plain.splitlines()) != len(self._shown.plain.splitlines())
         self._shown = text
         self.query_one("#crew-list", Static).update(text, layout=layout)
+
+    def _flag(self, crew: Crew) -> str:
+        """``⚑a/b``: complaints against the crew in 30 / 90 days (none: nothing)."""
+        short, long = self.complaints.get(crew.id or -1, (0, 0))
+        return f"⚑{short}/{long}" if long else ""
 
     def _style(self, status: CrewStatus) -> Style:
         if status is CrewStatus.AVAILABLE:

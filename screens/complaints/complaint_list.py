@@ -26,6 +26,7 @@ from callcenter.complaints.model import (
     ComplaintAlert,
     Escalation,
     Status,
+    describe,
 )
 from callcenter.errors import CallCenterError
 from callcenter.i18n import N_, _
@@ -154,7 +155,7 @@ class ComplaintsScreen(ModalScreen[None]):
             esc.add_row(
                 Text(local_time(item.raised_at, tz, "%m-%d %H:%M")),
                 Text(item.kind.label, style=style),
-                Text(item.summary),
+                Text(describe(item)),
                 Text(ack),
                 key=f"e{item.id}",
             )

@@ -17,6 +17,7 @@ from callcenter.complaints.model import (
     ComplaintInput,
     EscalationKind,
     Status,
+    describe,
 )
 from callcenter.domain import Role
 from callcenter.errors import (
@@ -112,6 +113,9 @@ def test_phone_complaint_against_a_crew_deadlines_sweep_once_and_close(
     escalations = supervisor.escalations()
     assert [e.kind for e in escalations] == [EscalationKind.COMPLAINT_OVERDUE]
     assert complaint.number in escalations[0].summary
+    assert describe(escalations[0]) == (
+        f"Complaint {complaint.number} (张伟): Responsible person told overdue."
+    )
 
     # handled: a plan, then resolved; a call-back is owed on the desk at once
     handled = operator.start_handling(complaint.id, "向客户道歉，批评教育当事人", version=1)
