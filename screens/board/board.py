@@ -187,7 +187,7 @@ class CrewPanel(VerticalScroll):
     def _flag(self, crew: Crew) -> str:
         """``⚑a/b``: complaints against the crew in 30 / 90 days (none: nothing)."""
         short, long = self.complaints.get(crew.id or -1, (0, 0))
-        return f"⚑{short}/{long}" if long else ""
+        return f" ⚑{short}/{long}" if long else ""
 
     def _style(self, status: CrewStatus) -> Style:
         if status is CrewStatus.AVAILABLE:
