@@ -156,3 +156,43 @@ def test_snapshot_complaint_form(
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+async def test_the_intake_warns_of_a_repeated_repair(make_app: Any) -> None:
+    """Same plate and fault category as a case completed within 30 days: a warning on the
+    form as it is typed (the saved case is flagged: tests/integration/test_complaints.py)."""
+    from datetime import timedelta
+
+    from screens.intake.intake import IntakeScreen
+
+    app, container = make_app(watch=False)
+    now = container.clock.now()
+    from sqlalchemy import select
+
+    from storage.tables import CaseRow
+
+    with container.engine.connect() as conn:
+        row = conn.execute(
+            select(CaseRow.plate, CaseRow.fault_category, CaseRow.number)
+            .where(
+                CaseRow.completed_at >= now - timedelta(days=10),
+                CaseRow.status == "closed",
+            )
+            .limit(1)
+        ).one()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.open_intake()
+        form = await wait_screen(pilot, IntakeScreen)
+        form.query_one("#in-fault_category", Select).value = type(
+            form.query_one("#in-fault_category", Select).value
+        )(row.fault_category)
+        form.query_one("#in-plate", Input).value = row.plate
+        for _attempt in range(100):
+            await pilot.pause(0.02)
+            if form.repeat_of is not None:
+                break
+        await settle(pilot)
+        assert form.repeat_of is not None  # the latest such case (perhaps not this one)
+        assert row.number
+        assert form.query_one("#repeat-repair").display
