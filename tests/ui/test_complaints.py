@@ -196,3 +196,79 @@ async def test_the_intake_warns_of_a_repeated_repair(make_app: Any) -> None:
         assert form.repeat_of is not None  # the latest such case (perhaps not this one)
         assert row.number
         assert form.query_one("#repeat-repair").display
+
+
+async def test_a_complaint_past_its_first_deadline_reaches_the_supervisors_board(
+    demo_url: str,
+) -> None:
+    """Acceptance: an operator records a phone complaint against a crew; its first deadline
+    passes (manual clock); the operator's sweep raises the alert once and escalates; the
+    supervisor's board (another session, read-only) shows the line live, and F6 lists it."""
+    from datetime import timedelta
+
+    from callcenter import bootstrap, watch
+    from callcenter.clock import ManualClock
+    from callcenter.complaints.model import ComplaintInput, EscalationKind
+    from callcenter.settings import Settings
+    from screens.board.supervisor import SupervisorBoardScreen
+    from screens.widgets.escalation_strip import EscalationStrip
+    from tests.conftest import FIXED_NOW
+
+    clock = ManualClock(FIXED_NOW)
+    operator = bootstrap.build(
+        Settings(database_url=demo_url, language="en", user="wangfang", bell=False), clock=clock
+    )
+    supervisor = bootstrap.build(
+        Settings(database_url=demo_url, language="en", user="chenjun", bell=False),
+        clock=clock,
+        read_only=True,
+    )
+    try:
+        # the demo's escalation acknowledged first: the board then has nothing to show
+        boss = bootstrap.build(
+            Settings(database_url=demo_url, language="en", user="chenjun"), clock=clock
+        )
+        for item in boss.services.escalations():
+            boss.services.acknowledge_escalation(item.id)
+        boss.close()
+        app = bootstrap.make_app(supervisor, feed_interval=0.05)
+        async with app.run_test(size=(160, 45)) as pilot:
+            for _attempt in range(200):
+                if isinstance(app.screen, SupervisorBoardScreen) and app.screen.loaded:
+                    break
+                await pilot.pause(0.02)
+            await settle(pilot)
+            assert not app.screen.query(EscalationStrip)
+            complaint = operator.services.record_complaint(
+                ComplaintInput(
+                    channel="phone",
+                    customer_name="张伟",
+                    phone="138 1234 5678",
+                    crew_code="救援1组",
+                    category="attitude",
+                    description="态度恶劣",
+                )
+            )
+            clock.advance(timedelta(minutes=61))
+            sweep = watch.sweeper_for(operator)
+            first = [a for a in sweep().complaint_alerts if a.complaint_id == complaint.id]
+            assert [a.kind.value for a in first] == ["notify_overdue"]
+            assert sweep().complaint_alerts == ()  # once
+            for _attempt in range(250):
+                if app.screen.query(EscalationStrip):
+                    break
+                await pilot.pause(0.02)
+            strip = app.screen.query_one(EscalationStrip)
+            assert "not acknowledged" in str(strip.render())
+            found = supervisor.services.escalations(unacknowledged_only=True)
+            mine = [e for e in found if e.complaint_id == complaint.id]
+            assert [e.kind for e in mine] == [EscalationKind.COMPLAINT_OVERDUE]
+            await pilot.press("f6")
+            listing = await wait_screen(pilot, ComplaintsScreen)
+            assert listing.reading.complaints[0].number == complaint.number
+            await pilot.press("a")  # read-only: refused, nothing written
+            await settle(pilot)
+            assert supervisor.services.escalations(unacknowledged_only=True) == found
+    finally:
+        operator.close()
+        supervisor.close()
