@@ -38,8 +38,6 @@ KIND = CallKind(
     give_up_on=frozenset({Outcome.WRONG_NUMBER}),
     retry_after=(timedelta(hours=2), timedelta(hours=4)),
     max_attempts=4,
-    result_fields=(
-        ResultField("satisfied", N_("Customer satisfied with the resolution (yes/no)")),
-    ),
+    result_fields=(ResultField("satisfied", N_("Satisfied (yes/no)")),),
     parse_result=parse_result,
 )
