@@ -277,3 +277,18 @@ def test_an_unhappy_survey_goes_to_the_supervisors(
     found = supervisor.escalations()
     assert [e.kind for e in found] == [EscalationKind.VERY_DISSATISFIED]
     assert found[0].case_id == case.id and case.number in found[0].summary
+
+
+def test_the_demo_has_complaints_in_each_status(container: bootstrap.Container) -> None:
+    summary = bootstrap.load_demo(container)
+    assert set(summary.complaints) == {s.value for s in Status}
+    services = container.services
+    found = services.complaints()
+    assert any(c.is_open and c.notify_due_at < container.clock.now() for c in found)
+    assert [e.kind for e in services.escalations()] == [EscalationKind.CREW_REPEAT]
+    counts = services.crew_complaint_counts()
+    assert max(c.last_30 for c in counts.values()) == 2
+    result = watch.sweeper_for(container)()
+    kinds = {a.kind for a in result.complaint_alerts}
+    assert AlertKind.NOTIFY_OVERDUE in kinds
+    assert watch.sweeper_for(container)().complaint_alerts == ()

@@ -272,3 +272,23 @@ async def test_a_complaint_past_its_first_deadline_reaches_the_supervisors_board
     finally:
         operator.close()
         supervisor.close()
+
+
+async def test_a_supervisor_closes_an_unsatisfied_complaint_with_a_reason(make_app: Any) -> None:
+    app, container = make_app(watch=False)  # the first user: an administrator
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        listing = await wait_screen(pilot, ComplaintsScreen)
+        chosen = listing.selected()
+        assert chosen is not None and chosen.satisfied is not True and chosen.is_open
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("enter")  # no reason: refused on the modal, nothing closed
+        await settle(pilot)
+        assert container.services.complaint(chosen.id).is_open
+        await pilot.press(*"客户已接受书面道歉", "enter")
+        await settle(pilot)
+        await wait_screen(pilot, ComplaintsScreen)
+    closed = container.services.complaint(chosen.id)
+    assert closed.status is Status.CLOSED and closed.close_reason == "客户已接受书面道歉"
