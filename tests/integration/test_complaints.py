@@ -292,3 +292,28 @@ def test_the_demo_has_complaints_in_each_status(container: bootstrap.Container) 
     kinds = {a.kind for a in result.complaint_alerts}
     assert AlertKind.NOTIFY_OVERDUE in kinds
     assert watch.sweeper_for(container)().complaint_alerts == ()
+
+
+def test_the_cli_lists_complaints_and_escalations(
+    centre: dict[str, bootstrap.Container],
+    migrated_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from callcenter import cli
+
+    monkeypatch.setenv("CALLCENTER_USER", "wangfang")
+    operator = centre["operator"].services
+    add_crew(operator)
+    first = operator.record_complaint(phone_complaint())
+    second = operator.record_complaint(phone_complaint(category="lateness"))
+    supervisor = centre["supervisor"].services
+    supervisor.close_complaint(first.id, "客户撤回投诉")
+    assert cli.main(["--database-url", migrated_url, "--lang", "en", "complaints"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("ESCALATION ") and "2 complaints against crew 救援1组" in out[0]
+    assert [line.split()[0] for line in out[1:]] == [second.number, first.number]
+    assert "Complaint closed" in out[2]
+    assert cli.main(["--database-url", migrated_url, "complaints", "--open"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out[1:]] == [second.number]
