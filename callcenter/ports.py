@@ -292,6 +292,10 @@ class ComplaintRepository(Protocol):
 
 class ComplaintAlertRepository(Protocol):
     def for_complaints(self, ids: Iterable[int]) -> list[ComplaintAlert]: ...
+    def by_ids(self, ids: Iterable[int]) -> list[tuple[ComplaintAlert, str]]:
+        """The alerts ``ids`` with their complaint's number."""
+        ...
+
     def add_if_absent(self, alert: ComplaintAlert) -> ComplaintAlert | None:
         """Insert unless (complaint, kind, deadline) exists; None when it did."""
         ...

@@ -376,6 +376,15 @@ class DelayCallsMixin(App[int]):
         """The change feed read these changes: alerts changed, or cases that have a prompt or
         an owner notice, so may the prompts. Other case changes cannot make a prompt (a new
         prompt always comes with an alert change), so they cost no re-reading."""
+        seen: set[int] = self.__dict__.setdefault("_seen_complaint_alerts", set())
+        fresh_alerts = [
+            c.entity_id
+            for c in changes
+            if c.entity == "complaint_alert" and c.entity_id not in seen
+        ]
+        if fresh_alerts:
+            seen.update(fresh_alerts)
+            self._complaint_alerts_worker(fresh_alerts)
         known = set(self.owner_notices) | {p.case_id for p in self.delay_prompts}
         if any(
             change.entity in ("alert", "call_task", "escalation")
@@ -383,6 +392,29 @@ class DelayCallsMixin(App[int]):
             for change in changes
         ):
             self.refresh_prompts()
+
+    @work(thread=True, group="complaint-alerts", exit_on_error=False)
+    def _complaint_alerts_worker(self, ids: list[int]) -> None:
+        """A complaint's clock at risk or overdue (any session's sweep): told on every
+        session, once; the complaints list (F6) marks it too."""
+        try:
+            found = self.services.complaint_alerts_by_id(ids)
+        except Exception as exc:  # a toast that cannot be read must never stop the feed
+            log.warning("reading complaint alerts failed: %s", exc)
+            return
+        self.call_from_thread(self._tell_complaint_alerts, found)
+
+    def _tell_complaint_alerts(self, found: list[tuple[Any, str]]) -> None:
+        for alert, number in found:
+            if alert.resolved_at is not None:
+                continue
+            self.notify(
+                _("Complaint {number}: {what}").format(number=number, what=alert.kind.label),
+                title=_("Complaints (F6)"),
+                severity="error" if alert.kind.overdue else "warning",
+                timeout=PROMPT_TOAST_S,
+                markup=False,
+            )
 
     def owner_notice(self, case_id: int) -> OwnerNotice:
         """Whether the owner of ``case_id`` was told its crew will be late (for the board)."""

@@ -85,6 +85,10 @@ class ComplaintUseCases(ServiceBase):
     def complaint_alerts(self, ids: list[int]) -> list[ComplaintAlert]:
         return self._read(lambda uow: uow.complaint_alerts.for_complaints(ids))
 
+    def complaint_alerts_by_id(self, ids: list[int]) -> list[tuple[ComplaintAlert, str]]:
+        """The complaint alerts ``ids`` (as the change feed names them) with the numbers."""
+        return self._read(lambda uow: uow.complaint_alerts.by_ids(ids))
+
     def crew_complaint_counts(self, now: datetime | None = None) -> dict[int, CrewComplaints]:
         """Complaints against each crew in the last 30 and 90 days (the crews screen, the
         monthly report)."""

@@ -159,6 +159,19 @@ class SqlComplaintAlertRepository:
             out.extend(to_domain(ComplaintAlert, r) for r in rows)
         return out
 
+    def by_ids(self, ids: Iterable[int]) -> list[tuple[ComplaintAlert, str]]:
+        """The alerts ``ids`` with their complaint's number."""
+        out: list[tuple[ComplaintAlert, str]] = []
+        for chunk in _chunks(ids):
+            rows = self.session.execute(
+                select(ComplaintAlertRow, ComplaintRow.number)
+                .join(ComplaintRow, ComplaintRow.id == ComplaintAlertRow.complaint_id)
+                .where(ComplaintAlertRow.id.in_(chunk))
+                .order_by(ComplaintAlertRow.id)
+            ).all()
+            out.extend((to_domain(ComplaintAlert, row), str(number)) for row, number in rows)
+        return out
+
     def add_if_absent(self, alert: ComplaintAlert) -> ComplaintAlert | None:
         """Insert ``alert`` unless one with its (complaint, kind, deadline) exists: the
         database's unique key decides between sessions sweeping at once."""

@@ -13,7 +13,7 @@ from callcenter.complaints.model import Status
 from screens.case.detail import CaseDetailScreen
 from screens.complaints.complaint_form import ComplaintForm
 from screens.complaints.complaint_list import ComplaintsScreen
-from tests.ui.test_delay_prompt import settle
+from tests.ui.test_delay_prompt import settle, wait_for
 
 
 async def wait_screen(pilot: Pilot[Any], cls: type) -> Any:
@@ -260,6 +260,8 @@ async def test_a_complaint_past_its_first_deadline_reaches_the_supervisors_board
                 await pilot.pause(0.02)
             strip = app.screen.query_one(EscalationStrip)
             assert "not acknowledged" in str(strip.render())
+            told = f"Complaint {complaint.number}: Telling the responsible person: overdue"
+            await wait_for(pilot, lambda: any(str(n.message) == told for n in app._notifications))
             found = supervisor.services.escalations(unacknowledged_only=True)
             mine = [e for e in found if e.complaint_id == complaint.id]
             assert [e.kind for e in mine] == [EscalationKind.COMPLAINT_OVERDUE]
