@@ -403,6 +403,9 @@ def _watch(args: Any, settings: settings_mod.Settings) -> int:
     def show(result: watch.SweepResult) -> None:
         for raised in result.raised:
             print(watch.describe(raised, settings.tz), flush=True)
+        for alert in result.complaint_alerts:  # the complaints' clocks
+            due = alert.deadline.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+            print(f"{alert.number}  {alert.kind.label}  {due}", flush=True)
         for problem in result.problems:
             print(f"callcenter watch: {problem}", file=sys.stderr, flush=True)
 
