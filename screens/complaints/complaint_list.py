@@ -30,6 +30,7 @@ from callcenter.complaints.model import (
 )
 from callcenter.errors import CallCenterError
 from callcenter.i18n import N_, _
+from callcenter.permissions import Action, refusal
 from screens.kit.format import error_text, local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
@@ -367,9 +368,23 @@ class ComplaintsScreen(ModalScreen[None]):
                 version=complaint.version,
             )
 
+    def _refused(self, action: Action) -> bool:
+        """Tell at once, before anything is typed, that this session may not (the service
+        checks again and audits the refusal)."""
+        services = self.cc.services
+        if services.may(action):
+            return False
+        staff = services.staff
+        if staff is not None:
+            text = refusal(staff.display_name, staff.role, action)
+        else:
+            text = _("This board is read-only.")
+        self.notify(text, severity="error", markup=False)
+        return True
+
     def action_close_complaint(self) -> None:
         complaint = self.selected()
-        if complaint is None or complaint.id is None:
+        if complaint is None or complaint.id is None or self._refused(Action.CLOSE_COMPLAINT):
             return
         ident, version = complaint.id, complaint.version
 
@@ -399,6 +414,8 @@ class ComplaintsScreen(ModalScreen[None]):
         )
 
     def action_acknowledge(self) -> None:
+        if self._refused(Action.ACKNOWLEDGE_ESCALATION):
+            return
         item = self.selected_escalation()
         if item is not None and item.id is not None and not item.acknowledged:
             self._call(self.cc.services.acknowledge_escalation, item.id, version=item.version)
