@@ -145,6 +145,10 @@ def _parser() -> argparse.ArgumentParser:
         "incomplete",
         help="entries still missing details two days after the first contact, one a line",
     )
+    complaints = sub.add_parser(
+        "complaints", help="list the complaints (客户投诉) and the escalations to the supervisors"
+    )
+    complaints.add_argument("--open", action="store_true", help="only the open complaints")
 
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -234,6 +238,8 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
         )
     if args.command == "archive":
         return _archive(args, settings)
+    if args.command == "complaints":
+        return _complaints(args, settings)
     from callcenter import bootstrap
 
     if args.command == "demo":
@@ -380,6 +386,53 @@ def _downgrade(args: Any, url: str, engine: Any) -> int:
     except RuntimeError as exc:  # a revision that refuses to drop rows (e.g. 0006)
         print(f"callcenter: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _complaints(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter complaints [--open]``: the escalations not acknowledged, then one line per
+    complaint (number, taken in, status, category, customer, crew, next deadline)."""
+    from callcenter import bootstrap
+    from callcenter.complaints.model import describe
+    from callcenter.i18n import _
+
+    container = bootstrap.build(settings)
+    try:
+        services = container.services
+        escalations = services.escalations(unacknowledged_only=True)
+        complaints = services.complaints(open_only=args.open)
+        crews = {c.id: c.code for c in services.crews()}
+    finally:
+        container.close()
+
+    def local(instant: Any) -> str:
+        return str(instant.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M"))
+
+    for item in escalations:
+        print(
+            _("ESCALATION {at}  {kind}: {what}").format(
+                at=local(item.raised_at), kind=item.kind.label, what=describe(item)
+            )
+        )
+    for complaint in complaints:
+        nxt = complaint.next_deadline() if complaint.is_open else None
+        due = f"{local(nxt[1])} {nxt[0].label}" if nxt is not None else "—"
+        crew = crews.get(complaint.crew_id, "") if complaint.crew_id is not None else ""
+        print(
+            "  ".join(
+                [
+                    complaint.number,
+                    local(complaint.received_at),
+                    complaint.status.label,
+                    complaint.category.label,
+                    complaint.customer_name,
+                    crew or "—",
+                    due,
+                ]
+            )
+        )
+    if not complaints:
+        print(_("No complaint."))
     return 0
 
 
@@ -638,6 +691,9 @@ def _watch(args: Any, settings: settings_mod.Settings) -> int:
     def show(result: watch.SweepResult) -> None:
         for raised in result.raised:
             print(watch.describe(raised, settings.tz), flush=True)
+        for alert in result.complaint_alerts:  # the complaints' clocks
+            due = alert.deadline.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+            print(f"{alert.number}  {alert.kind.label}  {due}", flush=True)
         for problem in result.problems:
             print(f"callcenter watch: {problem}", file=sys.stderr, flush=True)
 

@@ -89,6 +89,7 @@ class DemoSummary:
     answered: int = 0  # ... out of this month's answered surveys
     open_feedback_calls: int = 0
     open_escalations: int = 0
+    complaints: dict[str, int] = field(default_factory=dict)  # Status value: count
 
     def __str__(self) -> str:
         statuses = ", ".join(f"{k} {v}" for k, v in self.open_by_status.items())
@@ -102,7 +103,7 @@ class DemoSummary:
             f"{self.ledger_entries} ledger entries, {sum(self.surveys.values())} surveys "
             f"({surveys}), satisfied this month {rate} ({self.satisfied}/{self.answered}), "
             f"{self.open_feedback_calls} feedback calls and {self.open_escalations} "
-            f"escalations open"
+            f"escalations open; {sum(self.complaints.values())} complaints"
         )
 
 
@@ -1690,6 +1691,10 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
             uow.crews.save(crew)
         uow.commit()
 
+    with uow_factory(write=True) as uow:
+        complaints = _write_complaints(uow, plan)
+        uow.commit()
+
     history = [p.case for p in plan.history]
     afters = [p.after for p in [*plan.history, *plan.open] if p.after is not None]
     surveys = [a.survey for a in afters if a.survey is not None]
@@ -1723,6 +1728,7 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
         answered=sum(1 for s in month if s.satisfied is not None),
         open_feedback_calls=sum(1 for a in afters if a.feedback and a.feedback.is_open),
         open_escalations=sum(1 for a in afters if a.escalation and a.escalation.is_open),
+        complaints=complaints,
     )
 
 
@@ -1816,3 +1822,206 @@ def _write_after(
             )
         )
         counts["ledger"] += 1
+
+
+# --------------------------------------------------------------------------------------------
+# Complaints (客户投诉): some in each status, one past its first deadline, one crew twice
+
+#: (hours ago, status, category, channel, crew: index into the crews or None, what they say,
+#: plan, resolution, satisfied, close reason)
+_ComplaintRow = tuple[float, str, str, str, int | None, str, str, str, bool | None, str]
+_DEMO_COMPLAINTS: tuple[_ComplaintRow, ...] = (
+    (
+        24 * 60,
+        "closed",
+        "attitude",
+        "phone",
+        0,
+        "救援人员态度生硬，不耐烦回答问题",
+        "向客户致歉，对当事人批评教育",
+        "当事人已电话致歉，客户表示接受",
+        True,
+        "",
+    ),
+    (
+        24 * 41,
+        "closed",
+        "repeat_repair",
+        "visit",
+        1,
+        "电瓶问题一个月内第二次叫救援，同一问题重复修理",
+        "安排技术主管复检",
+        "更换发电机调节器",
+        False,
+        "客户拒绝再次沟通，主管决定关闭",
+    ),
+    (
+        24 * 20,
+        "confirmed",
+        "lateness",
+        "phone",
+        3,
+        "承诺40分钟到达，实际等了一个半小时",
+        "核实派车记录",
+        "延误属实，已向客户道歉并免收服务费",
+        True,
+        "",
+    ),
+    (
+        24 * 10,
+        "handling",
+        "soliciting",
+        "letter",
+        2,
+        "救援人员暗示要红包才肯快点修",
+        "约谈当事人，调查取证",
+        "",
+        None,
+        "",
+    ),
+    (
+        50,
+        "resolved",
+        "fees",
+        "phone",
+        None,
+        "拖车收费与电话里说的不一致",
+        "核对收费标准",
+        "多收的80元已退回客户",
+        None,
+        "",
+    ),
+    (
+        30,
+        "handling",
+        "quality",
+        "phone",
+        None,
+        "补胎后第二天又漏气",
+        "安排服务车上门复查",
+        "",
+        None,
+        "",
+    ),
+    (2, "received", "quarrel", "phone", 2, "救援人员与我发生口角，顶撞用户", "", "", None, ""),
+    (
+        0.3,
+        "received",
+        "not_served",
+        "visit",
+        5,
+        "接单后很久没人联系，因个人原因未及时服务",
+        "",
+        "",
+        None,
+        "",
+    ),
+)
+
+
+def _write_complaints(uow: UnitOfWork, plan: _Planner) -> dict[str, int]:
+    """The demo's complaints, as the services would have left them (their call-backs, the
+    escalation of a crew complained about twice in 30 days); the sweep raises the alerts of
+    the one past its first deadline on the first run."""
+    from callcenter.complaints.model import (
+        Category,
+        Channel,
+        Complaint,
+        Escalation,
+        EscalationKind,
+        Status,
+        deadlines,
+    )
+    from callcenter.complaints.model import Clock as ComplaintClock
+
+    policy = plan.policy.complaints
+    counts: Counter[str] = Counter()
+    by_crew: dict[int, list[Complaint]] = {}
+    customers = [c for c in plan.customers if c.id is not None]
+    per_day: Counter[str] = Counter()
+    for i, row in enumerate(_DEMO_COMPLAINTS):
+        hours, status, category, channel, crew_index, says, plan_text, resolution = row[:8]
+        satisfied, reason = row[8], row[9]
+        received = _minute(plan.now - timedelta(hours=hours))
+        customer = customers[(i * 7) % len(customers)]
+        crew = plan.crews[crew_index] if crew_index is not None else None
+        due = deadlines(received, policy)
+        actor = plan._operator(received)
+        day = received.astimezone(plan.tz).strftime("%Y%m%d")
+        per_day[day] += 1
+        complaint = Complaint(
+            received_at=received,
+            channel=Channel(channel),
+            customer_name=customer.name,
+            phone=customer.phone,
+            category=Category(category),
+            description=says,
+            notify_due_at=due[ComplaintClock.NOTIFY],
+            plan_due_at=due[ComplaintClock.PLAN],
+            resolve_due_at=due[ComplaintClock.RESOLVE],
+            created_by=actor,
+            number=f"TS{day}-{per_day[day]:03d}",
+            customer_id=customer.id,
+            crew_id=crew.id if crew is not None else None,
+            crew_member=crew.name if crew is not None else "",
+            department="售后服务部" if crew is not None else "客服中心",
+            responsible="刘经理" if crew is not None else "周主任",
+            status=Status(status),
+            policy=plan.policy.name,
+            updated_at=received,
+            updated_by=actor,
+        )
+        if status != "received":
+            complaint.notified_at = received + timedelta(minutes=25)
+            complaint.plan = plan_text
+            complaint.planned_at = received + timedelta(minutes=100)
+        if resolution:
+            complaint.resolution = resolution
+            complaint.resolved_at = received + timedelta(hours=20)
+            complaint.resolved_by = actor
+            complaint.updated_at = complaint.resolved_at
+        if status == "resolved":
+            assert complaint.resolved_at is not None
+            task = uow.calls.add(
+                CallTask(
+                    kind="complaint_callback",
+                    due_at=complaint.resolved_at,
+                    created_at=complaint.resolved_at,
+                    created_by=actor,
+                    customer_id=customer.id,
+                    note=f"投诉 {complaint.number}: {customer.name}",
+                )
+            )
+            complaint.callback_task_id = task.id
+        if satisfied is not None:
+            complaint.satisfied = satisfied
+            if satisfied:
+                complaint.confirmed_at = received + timedelta(hours=30)
+        if status == "closed":
+            complaint.closed_at = received + timedelta(hours=40)
+            complaint.closed_by = SUPERVISOR
+            complaint.close_reason = reason
+            complaint.updated_at, complaint.updated_by = complaint.closed_at, SUPERVISOR
+        uow.complaints.add(complaint)
+        counts[status] += 1
+        if crew is not None and crew.id is not None:
+            earlier = [
+                c
+                for c in by_crew.get(crew.id, [])
+                if c.received_at >= received - timedelta(days=policy.crew_repeat_days)
+            ]
+            by_crew.setdefault(crew.id, []).append(complaint)
+            if earlier:
+                uow.escalations.add_if_absent(
+                    Escalation(
+                        EscalationKind.CREW_REPEAT,
+                        f"crew_repeat:{crew.id}:{complaint.id}",
+                        received,
+                        actor,
+                        f"{crew.code}|{len(earlier) + 1}|{policy.crew_repeat_days}|"
+                        f"{complaint.number}",
+                        complaint_id=complaint.id,
+                        crew_id=crew.id,
+                    )
+                )
+    return {s.value: counts[s.value] for s in Status if counts[s.value]}

@@ -49,6 +49,7 @@ class Action(StrEnum):
     EDIT_POLICY = "edit_policy"
     EDIT_TARIFF = "edit_tariff"
     CLOSE_COMPLAINT = "close_complaint"
+    ACKNOWLEDGE_ESCALATION = "acknowledge_escalation"  # a supervisor has seen it
     RELEASE_OTHERS_CALL = "release_others_call"  # free a call an absent operator holds
     VOID_RECORD = "void_record"  # declare a service record void, with a reason
     IMPORT_LEDGER = "import_ledger"  # bring an old ledger's rows in as historical cases
@@ -89,6 +90,7 @@ SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.EDIT_POLICY,
     Action.EDIT_TARIFF,
     Action.CLOSE_COMPLAINT,
+    Action.ACKNOWLEDGE_ESCALATION,
     Action.RELEASE_OTHERS_CALL,
     Action.VOID_RECORD,
     Action.IMPORT_LEDGER,
@@ -111,6 +113,7 @@ _WHAT: Mapping[Action, str] = {
     Action.EDIT_POLICY: N_("edit a service-level policy"),
     Action.EDIT_TARIFF: N_("edit the tariff"),
     Action.CLOSE_COMPLAINT: N_("close a complaint"),
+    Action.ACKNOWLEDGE_ESCALATION: N_("acknowledge an escalation"),
     Action.RELEASE_OTHERS_CALL: N_("free a call another operator holds"),
     Action.VOID_RECORD: N_("void a service record"),
     Action.IMPORT_LEDGER: N_("import a ledger"),

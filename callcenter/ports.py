@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Self
 
 from callcenter.calls.model import CallAttempt, CallTask
+from callcenter.complaints.model import Complaint, ComplaintAlert, CrewComplaints, Escalation
 from callcenter.domain import (
     Alert,
     AlertKind,
@@ -320,6 +321,62 @@ class SurveyRepository(Protocol):
         ...
 
 
+class ComplaintRepository(Protocol):
+    def add(self, complaint: Complaint) -> Complaint: ...
+    def get(self, complaint_id: int) -> Complaint | None: ...
+    def by_task(self, task_id: int) -> Complaint | None:
+        """The complaint whose call-back is the call task ``task_id``."""
+        ...
+
+    def save(self, complaint: Complaint) -> Complaint:
+        """Raises ConcurrencyConflict if the stored version differs from ``complaint.version``."""
+        ...
+
+    def count_received_between(self, start: datetime, end: datetime) -> int: ...
+    def find(
+        self, *, open_only: bool = False, crew_id: int | None = None, limit: int = 500
+    ) -> list[Complaint]: ...
+    def against_crew_since(self, crew_id: int, since: datetime) -> list[Complaint]: ...
+    def crew_counts(self, now: datetime, short: datetime, long: datetime) -> list[CrewComplaints]:
+        """Per crew: complaints received since ``short`` and since ``long`` (up to ``now``)."""
+        ...
+
+    def repeat_of(
+        self, plate: str, fault_category: str, since: datetime, before: datetime
+    ) -> tuple[int, str] | None:
+        """The latest case of ``plate`` and ``fault_category`` completed in [since, before)."""
+        ...
+
+    def count_events(self, kind: str, start: datetime, end: datetime) -> int:
+        """Case events of ``kind`` in [start, end) (e.g. the repeated repairs)."""
+        ...
+
+
+class ComplaintAlertRepository(Protocol):
+    def for_complaints(self, ids: Iterable[int]) -> list[ComplaintAlert]: ...
+    def by_ids(self, ids: Iterable[int]) -> list[tuple[ComplaintAlert, str]]:
+        """The alerts ``ids`` with their complaint's number."""
+        ...
+
+    def add_if_absent(self, alert: ComplaintAlert) -> ComplaintAlert | None:
+        """Insert unless (complaint, kind, deadline) exists; None when it did."""
+        ...
+
+    def resolve(self, ids: Sequence[int], *, at: datetime, outcome: str) -> None: ...
+
+
+class EscalationRepository(Protocol):
+    def add_if_absent(self, escalation: Escalation) -> Escalation | None:
+        """Insert unless one with the same key exists; None when it did."""
+        ...
+
+    def get(self, escalation_id: int) -> Escalation | None: ...
+    def save(self, escalation: Escalation) -> Escalation: ...
+    def recent(self, since: datetime, *, unacknowledged_only: bool = False) -> list[Escalation]:
+        """Raised since ``since``, and every one not acknowledged, newest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolled back on exit unless :meth:`commit` was called."""
 
@@ -336,6 +393,9 @@ class UnitOfWork(Protocol):
     records: ServiceRecordRepository
     ledger: LedgerRepository
     surveys: SurveyRepository
+    complaints: ComplaintRepository
+    complaint_alerts: ComplaintAlertRepository
+    escalations: EscalationRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -74,11 +74,12 @@ lay office hours on the calendar.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -278,6 +279,22 @@ class ClockRule:
 
 
 @dataclass(frozen=True)
+class ComplaintPolicy:
+    """The complaint clocks of a policy (seed 001: 及时处理; seed 002: 处理到客户满意为止), in
+    minutes from the complaint's receipt, each with its at-risk window, and the windows of
+    repeated repair and of a crew member's repeated complaints, in days."""
+
+    notify_minutes: int = 60  # the responsible person told
+    notify_at_risk_minutes: int = 15
+    plan_minutes: int = 180  # a plan of what will be done
+    plan_at_risk_minutes: int = 30
+    resolve_minutes: int = 4320  # resolved and the customer called back (72 h)
+    resolve_at_risk_minutes: int = 720
+    repeat_repair_days: int = 30  # same plate, same fault, within N days of a completed case
+    crew_repeat_days: int = 30  # a second complaint against a crew member: escalated
+
+
+@dataclass(frozen=True)
 class Policy:
     """A validated SLA policy: clock rules for each priority, and the fee tariff."""
 
@@ -288,6 +305,8 @@ class Policy:
     business_hours: BusinessHours | None
     by_priority: Mapping[Priority, Mapping[ClockKind, ClockRule]]
     tariff: Mapping[RescuePlan, Decimal]  # yuan per plan, every plan present
+    #: The complaint clocks and the repeated-repair window (the ``[complaints]`` table).
+    complaints: ComplaintPolicy = field(default_factory=lambda: ComplaintPolicy())
 
     def rules(self, priority: Priority = Priority.GENERAL) -> list[ClockRule]:
         """The clocks that run for cases of ``priority``, in :class:`ClockKind` order."""
@@ -402,6 +421,7 @@ def parse_policy(text: str, *, name: str, source: str | None = None) -> Policy:
             "clocks",
             "priorities",
             "tariff",
+            "complaints",
         ]
     )
     title = top.string("title", default=name)
@@ -409,6 +429,9 @@ def parse_policy(text: str, *, name: str, source: str | None = None) -> Policy:
     at_risk = top.minutes("at_risk_minutes", default=DEFAULT_AT_RISK_MINUTES, allow_zero=True)
     hours = _business_hours(top.table("business_hours")) if "business_hours" in data else None
     tariff = _tariff(top.table("tariff")) if "tariff" in data else dict(DEFAULT_TARIFF)
+    complaints = (
+        _complaint_policy(top.table("complaints")) if "complaints" in data else ComplaintPolicy()
+    )
 
     clocks = top.table("clocks")
     if not clocks.data:
@@ -456,7 +479,19 @@ def parse_policy(text: str, *, name: str, source: str | None = None) -> Policy:
         business_hours=hours,
         by_priority=by_priority,
         tariff=MappingProxyType(tariff),
+        complaints=complaints,
     )
+
+
+def _complaint_policy(table: _Table) -> ComplaintPolicy:
+    default = ComplaintPolicy()
+    names = [f.name for f in dataclasses.fields(ComplaintPolicy)]
+    table.check_keys(names)
+    values = {
+        name: table.minutes(name, default=getattr(default, name), allow_zero="at_risk" in name)
+        for name in names
+    }
+    return ComplaintPolicy(**values)
 
 
 class _Table:

@@ -387,6 +387,8 @@ class SweepResult:
     duration: float = 0.0  # seconds of wall time
     query_seconds: float = 0.0  # of which reading
     write_seconds: float = 0.0  # of which writing
+    #: Alerts of the complaints' clocks this sweep raised (callcenter.complaints.sweep).
+    complaint_alerts: tuple[Any, ...] = ()
 
     @property
     def counts(self) -> dict[AlertKind, int]:
@@ -566,9 +568,11 @@ class Sweeper:
         closed = 0
         if new or stale or any(by_id[i].watch != w for i, w in plan.items()):
             raised, closed = self._write(new, stale, plan, by_id, keys, now)
+        complaint_alerts = self._sweep_complaints(now, problems)
         done = time.perf_counter()
         problems.extend(self._policy_errors.values())
         return SweepResult(
+            complaint_alerts=tuple(complaint_alerts),
             at=now,
             raised=tuple(raised),
             judged=len(views),
@@ -578,6 +582,18 @@ class Sweeper:
             query_seconds=read - started,
             write_seconds=done - computed,
         )
+
+    def _sweep_complaints(self, now: datetime, problems: list[str]) -> list[Any]:
+        """The complaints' clocks (:mod:`callcenter.complaints.sweep`); a failure there is a
+        problem of this sweep, not the end of it."""
+        from callcenter.complaints.sweep import sweep_complaints
+
+        try:
+            return sweep_complaints(self.uow, now, self.policies, actor=self.actor, tz=self.tz)
+        except CallCenterError as exc:
+            log.error("SLA sweep: complaints: %s", exc)
+            problems.append(_("The complaints could not be swept: {error}").format(error=exc))
+            return []
 
     def _adopt(self, rules: str, now: datetime) -> list[str]:
         """Schedule every open case at once for ``rules``; say so when another sweeper had

@@ -51,6 +51,7 @@ from screens.kit.textual_private import install as install_partial_updates
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
     from callcenter.calls.model import DeskItem
+    from callcenter.complaints.model import Complaint
     from callcenter.services import Services
     from callcenter.services.calls import CallDesk
     from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
@@ -150,6 +151,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         Binding("f9", "ledger_import", N_("Import a ledger"), show=False),
         Binding("f5", "archive", N_("Customer archive"), show=False),
         Binding("f7", "audit_log", N_("Audit log"), show=False),
+        Binding("f6", "complaints", N_("Complaints"), show=False),
     ]
     ENABLE_COMMAND_PALETTE = True
 
@@ -526,6 +528,45 @@ class CallCenterApp(DelayCallsMixin, App[int]):
 
     def action_audit_log(self) -> None:
         self.open_audit_log()
+
+    def action_complaints(self) -> None:
+        """The complaints and escalations (F6), from any screen."""
+        self.open_complaints()
+
+    def open_complaints(self, *, crew_id: int | None = None) -> None:
+        from screens.complaints.complaint_form import ComplaintForm
+        from screens.complaints.complaint_list import ComplaintsScreen
+
+        if not self.connected:
+            self.notify(_("This screen is not available yet."), severity="error", markup=False)
+            return
+        if any(isinstance(s, ComplaintsScreen | ComplaintForm) for s in self.screen_stack):
+            return
+        self.push_screen(ComplaintsScreen(crew_id=crew_id))
+
+    def open_complaint_form(
+        self,
+        *,
+        case_id: int | None = None,
+        complaint: Complaint | None = None,
+        done: Callable[[Any], None] | None = None,
+    ) -> None:
+        """The complaint form: read what it starts with in a worker, then the form."""
+
+        async def read() -> None:
+            from screens.complaints.complaint_form import ComplaintForm
+
+            try:
+                if complaint is not None:
+                    initial = await asyncio.to_thread(self.services.as_input, complaint)
+                else:
+                    initial = await asyncio.to_thread(self.services.complaint_form, case_id)
+            except CallCenterError as exc:
+                self.notify(error_text(exc, self.tz), severity="error", markup=False)
+                return
+            self.push_screen(ComplaintForm(initial, case_id=case_id, complaint=complaint), done)
+
+        self.run_worker(read(), group="open-complaint", exclusive=True)
 
     def open_help(self) -> None:
         """Every key of the current screen."""

@@ -35,6 +35,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
+from callcenter.complaints.model import describe
 from callcenter.domain import AlertKind, Case, Change, OwnerNotice
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import N_, _
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
     from callcenter.calls.model import DeskItem
+    from callcenter.complaints.model import Escalation
     from callcenter.services import Services
     from callcenter.services.calls import CallDesk
     from callcenter.services.delays import DelayCalls, DelayPrompt
@@ -77,6 +79,8 @@ class DeskState:
     initial: bool = False  # the reading at start: prompts already there ring no bell
     #: The desk's other calls due now (every kind but the delay call).
     items: list[DeskItem] = field(default_factory=list)
+    #: The escalations to the supervisors nobody has acknowledged yet, newest first.
+    escalations: list[Escalation] = field(default_factory=list)
 
 
 def notice_candidates(cases: Iterable[Case], now: datetime, at_risk: timedelta) -> list[Case]:
@@ -317,12 +321,13 @@ class DelayCallsMixin(App[int]):
             if notice is not OwnerNotice.NOT_NEEDED
         }
         items = self.call_desk.task_items(now) if self.call_desk is not None else []
+        escalations = self.services.escalations(unacknowledged_only=True)
         names = {
             p.claimed_by: display_name(self.services, p.claimed_by)
             for p in [*prompts, *items]
             if p.claimed_by is not None
         }
-        return DeskState(seq, now, prompts, notices, names, initial, items)
+        return DeskState(seq, now, prompts, notices, names, initial, items, escalations)
 
     def refresh_prompts(self, *, initial: bool = False) -> None:
         """Read the prompts again (in a worker); readings asked for meanwhile make one more."""
@@ -372,13 +377,45 @@ class DelayCallsMixin(App[int]):
         """The change feed read these changes: alerts changed, or cases that have a prompt or
         an owner notice, so may the prompts. Other case changes cannot make a prompt (a new
         prompt always comes with an alert change), so they cost no re-reading."""
+        seen: set[int] = self.__dict__.setdefault("_seen_complaint_alerts", set())
+        fresh_alerts = [
+            c.entity_id
+            for c in changes
+            if c.entity == "complaint_alert" and c.entity_id not in seen
+        ]
+        if fresh_alerts:
+            seen.update(fresh_alerts)
+            self._complaint_alerts_worker(fresh_alerts)
         known = set(self.owner_notices) | {p.case_id for p in self.delay_prompts}
         if any(
-            change.entity in ("alert", "call_task")
+            change.entity in ("alert", "call_task", "escalation")
             or (change.entity == "case" and change.entity_id in known)
             for change in changes
         ):
             self.refresh_prompts()
+
+    @work(thread=True, group="complaint-alerts", exit_on_error=False)
+    def _complaint_alerts_worker(self, ids: list[int]) -> None:
+        """A complaint's clock at risk or overdue (any session's sweep): told on every
+        session, once; the complaints list (F6) marks it too."""
+        try:
+            found = self.services.complaint_alerts_by_id(ids)
+        except Exception as exc:  # a toast that cannot be read must never stop the feed
+            log.warning("reading complaint alerts failed: %s", exc)
+            return
+        self.call_from_thread(self._tell_complaint_alerts, found)
+
+    def _tell_complaint_alerts(self, found: list[tuple[Any, str]]) -> None:
+        for alert, number in found:
+            if alert.resolved_at is not None:
+                continue
+            self.notify(
+                _("Complaint {number}: {what}").format(number=number, what=alert.kind.label),
+                title=_("Complaints (F6)"),
+                severity="error" if alert.kind.overdue else "warning",
+                timeout=PROMPT_TOAST_S,
+                markup=False,
+            )
 
     def owner_notice(self, case_id: int) -> OwnerNotice:
         """Whether the owner of ``case_id`` was told its crew will be late (for the board)."""
@@ -399,6 +436,7 @@ class DelayCallsMixin(App[int]):
             self._announce(state, shown)
         else:
             self._announce_escalations(state)  # a supervisor watching the board sees them too
+        self._announce_supervisor_escalations(state)
         for screen in own_screens(self.screen_stack):
             screen.post_message(
                 DelayPromptsChanged(self.delay_prompts, self.owner_notices, self.staff_names)
@@ -430,6 +468,57 @@ class DelayCallsMixin(App[int]):
             )
         if fresh and self.settings.bell:
             self.bell()
+
+    def _announce_supervisor_escalations(self, state: DeskState) -> None:
+        """Escalations to the supervisors (a complaint past its deadline, a crew complained
+        about twice, a very dissatisfied owner, an open fault): each told once, at once, on
+        every session; a line on the board of a supervisor until one acknowledges it."""
+        seen: set[int] = self.__dict__.setdefault("_seen_supervisor_escalations", set())
+        fresh = [e for e in state.escalations if e.id not in seen]
+        seen.update(e.id for e in state.escalations if e.id is not None)
+        self.escalations = list(state.escalations)
+        if not state.initial:
+            for item in fresh:
+                self.notify(
+                    describe(item),
+                    title=_("To the supervisors — {kind}").format(kind=item.kind.label),
+                    severity="error",
+                    timeout=PROMPT_TOAST_S,
+                    markup=False,
+                )
+        self._place_escalation_strips()
+
+    @property
+    def _supervises(self) -> bool:
+        role = getattr(self.services, "role", None)
+        return self._read_only_session or (role is not None and role.value != "operator")
+
+    def _place_escalation_strips(self, _screen: Screen[Any] | None = None) -> None:
+        """The escalation line on the boards of a supervisor's session (F6 to acknowledge)."""
+        from screens.board.board import BoardScreen
+        from screens.widgets.escalation_strip import EscalationStrip
+
+        items = getattr(self, "escalations", [])
+        content = None
+        if items and self._supervises:
+            first = items[0]
+            content = Content(
+                _("⚠ To the supervisors: {n} not acknowledged — {kind}: {summary} (F6)").format(
+                    n=len(items), kind=first.kind.label, summary=describe(first)
+                )
+            )
+        for screen in own_screens(self.screen_stack):
+            if not isinstance(screen, BoardScreen) or not screen.is_mounted:
+                continue
+            strips = screen.query_children(EscalationStrip)
+            if content is None:
+                strips.remove()
+            elif strips:
+                strips.first(EscalationStrip).show(content)
+            else:
+                body = screen.query_children("#board-body")
+                if body:
+                    screen.mount(EscalationStrip(content), before=body.first())
 
     def _announce(self, state: DeskState, shown: set[int]) -> None:
         """A toast for each prompt that appears; the bell once for each alert never seen."""
@@ -477,6 +566,7 @@ class DelayCallsMixin(App[int]):
     def _place_prompt_strips(self, _screen: Screen[Any] | None = None) -> None:
         """The prompt strip on every full screen while a call waits (modals show the one of
         the screen below). Nothing is focused, nothing pushed: typing goes on."""
+        self._place_escalation_strips()
         shown = None if self._read_only_session else strip_content(self.delay_prompts)
         for screen in own_screens(self.screen_stack):
             if isinstance(screen, ModalScreen):

@@ -460,3 +460,85 @@ class AuditRow(Base):
         Index("ix_audit_log_actor_at", "actor", "at"),
         Index("ix_audit_log_action_at", "action", "at"),
     )
+
+
+class ComplaintRow(Base):
+    """A customer complaint (客户投诉, ``callcenter.complaints``)."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    crew_id: Mapped[int | None] = mapped_column(ForeignKey("crews.id"), index=True)
+    crew_member: Mapped[str] = mapped_column(String(100), default="")
+    category: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    department: Mapped[str] = mapped_column(String(100), default="")
+    responsible: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    policy: Mapped[str] = mapped_column(String(64), default="roadside")
+    notify_due_at: Mapped[datetime]
+    plan_due_at: Mapped[datetime]
+    resolve_due_at: Mapped[datetime]
+    notified_at: Mapped[datetime | None]
+    plan: Mapped[str] = mapped_column(Text, default="")
+    planned_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+    satisfied: Mapped[bool | None]
+    callback_task_id: Mapped[int | None] = mapped_column(ForeignKey("call_tasks.id"))
+    confirmed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    close_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class ComplaintAlertRow(Base):
+    """An alert of a complaint's clock, raised once per (complaint, kind, deadline)."""
+
+    __tablename__ = "complaint_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    deadline: Mapped[datetime]
+    raised_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(24), default="")
+
+    __table_args__ = (UniqueConstraint("complaint_id", "kind", "deadline"),)
+
+
+class EscalationRow(Base):
+    """Something that goes to the supervisors at once, until one acknowledges it."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    raised_at: Mapped[datetime] = mapped_column(index=True)
+    raised_by: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    crew_id: Mapped[int | None] = mapped_column(ForeignKey("crews.id"))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}

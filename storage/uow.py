@@ -26,8 +26,11 @@ from storage.repositories import (
     SqlAuditLog,
     SqlCallTaskRepository,
     SqlCaseRepository,
+    SqlComplaintAlertRepository,
+    SqlComplaintRepository,
     SqlCrewRepository,
     SqlCustomerRepository,
+    SqlEscalationRepository,
     SqlEventLog,
     SqlLedgerRepository,
     SqlServiceRecordRepository,
@@ -142,6 +145,15 @@ class SqlUnitOfWork:
         )
         self.ledger: ports.LedgerRepository = SqlLedgerRepository(self.session, self._touch)
         self.surveys: ports.SurveyRepository = SqlSurveyRepository(self.session, self._touch)
+        self.complaints: ports.ComplaintRepository = SqlComplaintRepository(
+            self.session, self._touch, self._lock
+        )
+        self.complaint_alerts: ports.ComplaintAlertRepository = SqlComplaintAlertRepository(
+            self.session, self._touch
+        )
+        self.escalations: ports.EscalationRepository = SqlEscalationRepository(
+            self.session, self._touch, self._lock
+        )
         return self
 
     def __exit__(

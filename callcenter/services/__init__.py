@@ -10,6 +10,7 @@
 * :mod:`.calls` — the generic outbound call desk the delay call is the first kind of;
 * :mod:`.archive` — the customer archive (客户档案);
 * :mod:`.audit` — the audit log viewer (supervisors and administrators).
+* :mod:`.complaints` — complaints, repeated repairs, escalations to the supervisors.
 
 Services take plain values (raw text from the screens), return plain domain objects, and raise
 the errors of :mod:`callcenter.errors` with translated messages. The clock is injected.
@@ -20,6 +21,7 @@ from __future__ import annotations
 from callcenter.services.archive import ArchiveUseCases
 from callcenter.services.audit import AuditUseCases
 from callcenter.services.base import ServiceBase
+from callcenter.services.complaints import ComplaintUseCases
 from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
 from callcenter.services.queries import QueryUseCases
@@ -40,6 +42,7 @@ __all__ = [
 class Services(
     IntakeUseCases,
     LifecycleUseCases,
+    ComplaintUseCases,
     RecordUseCases,
     QueryUseCases,
     StaffUseCases,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from callcenter import permissions, sla
 from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.clock import Clock
+from callcenter.complaints.model import Escalation, EscalationKind
 from callcenter.domain import (
     Case,
     CaseEvent,
@@ -295,6 +296,40 @@ class ServiceBase:
     def after_cancel(self, uow: UnitOfWork, case: Case) -> None:
         """``case`` was cancelled: close what it still had open. Nothing by default."""
 
+    def after_take_call(self, uow: UnitOfWork, case: Case) -> None:
+        """``case`` was just registered (it has its id and number). Nothing by default."""
+
+    def raise_escalation(
+        self,
+        uow: UnitOfWork,
+        kind: EscalationKind,
+        key: str,
+        summary: str,
+        *,
+        case_id: int | None = None,
+        complaint_id: int | None = None,
+        crew_id: int | None = None,
+    ) -> Escalation | None:
+        """Inside a write: send something to the supervisors at once (one line on every
+        supervisor's board until one acknowledges it). Once per ``key``: None when it was
+        raised before."""
+        raised = uow.escalations.add_if_absent(
+            Escalation(
+                kind=kind,
+                key=key[:80],
+                raised_at=self.clock.now(),
+                raised_by=self.actor,
+                summary=summary[:1000],
+                case_id=case_id,
+                complaint_id=complaint_id,
+                crew_id=crew_id,
+            )
+        )
+        depth: int = getattr(self._local, "depth", 0)
+        if raised is not None and depth:
+            self._note(escalation=kind.value)
+        return raised
+
     def _event(self, uow: UnitOfWork, case: Case, kind: str, **details: Any) -> None:
         assert case.id is not None
         uow.events.append(
@@ -350,7 +385,12 @@ def _entity_of(result: object) -> tuple[str, int | None]:
     for cls, name in kinds:
         if isinstance(result, cls):
             return name, getattr(result, "id", None)
-    other = {"Alert": "alert", "CallTask": "call_task"}.get(type(result).__name__)
+    other = {
+        "Alert": "alert",
+        "CallTask": "call_task",
+        "Complaint": "complaint",
+        "Escalation": "escalation",
+    }.get(type(result).__name__)
     if other is not None:
         return other, getattr(result, "id", None)
     return "", None

@@ -284,6 +284,7 @@ class IntakeUseCases(ServiceBase):
             self._event(uow, case, "received", promised=case.promised_arrival_at)
             if case.fee_agreed:
                 self._event(uow, case, "fee_agreed", fee=case.fee_quote)
+            self.after_take_call(uow, case)
             return case
 
         return self._write(work, action=Action.TAKE_CALL)

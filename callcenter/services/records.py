@@ -621,6 +621,7 @@ class RecordUseCases(ServiceBase):
         """A very dissatisfied owner or an open fault: a call on the desk for a supervisor,
         listed first (seed 004: 发现重大质量问题及客户非常不满意的状况应在第一时间上报)."""
         assert case.id is not None
+        self._escalate_to_supervisors(uow, case, survey)
         if any(t.is_open for t in uow.calls.for_case(case.id, ESCALATION_KIND)):
             return
         uow.calls.add(
@@ -635,6 +636,26 @@ class RecordUseCases(ServiceBase):
         )
         self._event(uow, case, "escalated", reasons=survey.escalations)
         self._note(escalated=survey.escalations)
+
+    def _escalate_to_supervisors(self, uow: UnitOfWork, case: Case, survey: SurveyRecord) -> None:
+        """One line on every supervisor's board per escalation of the survey."""
+        from callcenter.complaints.model import EscalationKind
+        from callcenter.survey import OPEN_FAULT
+
+        for code in survey.escalations:
+            kind = (
+                EscalationKind.OPEN_FAULT
+                if code == OPEN_FAULT
+                else EscalationKind.VERY_DISSATISFIED
+            )
+            self.raise_escalation(
+                uow,
+                kind,
+                f"survey:{case.id}:{survey.task_id}:{code}",
+                f"{case.number}|{case.caller_name}",
+                case_id=case.id,
+                crew_id=case.crew_id,
+            )
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

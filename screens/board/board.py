@@ -102,6 +102,7 @@ def legend() -> Text:
         ("☎", _("owner told of the delay")),
         ("+", _("promise extended")),
         ("✗", _("no owner's acceptance: invalid service")),
+        ("⚑", _("complaints against the crew, 30 / 90 days")),
     ):
         if text:
             text.append("\n")
@@ -127,6 +128,8 @@ class CrewPanel(VerticalScroll):
     _crews: list[Crew] = []
     _numbers: dict[int, str] = {}
     _shown: Text = Text()
+    #: crew id → complaints against it in the last 30 and 90 days (read when shown).
+    complaints: dict[int, tuple[int, int]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(_("Crews"), classes="panel-title")
@@ -148,7 +151,7 @@ class CrewPanel(VerticalScroll):
             return
         crews = self._crews
         width = self.scrollable_content_region.width
-        code_w = max((cell_len(clean(c.code)) for c in crews), default=4)
+        code_w = max((cell_len(clean(c.code) + self._flag(c)) for c in crews), default=4)
         status_w = max(cell_len(s.label) for s in CrewStatus)
         name_w = max((cell_len(clean(c.name)) for c in crews), default=0)
         plate_w = max((cell_len(clean(c.vehicle_plate)) for c in crews), default=0)
@@ -161,7 +164,12 @@ class CrewPanel(VerticalScroll):
             number = self._numbers.get(crew.current_case_id or -1, "")
             if number and cell_len(number) > room:
                 number = number.rsplit("-", 1)[-1]
-            text.append(fit(clean(crew.code), code_w) + " ")
+            flag = self._flag(crew)
+            text.append(fit(clean(crew.code), code_w - cell_len(flag)))
+            if flag:
+                short = self.complaints.get(crew.id or -1, (0, 0))[0]
+                text.append(flag, style="bold red" if short > 1 else "yellow")
+            text.append(" ")
             text.append(fit(crew.status.label, status_w), style=self._style(crew.status))
             text.append(" " + (fit(number, 13) if wide else number))
             if wide:
@@ -175,6 +183,11 @@ class CrewPanel(VerticalScroll):
         layout = len(text.plain.splitlines()) != len(self._shown.plain.splitlines())
         self._shown = text
         self.query_one("#crew-list", Static).update(text, layout=layout)
+
+    def _flag(self, crew: Crew) -> str:
+        """``⚑a/b``: complaints against the crew in 30 / 90 days (none: nothing)."""
+        short, long = self.complaints.get(crew.id or -1, (0, 0))
+        return f" ⚑{short}/{long}" if long else ""
 
     def _style(self, status: CrewStatus) -> Style:
         if status is CrewStatus.AVAILABLE:
@@ -357,6 +370,7 @@ class BoardScreen(Screen[None]):
             self._apply(changed)
         self._show_crews()
         self._show_counters()
+        self.call_after_refresh(self.read_crew_complaints)
         if self._pending_select is not None:
             board.select_case(self._pending_select)
             self._pending_select = None
@@ -390,6 +404,8 @@ class BoardScreen(Screen[None]):
 
     def on_data_changed(self, message: DataChanged) -> None:
         """Apply what the change feed reported: only these cases and crews."""
+        if self.loaded and any(c.entity == "complaint" for c in message.changes):
+            self.read_crew_complaints()
         if self._reading or not self.loaded:
             self._early.append(message)  # applied once the cases are read
             return
@@ -499,6 +515,19 @@ class BoardScreen(Screen[None]):
             "-warn" if self.crews and not available else "",
         )
         self._show_clock()
+
+    @work(thread=True, exclusive=True, group="crew-complaints", exit_on_error=False)
+    def read_crew_complaints(self) -> None:
+        """The complaints against each crew (30 and 90 days), for the crews panel."""
+        counts = self.cc.services.crew_complaint_counts()
+        found = {i: (c.last_30, c.last_90) for i, c in counts.items()}
+        self.app.call_from_thread(self._crew_complaints_read, found)
+
+    def _crew_complaints_read(self, found: dict[int, tuple[int, int]]) -> None:
+        panel = self.query_one(CrewPanel)
+        if found != panel.complaints:
+            panel.complaints = found
+            self._show_crews()
 
     def _show_crews(self) -> None:
         panel = self.query_one(CrewPanel)

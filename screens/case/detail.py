@@ -72,6 +72,8 @@ EVENT_LABELS: dict[str, str] = {
     "call_attempt": N_("Call made"),
     "escalated": N_("Escalated to a supervisor"),
     "imported": N_("Imported from an old ledger"),
+    "complaint": N_("Complaint recorded"),
+    "repeat_repair": N_("Repeated repair"),
     **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
@@ -278,6 +280,17 @@ def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
         changed = details.pop("changed", None)
         if changed:
             parts.append(_("changed: {fields}").format(fields=_(", ").join(map(str, changed))))
+    elif event.kind == "repeat_repair":
+        details.pop("previous_id", None)
+        parts.append(
+            _("same vehicle and fault as case {number}").format(number=details.pop("previous", "?"))
+        )
+    elif event.kind == "complaint":
+        from callcenter.complaints.model import Category
+
+        parts.append(str(details.pop("number", "")))
+        if "category" in details:
+            parts.append(_labelled(Category, details.pop("category")))
     elif event.kind in AFTER_WORK_EVENTS:
         return _("; ").join(after_work_details(event.kind, details, now, tz))
     for key, value in details.items():
@@ -551,6 +564,7 @@ class CaseDetailScreen(Screen[None]):
         Binding("e", "edit_record", N_("Record")),
         Binding("p", "print_record", N_("Owner's copy")),
         Binding("V", "void_record", N_("Void the record")),
+        Binding("K", "new_complaint", N_("Complaint")),
         Binding("escape", "back", N_("Go back")),
     ]
 
@@ -692,6 +706,10 @@ class CaseDetailScreen(Screen[None]):
             self.load()
 
     # -- actions ---------------------------------------------------------------------
+    def action_new_complaint(self) -> None:
+        """Record a complaint about this case (客户投诉): its caller and crew pre-filled."""
+        self.cc.open_complaint_form(case_id=self.case_id)
+
     def action_dispatch(self) -> None:
         case = self.case
         if case is None:

@@ -162,6 +162,14 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
     RECOGNISE_DELAY = 0.4  # seconds of quiet before the archive is searched
     PROMISE_REFRESH = 15.0  # the promise moves with the clock
 
+    class RepeatChecked(Message):
+        """Whether the plate and fault category repeat a recently completed case."""
+
+        def __init__(self, found: tuple[int, str] | None, key: tuple[str, str]) -> None:
+            super().__init__()
+            self.found = found
+            self.key = key
+
     class Recognised(Message):
         def __init__(self, found: Returning | None, key: tuple[str, str]) -> None:
             super().__init__()
@@ -178,6 +186,9 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self.returning: Returning | None = None
         #: The plate is known under another phone: add this caller to that entry (Ctrl+K).
         self._add_contact = False
+        self._repeat_timer: Timer | None = None
+        #: The completed case this call would repeat (same plate and fault): (id, number).
+        self.repeat_of: tuple[int, str] | None = None
         self._customer_id: int | None = None
         self._plan = RescuePlan.TOWING
         self._call_started = ""
@@ -328,6 +339,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         with Vertical(id="intake-status"):
             yield Static("", id="promise")
             yield Static("", id="returning")
+            yield Static("", id="repeat-repair")
         yield Footer()
 
     def _head(self) -> Content:
@@ -431,11 +443,14 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self._update_promise()
         self._update_required()
         self._show_returning()
+        self.query_one("#repeat-repair", Static).display = False
         self.set_interval(self.PROMISE_REFRESH, self._update_promise)
         if self._restored_silently:
             self.notify(_("The unfinished call was restored."))
         if self.text("phone").strip() or self.text("plate").strip():
             self._schedule_recognise()
+        if self.text("plate").strip():
+            self._schedule_repeat()
 
     def on_screen_suspend(self) -> None:
         self.save_draft()
@@ -473,6 +488,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             self._schedule_recognise()
         if name == "caller_name" and self.returning is not None:
             self._show_returning()  # another name for a known plate: the offer changes
+        if name == "plate":
+            self._schedule_repeat()
         if name in ("distance_km", "agreed_arrival"):
             self._update_promise()
             self._update_required()
@@ -512,6 +529,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         if name == "priority":
             self._update_promise()
             self._update_required()
+        if name == "fault_category":
+            self._schedule_repeat()
         self.form_changed()
 
     @on(Checkbox.Changed)
@@ -593,6 +612,56 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             Content(_("Required at this distance: agree a time with the owner.")) if show else ""
         )
         hint.set_class(show, "-shown")
+
+    # -- repeated repair (same plate and fault within the policy's days) -----------------
+    def _repeat_key(self) -> tuple[str, str]:
+        plate = "" if self.checked("no_plate") else self.text("plate").strip()
+        value = self.query_one("#in-fault_category", Select).value
+        return (plate, str(value) if value is not Select.NULL else "")
+
+    def _schedule_repeat(self) -> None:
+        if self._repeat_timer is not None:
+            self._repeat_timer.stop()
+        self._repeat_timer = self.set_timer(self.RECOGNISE_DELAY, self._start_repeat)
+
+    def _start_repeat(self) -> None:
+        plate, category = self._repeat_key()
+        if not plate or not category:
+            self._show_repeat(None)
+            return
+        self.check_repeat(plate, category)
+
+    @work(thread=True, exclusive=True, group="repeat-repair", exit_on_error=False)
+    def check_repeat(self, plate: str, category: str) -> None:
+        worker = get_current_worker()
+        try:
+            found = self.cc.services.repeat_repair_of(plate, category)
+        except Exception as exc:  # a lookup that fails must never disturb the typing
+            log.warning("repeat-repair check %r/%r failed: %s", plate, category, exc)
+            return
+        if not worker.is_cancelled:
+            self.post_message(self.RepeatChecked(found, (plate, category)))
+
+    def on_intake_screen_repeat_checked(self, message: RepeatChecked) -> None:
+        if message.key == self._repeat_key():
+            self._show_repeat(message.found)
+
+    def _show_repeat(self, found: tuple[int, str] | None) -> None:
+        """A warning: the same vehicle and fault as a case completed lately (seed 002:
+        不允许同一问题重复修理); the saved case is flagged too."""
+        self.repeat_of = found
+        label = self.query_one("#repeat-repair", Static)
+        label.display = found is not None
+        if found is not None:
+            days = self.cc.services.policy.complaints.repeat_repair_days
+            label.update(
+                Content(
+                    _(
+                        "⚠ Repeated repair: same vehicle and fault as case {number}, "
+                        "completed within {days} days."
+                    ).format(number=found[1], days=days)
+                )
+            )
 
     # -- returning caller ------------------------------------------------------------
     def _recognise_key(self) -> tuple[str, str]:

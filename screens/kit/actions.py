@@ -38,6 +38,20 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "add_vehicle": Action.EDIT_CUSTOMER,
     "edit_vehicle": Action.EDIT_CUSTOMER,
     "add_to_archive": Action.EDIT_CUSTOMER,  # intake: a known plate's new caller
+    # complaints (F6) and the escalations to the supervisors
+    "new_complaint": Action.RECORD_COMPLAINT,
+    "edit_complaint": Action.RECORD_COMPLAINT,
+    "notified": Action.RECORD_COMPLAINT,
+    "plan": Action.RECORD_COMPLAINT,
+    "resolve": Action.RECORD_COMPLAINT,
+    "satisfied": Action.RECORD_COMPLAINT,
+    "unsatisfied": Action.RECORD_COMPLAINT,
+    "close_complaint": Action.CLOSE_COMPLAINT,
+    "acknowledge": Action.ACKNOWLEDGE_ESCALATION,
+    "complaints": None,
+    "open_only": None,
+    "next_field": None,
+    "previous_field": None,
     # reading, moving about, closing a window
     "help": None,
     "quit": None,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from callcenter.calls.model import DeskItem
+    from callcenter.complaints.model import Complaint
     from callcenter.domain import Case, OwnerNotice
     from callcenter.drafts import DraftStore
     from callcenter.services import Services
@@ -109,6 +110,19 @@ class Host(Protocol):
 
     def open_audit_log(self) -> None:
         """The audit log (F7): supervisors and administrators; refused for operators."""
+
+    def open_complaints(self, *, crew_id: int | None = None) -> None:
+        """The complaints and the escalations (F6); only those against ``crew_id`` if given."""
+        ...
+
+    def open_complaint_form(
+        self,
+        *,
+        case_id: int | None = None,
+        complaint: Complaint | None = None,
+        done: Callable[[Any], None] | None = None,
+    ) -> None:
+        """A new complaint (about ``case_id`` if given), or ``complaint`` to correct."""
         ...
 
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:

@@ -6,6 +6,11 @@ from storage.repositories.assignments import SqlAssignmentRepository
 from storage.repositories.audit import SqlAuditLog
 from storage.repositories.calls import SqlCallTaskRepository
 from storage.repositories.cases import SqlCaseRepository
+from storage.repositories.complaints import (
+    SqlComplaintAlertRepository,
+    SqlComplaintRepository,
+    SqlEscalationRepository,
+)
 from storage.repositories.crews import SqlCrewRepository
 from storage.repositories.customers import SqlCustomerRepository
 from storage.repositories.events import SqlEventLog
@@ -23,8 +28,11 @@ __all__ = [
     "SqlAuditLog",
     "SqlCallTaskRepository",
     "SqlCaseRepository",
+    "SqlComplaintAlertRepository",
+    "SqlComplaintRepository",
     "SqlCrewRepository",
     "SqlCustomerRepository",
+    "SqlEscalationRepository",
     "SqlEventLog",
     "SqlLedgerRepository",
     "SqlServiceRecordRepository",

@@ -65,6 +65,7 @@ def _counts(engine) -> dict[str, int]:
 _GUARDED = {
     "0005": ("call_attempts", "call_tasks"),
     "0006": ("surveys", "service_record_versions", "service_records", "ledger_entries"),
+    "0009": ("escalations", "complaint_alerts", "complaints"),
 }
 
 #: The columns a revision's downgrade refuses to drop while they hold values: how to clear them.
@@ -202,3 +203,25 @@ def test_each_revisions_drops_names_what_its_downgrade_drops(database_url: str) 
             assert declared == expected, revision.revision
     finally:
         engine.dispose()
+
+
+def test_downgrade_below_0009_refuses_while_complaints_exist(migrated_url: str) -> None:
+    """Complaints and escalations are never dropped silently."""
+    from callcenter.complaints.model import ComplaintInput
+    from callcenter.settings import Settings
+
+    container = bootstrap.build(
+        Settings(database_url=migrated_url, language="en", user="tester"),
+        clock=ManualClock(FIXED_NOW),
+    )
+    container.services.record_complaint(
+        ComplaintInput(
+            channel="visit", customer_name="张伟", category="fees", description="收费过高"
+        )
+    )
+    with pytest.raises(Exception, match="complaints holds 1 row"):
+        bootstrap.downgrade(migrated_url, "0006")
+    engine = container.engine
+    assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
+    assert inspect(engine).has_table("complaints")
+    container.close()

@@ -421,6 +421,9 @@ BULK_ALLOWED = {
     ("storage/repositories/alerts.py", "resolve_unclaimed"),
     # `callcenter demo --reset` deletes every row right after
     ("storage/schema.py", "reset_data"),
+    # the sweep closes complaint alerts whose clock stopped (complaint_alerts has no version:
+    # matched only because its row class starts with the name of the versioned complaints)
+    ("storage/repositories/complaints.py", "resolve"),
 }
 
 

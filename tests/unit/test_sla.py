@@ -748,7 +748,7 @@ agreed = true
             'name = "x"\n[clocks.response]\nminutes = 5',
             "name",
             "unknown key; expected one of: title, description, at_risk_minutes, "
-            "business_hours, clocks, priorities, tariff",
+            "business_hours, clocks, priorities, tariff, complaints",
         ),
         (
             "[[clocks.arrival.bands]]\nmax_km = 20\nminutes = 60\n"
@@ -1219,3 +1219,21 @@ def test_every_sla_message_is_in_both_catalogs() -> None:
         catalog = (root / language / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
         missing = sorted(m for m in msgids if f'msgid "{m}"' not in catalog)
         assert not missing, f"{language}: {missing}"
+
+
+def test_the_complaint_clocks_are_policy_data() -> None:
+    """The ``[complaints]`` table: defaults when absent, every key checked."""
+    from callcenter.sla import ComplaintPolicy, PolicyError, load_policy, parse_policy
+
+    assert load_policy("roadside").complaints == ComplaintPolicy()
+    text = 'title = "x"\n[clocks.response]\nminutes = 5\n'
+    assert parse_policy(text, name="x").complaints.repeat_repair_days == 30
+    custom = parse_policy(
+        text + "[complaints]\nnotify_minutes = 30\nrepeat_repair_days = 14\n", name="x"
+    )
+    assert custom.complaints.notify_minutes == 30
+    assert custom.complaints.repeat_repair_days == 14
+    with pytest.raises(PolicyError, match=r"complaints\.notify_minutes"):
+        parse_policy(text + "[complaints]\nnotify_minutes = 0\n", name="x")
+    with pytest.raises(PolicyError, match="unknown key"):
+        parse_policy(text + "[complaints]\nnotfy_minutes = 10\n", name="x")
