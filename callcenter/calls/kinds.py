@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from callcenter.calls import delay, escalation, feedback
+from callcenter.calls import callback, delay, escalation, feedback, revisit
 from callcenter.calls.model import CallKind
 
 #: The kinds every centre has, in the order the desk lists them.
-BUILT_IN: tuple[CallKind, ...] = (delay.KIND, feedback.KIND, escalation.KIND)
+BUILT_IN: tuple[CallKind, ...] = (
+    delay.KIND,
+    feedback.KIND,
+    escalation.KIND,
+    callback.KIND,
+    revisit.KIND,
+)
 
 _KINDS: dict[str, CallKind] = {k.name: k for k in BUILT_IN}
 

@@ -65,6 +65,7 @@ def _counts(engine) -> dict[str, int]:
 _GUARDED = {
     "0005": ("call_attempts", "call_tasks"),
     "0006": ("surveys", "service_record_versions", "service_records", "ledger_entries"),
+    "0010": ("surveys", "call_attempts", "call_tasks"),
 }
 
 

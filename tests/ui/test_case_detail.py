@@ -196,8 +196,10 @@ async def test_whole_lifecycle_by_keys(session: Session, world: World) -> None:
         # the change feed before the operator closes it, or the close would meet a stale version.
         await wait_for(
             pilot,
-            lambda: screen.case is not None
-            and screen.case.version == services.case(world.ready).version,
+            lambda: (
+                screen.case is not None
+                and screen.case.version == services.case(world.ready).version
+            ),
         )
 
         await pilot.press("l")
