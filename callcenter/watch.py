@@ -462,8 +462,12 @@ class Sweeper:
         at_risk: timedelta,
         policies: PolicyLookup,
         actor: str = SYSTEM_ACTOR,
+        followups: Callable[[datetime], int] | None = None,
     ) -> None:
         self.uow = uow_factory
+        #: Run after each sweep: owes the follow-up calls that fell due (the revisits);
+        #: a failure is logged, never stops the SLA sweep.
+        self.followups = followups
         self.clock = clock
         self.tz = tz
         self.at_risk = at_risk
@@ -477,7 +481,13 @@ class Sweeper:
 
     def __call__(self) -> SweepResult:
         with _collector_paused():
-            return self._sweep()
+            result = self._sweep()
+        if self.followups is not None:
+            try:
+                self.followups(result.at)
+            except Exception:
+                log.exception("the follow-up calls' sweep failed")
+        return result
 
     def fingerprint(self) -> str:
         """The rules this sweeper judges by, as a short hash: the time zone, the at-risk
@@ -695,11 +705,15 @@ class _Parts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def settings(self) -> Any: ...
+    @property
+    def services(self) -> Any: ...
 
 
 def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
     """The sweeper of a :class:`callcenter.bootstrap.Container`, configured from its settings
     (the application, ``callcenter watch``). Call it to sweep."""
+    from callcenter.services.calls import FollowUpSweep
+
     settings = container.settings
     config_dir = settings.config_path.parent if settings.config_path else None
     return Sweeper(
@@ -709,6 +723,7 @@ def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
         at_risk=timedelta(minutes=settings.at_risk_minutes),
         policies=policy_lookup(config_dir),
         actor=actor,
+        followups=FollowUpSweep(container.services),
     )
 
 

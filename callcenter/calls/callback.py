@@ -77,7 +77,7 @@ def parse_when(text: str, tz: tzinfo, now: datetime, *, field: str = "when") -> 
 
 def parse_result(raw: Mapping[str, str]) -> dict[str, Any]:
     """A reached call-back: what the customer was told (required)."""
-    return {"answer": check_text("answer", raw.get("answer"), MAX_ANSWER)}
+    return {"answer": check_text("answer", raw.get("answer"), MAX_ANSWER, multiline=True)}
 
 
 KIND = CallKind(

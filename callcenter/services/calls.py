@@ -64,7 +64,7 @@ class CallDesk:
     def __init__(self, services: ServiceBase, delay_calls: DelayCalls) -> None:
         self.services = services
         self.delays = delay_calls
-        self._revisits_swept_at: datetime | None = None
+        self._followups = FollowUpSweep(services)
 
     @property
     def actor(self) -> str:
@@ -290,12 +290,7 @@ class CallDesk:
         ``months`` after it; :mod:`callcenter.calls.revisit`). At most every few minutes
         per session unless ``force``; returns how many were added. Idempotent: the unique
         key of each revisit decides, whatever the number of sessions sweeping at once."""
-        at = now or self.services.clock.now()
-        last = self._revisits_swept_at
-        if not force and last is not None and last <= at < last + REVISIT_SWEEP_EVERY:
-            return 0
-        self._revisits_swept_at = at
-        return sweep_revisits(self.services, at)
+        return self._followups(now or self.services.clock.now(), force=force)
 
     # -- claiming ----------------------------------------------------------------------
     def claim(self, kind: str, ref: int, version: int | None = None) -> DeskItem | CallTask:
@@ -457,6 +452,24 @@ class CallDesk:
         if version is not None and task.version != version and task.claimed_by != self.actor:
             raise ConcurrencyConflict(_("This call changed meanwhile; look at it again."))
         return task
+
+
+class FollowUpSweep:
+    """The follow-up calls the sweep owes (the revisits), at most every
+    :data:`REVISIT_SWEEP_EVERY` per session: :class:`callcenter.watch.Sweeper` calls it
+    after each SLA sweep."""
+
+    def __init__(self, services: ServiceBase, every: timedelta = REVISIT_SWEEP_EVERY) -> None:
+        self.services = services
+        self.every = every
+        self.swept_at: datetime | None = None
+
+    def __call__(self, now: datetime, *, force: bool = False) -> int:
+        last = self.swept_at
+        if not force and last is not None and last <= now < last + self.every:
+            return 0
+        self.swept_at = now
+        return sweep_revisits(self.services, now)
 
 
 def is_overdue(task: CallTask, kind: CallKind, now: datetime) -> bool:

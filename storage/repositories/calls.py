@@ -190,15 +190,10 @@ class SqlCallTaskRepository:
         ):
             attempts[row.task_id].append(to_domain(CallAttempt, row))
         case_ids = {r.case_id for r in rows if r.case_id is not None}
-        numbers = (
-            dict(
-                self.session.execute(
-                    select(CaseRow.id, CaseRow.number).where(CaseRow.id.in_(case_ids))
-                ).tuples()
-            )
-            if case_ids
-            else {}
-        )
+        numbers: dict[int, str] = {}
+        if case_ids:
+            query = select(CaseRow.id, CaseRow.number).where(CaseRow.id.in_(case_ids))
+            numbers = {case_id: number for case_id, number in self.session.execute(query)}
         return [
             (
                 to_domain(CallTask, r),
