@@ -27,6 +27,9 @@ from typing import Any
 
 from callcenter.i18n import N_, _
 
+#: Who owes the calls the sweep adds (the revisits): not a member of staff.
+SWEEP_ACTOR = "watch"
+
 
 class Outcome(StrEnum):
     """What came of one attempt to phone someone."""
@@ -253,6 +256,9 @@ class DeskItem(Claimable):
     urgent: bool = False  # an escalation, a crew already late: listed first
     #: Not tried for longer than its kind's ``overdue_after`` past its time: flagged.
     overdue: bool = False
+    #: Who owed the call (the operator who promised a call-back; the sweep's actor for one
+    #: it owed).
+    created_by: str = ""
     case_id: int | None = None
     customer_id: int | None = None
     claimed_by: str | None = None

@@ -20,6 +20,7 @@ from callcenter.calls import delay as delay_kind
 from callcenter.calls import kinds
 from callcenter.calls import revisit as revisit_kind
 from callcenter.calls.model import (
+    SWEEP_ACTOR,
     CallAttempt,
     CallKind,
     CallTask,
@@ -48,8 +49,6 @@ from callcenter.validation import check_text, format_phone, parse_phone
 MAX_AHEAD = timedelta(days=800)
 MAX_NOTE = 500
 MAX_CONTACT_NAME = 100
-#: Who creates the tasks the sweep owes (the revisits): not a member of staff.
-SWEEP_ACTOR = "watch"
 #: The revisit sweep looks again at most this often per session (the database decides
 #: what exists: any number of sessions may sweep at once).
 REVISIT_SWEEP_EVERY = timedelta(minutes=5)
@@ -132,6 +131,7 @@ class CallDesk:
                     attempts=task.attempts,
                     urgent=kind.urgent,
                     overdue=is_overdue(task, kind, at),
+                    created_by=task.created_by,
                     case_id=task.case_id,
                     customer_id=task.customer_id,
                     claimed_by=task.claimed_by,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from callcenter.calls import kinds
+from callcenter.calls.model import SWEEP_ACTOR
 from callcenter.domain import AlertKind
 from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import N_, _
@@ -29,6 +31,8 @@ from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DelayPromptsChanged
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from callcenter.calls.model import CallTask, DeskItem
     from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
 
@@ -40,6 +44,7 @@ class DelayCallsScreen(ModalScreen[None]):
 
     CSS_PATH = "delay.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "promise", N_("Promise a call-back")),
         Binding("escape", "close", N_("Close")),
     ]
 
@@ -85,7 +90,8 @@ class DelayCallsScreen(ModalScreen[None]):
             yield items
             yield Static("", id="dc-detail")
             yield Static(
-                Content(_("Enter takes the selected call · Esc closes")), classes="dc-hint"
+                Content(_("Enter takes the selected call · n promises a call-back · Esc closes")),
+                classes="dc-hint",
             )
 
     def on_mount(self) -> None:
@@ -102,6 +108,7 @@ class DelayCallsScreen(ModalScreen[None]):
         items.add_column(Text(_("Plate")), key="plate")
         items.add_column(Text(_("Phone")), key="phone")
         items.add_column(Text(_("Due")), key="due")
+        items.add_column(Text(_("Overdue")), key="overdue")
         items.add_column(Text(_("Tries")), key="tries")
         items.add_column(Text(_("Taken by")), key="taken")
         self.show_prompts(self.desk.delay_prompts)
@@ -153,14 +160,16 @@ class DelayCallsScreen(ModalScreen[None]):
         actor = desk.services.actor
         table.clear()
         row_of = None
+        now = desk.clock_now()
         for index, item in enumerate(self._items):
-            style = "bold" if item.urgent else ""
+            style = "bold" if item.urgent or item.overdue else ""
             table.add_row(
                 Text(kinds.get(item.kind).title),  # the desk reads registered kinds only
                 Text(item.about, style=style),
                 Text(item.plate or "—"),
                 Text(item.phone or "—"),
-                Text(local_time(item.due_at, desk.tz), style="bold red" if style else ""),
+                Text(due_text(item.due_at, now, desk.tz), style="bold red" if style else ""),
+                Text(overdue_text(item, now), style="bold red"),
                 Text(str(item.attempts)),
                 Text(taken_text(item, desk.staff_names, actor, desk.tz)),
                 key=f"{item.kind}:{item.ref}",
@@ -201,8 +210,11 @@ class DelayCallsScreen(ModalScreen[None]):
                 return self._set_detail(None)
             chosen = item
             line = _("Due {due} · tries so far {n}").format(
-                due=local_time(item.due_at, tz), n=item.attempts
+                due=due_text(item.due_at, self.desk.clock_now(), tz), n=item.attempts
             )
+            if item.created_by and item.created_by != SWEEP_ACTOR:
+                promiser = display_name(self.desk.services, item.created_by)
+                line += " · " + _("promised by {name}").format(name=promiser)
         else:
             prompt = self.selected()
             if prompt is None:
@@ -332,5 +344,33 @@ class DelayCallsScreen(ModalScreen[None]):
             self.notify(outcome_text(result, self.desk.tz), timeout=15, markup=False)
         self.query_one(DataTable).focus()
 
+    def action_promise(self) -> None:
+        """Promise a call-back to a number with no case (from a case: its own key)."""
+        self.desk.open_promise(done=self._promised)
+
+    def _promised(self, _task: object) -> None:
+        self.desk.refresh_prompts()
+
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def due_text(due: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """The time a call is due: the time of day when it is today, else the date too."""
+    same_day = due.astimezone(tz).date() == now.astimezone(tz).date()
+    return local_time(due, tz, "%H:%M" if same_day else "%m-%d %H:%M")
+
+
+def overdue_text(item: DeskItem, now: datetime) -> str:
+    """``⚠ 25 min`` for an overdue call (readable without colour); "" otherwise."""
+    if not item.overdue:
+        return ""
+    late = now - item.due_at
+    minutes = max(int(late.total_seconds() // 60), 0)
+    if minutes < 120:
+        span = _("{n} min").format(n=minutes)
+    elif minutes < 48 * 60:
+        span = _("{n} h").format(n=minutes // 60)
+    else:
+        span = _("{n} d").format(n=minutes // (24 * 60))
+    return f"⚠ {span}"

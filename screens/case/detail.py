@@ -64,6 +64,7 @@ EVENT_LABELS: dict[str, str] = {
     "call_scheduled": N_("Call scheduled"),
     "call_attempt": N_("Call made"),
     "escalated": N_("Escalated to a supervisor"),
+    "revisit": N_("Revisit survey"),
     **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
@@ -302,6 +303,7 @@ AFTER_WORK_EVENTS = frozenset(
         "call_attempt",
         "feedback",
         "escalated",
+        "revisit",
     }
 )
 
@@ -365,7 +367,9 @@ def after_work_details(kind: str, details: dict[str, Any], now: datetime, tz: tz
             parts.append(_labelled(TaskState, details["state"]))
         if details.get("note"):
             parts.append(str(details["note"]))
-    elif kind in ("feedback", "escalated"):
+        if details.get("result_answer"):
+            parts.append(str(details["result_answer"]))
+    elif kind in ("feedback", "escalated", "revisit"):
         if details.get("result"):
             parts.append(_labelled(FeedbackResult, details["result"]))
         if details.get("satisfied") is True:
@@ -534,6 +538,7 @@ class CaseDetailScreen(Screen[None]):
         Binding("e", "edit_record", N_("Record")),
         Binding("p", "print_record", N_("Owner's copy")),
         Binding("V", "void_record", N_("Void the record")),
+        Binding("h", "promise", N_("Call back")),
         Binding("escape", "back", N_("Go back")),
     ]
 
@@ -790,6 +795,13 @@ class CaseDetailScreen(Screen[None]):
 
     def _reload(self, _result: object) -> None:
         self.load()
+
+    def action_promise(self) -> None:
+        """Promise the owner a call back at a time (约定期间内做回访): on the desk then."""
+        case = self.case
+        if case is not None:
+            about = f"{case.number} {case.caller_name}".strip()
+            self.cc.open_promise(case_id=case.id, about=about, done=self._reload)
 
     def action_close_case(self) -> None:
         self.action_case(CASE_STEPS["close_case"])
