@@ -251,3 +251,30 @@ def test_the_calls_of_a_customer(
     assert feedback.case_number == services.case(case_id).number
     assert [a.outcome for a in feedback.attempts] == [Outcome.REACHED]
     assert calls[0].task.customer_id == customer_id  # known by the number
+
+
+def test_the_demo_has_follow_up_calls_of_each_kind_due_and_overdue(
+    container: bootstrap.Container, clock: ManualClock, desk: CallDesk
+) -> None:
+    from callcenter import demo
+
+    summary = demo.generate(container.uow, now=clock.now(), tz=container.settings.tz)
+    assert summary.open_revisits >= 3 and summary.open_callbacks >= 3
+    items = desk.task_items()
+    for kind in ("revisit", "callback"):
+        mine = [i for i in items if i.kind == kind]
+        assert any(i.overdue for i in mine) and any(not i.overdue for i in mine), kind
+    assert any(i.kind == "callback" and i.case_id is None and i.name for i in items)
+    answered = [
+        s
+        for case_id in {i.case_id for i in items if i.kind == "revisit"}
+        for s in container.services.surveys(case_id, None)
+    ]
+    assert all(s.kind in ("feedback", "revisit") for s in answered)
+    with container.uow() as uow:
+        kept = uow.session.scalar(  # type: ignore[attr-defined]
+            select(func.count()).select_from(CallTaskRow).where(CallTaskRow.kind == "revisit")
+        )
+    assert 3 <= kept <= 6  # one per old service (one may have been cancelled)
+    # The sweep owes no second revisit for the demo's cases.
+    assert desk.sweep_followups(force=True) == 0
