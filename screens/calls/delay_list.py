@@ -103,12 +103,13 @@ class DelayCallsScreen(ModalScreen[None]):
         table.add_column(Text(_("Delay")), key="late")
         table.add_column(Text(_("Taken by")), key="taken")
         items = self.query_one("#cd-table", DataTable)
+        # The time first: the list is in its order, and an overdue call's ⚠ shows on the
+        # narrowest terminal.
+        items.add_column(Text(_("Due at")), key="due")
         items.add_column(Text(_("Kind")), key="kind")
         items.add_column(Text(_("Case / customer")), key="about")
-        items.add_column(Text(_("Plate")), key="plate")
         items.add_column(Text(_("Phone")), key="phone")
-        items.add_column(Text(_("Due")), key="due")
-        items.add_column(Text(_("Overdue")), key="overdue")
+        items.add_column(Text(_("Plate")), key="plate")
         items.add_column(Text(_("Tries")), key="tries")
         items.add_column(Text(_("Taken by")), key="taken")
         self.show_prompts(self.desk.delay_prompts)
@@ -164,12 +165,14 @@ class DelayCallsScreen(ModalScreen[None]):
         for index, item in enumerate(self._items):
             style = "bold" if item.urgent or item.overdue else ""
             table.add_row(
+                Text(
+                    ("⚠ " if item.overdue else "") + due_text(item.due_at, now, desk.tz),
+                    style="bold red" if style else "",
+                ),
                 Text(kinds.get(item.kind).title),  # the desk reads registered kinds only
                 Text(item.about, style=style),
-                Text(item.plate or "—"),
                 Text(item.phone or "—"),
-                Text(due_text(item.due_at, now, desk.tz), style="bold red" if style else ""),
-                Text(overdue_text(item, now), style="bold red"),
+                Text(item.plate or "—"),
                 Text(str(item.attempts)),
                 Text(taken_text(item, desk.staff_names, actor, desk.tz)),
                 key=f"{item.kind}:{item.ref}",
@@ -209,9 +212,12 @@ class DelayCallsScreen(ModalScreen[None]):
             if item is None:
                 return self._set_detail(None)
             chosen = item
+            now = self.desk.clock_now()
             line = _("Due {due} · tries so far {n}").format(
-                due=due_text(item.due_at, self.desk.clock_now(), tz), n=item.attempts
+                due=due_text(item.due_at, now, tz), n=item.attempts
             )
+            if item.overdue:
+                line += " · " + _("⚠ overdue by {span}").format(span=overdue_span(item, now))
             if item.created_by and item.created_by != SWEEP_ACTOR:
                 promiser = display_name(self.desk.services, item.created_by)
                 line += " · " + _("promised by {name}").format(name=promiser)
@@ -361,10 +367,8 @@ def due_text(due: datetime, now: datetime, tz: ZoneInfo) -> str:
     return local_time(due, tz, "%H:%M" if same_day else "%m-%d %H:%M")
 
 
-def overdue_text(item: DeskItem, now: datetime) -> str:
-    """``⚠ 25 min`` for an overdue call (readable without colour); "" otherwise."""
-    if not item.overdue:
-        return ""
+def overdue_span(item: DeskItem, now: datetime) -> str:
+    """How long an overdue call has waited past its time: ``25 min``, ``3 h``, ``4 d``."""
     late = now - item.due_at
     minutes = max(int(late.total_seconds() // 60), 0)
     if minutes < 120:
@@ -373,4 +377,4 @@ def overdue_text(item: DeskItem, now: datetime) -> str:
         span = _("{n} h").format(n=minutes // 60)
     else:
         span = _("{n} d").format(n=minutes // (24 * 60))
-    return f"⚠ {span}"
+    return span

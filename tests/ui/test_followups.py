@@ -111,18 +111,23 @@ async def test_the_desk_promises_to_a_number_with_no_case(make_app: Any) -> None
 
 
 async def test_the_desk_lists_every_kind_by_due_time_overdue_flagged(make_app: Any) -> None:
-    app, container = make_app(language="zh_CN", watch=False)
+    app, _container = make_app(language="zh_CN", watch=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         screen = await open_list(pilot)
         table = screen.query_one("#cd-table", DataTable)
         rows = [[c.plain for c in table.get_row_at(i)] for i in range(table.row_count)]
-        kinds = {r[0] for r in rows}
+        kinds = {r[1] for r in rows}
         assert {"售后回访", "约定回电"} <= kinds
-        overdue = [r for r in rows if r[5].startswith("⚠")]  # readable without colour
-        assert overdue and any(r[0] == "售后回访" for r in overdue)
-        assert any(r[0] == "约定回电" for r in overdue)
-        assert any(r[5] == "" for r in rows if r[0] == "售后回访")
+        overdue = [r for r in rows if r[0].startswith("⚠ ")]  # readable without colour
+        assert overdue and any(r[1] == "售后回访" for r in overdue)
+        assert any(r[1] == "约定回电" for r in overdue)
+        assert any(not r[0].startswith("⚠") for r in rows if r[1] == "售后回访")
+        row = next(i for i, r in enumerate(rows) if r[0].startswith("⚠ "))
+        table.focus()
+        table.move_cursor(row=row)
+        await settle(pilot)
+        assert "已逾期" in str(screen.query_one("#dc-detail").render())
         items = app.call_items
         assert [i.due_at for i in items if not i.urgent] == sorted(
             i.due_at for i in items if not i.urgent
