@@ -11,6 +11,7 @@ one write path (:class:`~callcenter.services.base.ServiceBase`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +45,8 @@ from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
 from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
 from callcenter.validation import check_text, format_phone, parse_phone
+
+log = logging.getLogger(__name__)
 
 #: The longest a call may be scheduled ahead (a follow-up months after a sale fits).
 MAX_AHEAD = timedelta(days=800)
@@ -469,7 +472,10 @@ class FollowUpSweep:
         if not force and last is not None and last <= now < last + self.every:
             return 0
         self.swept_at = now
-        return sweep_revisits(self.services, now)
+        added = sweep_revisits(self.services, now)
+        if added:
+            log.info("follow-up sweep: %d revisit(s) owed", added)
+        return added
 
 
 def is_overdue(task: CallTask, kind: CallKind, now: datetime) -> bool:

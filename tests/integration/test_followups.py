@@ -5,6 +5,7 @@ desk's order across kinds and the calls of a customer. The clock is a ManualCloc
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -278,3 +279,29 @@ def test_the_demo_has_follow_up_calls_of_each_kind_due_and_overdue(
     assert 3 <= kept <= 6  # one per old service (one may have been cancelled)
     # The sweep owes no second revisit for the demo's cases.
     assert desk.sweep_followups(force=True) == 0
+
+
+def test_an_overdue_promise_is_on_the_next_shifts_desk(
+    container: bootstrap.Container, settings: Any, clock: ManualClock, desk: CallDesk
+) -> None:
+    """The night operator promises, goes home; the morning's session (another user, another
+    process) finds the call on its desk, flagged overdue, with who promised it."""
+    from dataclasses import replace
+
+    from callcenter.domain import Role
+
+    task = desk.promise(when="+30m", what="回电告知维修进度", phone="13900006666")
+    container.services.ensure_staff("morning", "早班", Role.OPERATOR)
+    clock.advance(timedelta(hours=8))
+    morning = bootstrap.build(replace(settings, user="morning"), clock=clock)
+    try:
+        theirs = CallDesk(morning.services, DelayCalls.from_services(morning.services))
+        [item] = [i for i in theirs.task_items() if i.kind == "callback"]
+        assert item.ref == task.id and item.overdue and item.created_by == "tester"
+        theirs.claim(item.kind, item.ref)
+        done = theirs.record(
+            item.kind, item.ref, outcome=Outcome.REACHED, fields={"answer": "已告知"}
+        )
+        assert done.closed_by == "morning"
+    finally:
+        morning.close()
