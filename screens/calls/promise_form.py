@@ -113,9 +113,7 @@ class PromiseForm(Form[PromiseValues, "CallTask"], ModalScreen["CallTask | None"
             yield Static(
                 Content(
                     _("Promised by {name}; the call is on the desk (F3) at that time.").format(
-                        name=self.desk.staff_names.get(
-                            self.desk.services.actor, self.desk.services.actor
-                        )
+                        name=self.promiser()
                     )
                 ),
                 classes="pf-hint",
@@ -123,6 +121,12 @@ class PromiseForm(Form[PromiseValues, "CallTask"], ModalScreen["CallTask | None"
             with Horizontal(classes="pf-buttons"):
                 yield Button(_("Save (Ctrl+S)"), variant="primary", compact=True, id="pf-save")
                 yield Button(_("Cancel (Esc)"), compact=True, id="pf-cancel")
+
+    def promiser(self) -> str:
+        """Who makes the promise: this session's member of staff."""
+        services = self.desk.services
+        staff = services.staff
+        return staff.display_name if staff is not None and staff.display_name else services.actor
 
     def on_mount(self) -> None:
         first = "pf-phone" if self.target.asks_number and not self.target.phone else "pf-when"
