@@ -25,14 +25,12 @@ from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import N_, _
 from screens.calls.call_form import saved_text
 from screens.kit.delay_text import display_name, handling_text, late_text, outcome_text, taken_text
-from screens.kit.format import local_time
+from screens.kit.format import due_text, local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DelayPromptsChanged
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from callcenter.calls.model import CallTask, DeskItem
     from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
 
@@ -314,7 +312,8 @@ class DelayCallsScreen(ModalScreen[None]):
     def _call_done(self, task: CallTask | None) -> None:
         self.desk.refresh_prompts()
         if task is not None:
-            self.notify(saved_text(task, self.desk.tz), timeout=15, markup=False)
+            text = saved_text(task, self.desk.tz, self.desk.clock_now())
+            self.notify(text, timeout=15, markup=False)
         self.query_one("#cd-table", DataTable).focus()
 
     def _conflict_text(
@@ -359,12 +358,6 @@ class DelayCallsScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-def due_text(due: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """The time a call is due: the time of day when it is today, else the date too."""
-    same_day = due.astimezone(tz).date() == now.astimezone(tz).date()
-    return local_time(due, tz, "%H:%M" if same_day else "%m-%d %H:%M")
 
 
 def overdue_span(item: DeskItem, now: datetime) -> str:

@@ -34,7 +34,7 @@ from callcenter.i18n import N_, _
 from callcenter.survey import Question, Scale, SurveyTemplate, site_template
 from screens.calls.call_form import CallValues
 from screens.calls.taken import TakenCallForm
-from screens.kit.format import local_time
+from screens.kit.format import due_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import RadioField
@@ -143,7 +143,8 @@ class SurveyCallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTas
             yield Static(
                 Content(
                     _("Due {due} · tries so far {n}").format(
-                        due=local_time(item.due_at, self.desk.tz), n=item.attempts
+                        due=due_text(item.due_at, self.desk.clock_now(), self.desk.tz),
+                        n=item.attempts,
                     )
                 ),
                 id="sv-info",
