@@ -95,7 +95,10 @@ class CallDesk:
         tasks = uow.calls.open_due(at, names)
         case_ids = {t.case_id for t in tasks if t.case_id is not None}
         cases = {c.id: c for c in uow.cases.list_by_ids(case_ids)} if case_ids else {}
-        customer_ids = {t.customer_id for t in tasks if t.customer_id is not None}
+        # A task about a case is shown with its case: only the others need their customer.
+        customer_ids = {
+            t.customer_id for t in tasks if t.customer_id is not None and t.case_id is None
+        }
         customers = {i: uow.customers.get(i) for i in customer_ids}  # each once
         items = []
         for task in tasks:
