@@ -20,6 +20,12 @@ from screens.calls.promise_form import PromiseForm
 from screens.calls.survey_form import SurveyCallForm
 from screens.case.detail import CaseDetailScreen
 from tests.ui.test_delay_prompt import open_list, settle
+from tests.ui.test_supervisor_board import (  # noqa: F401 - the supervisor's fixtures
+    board,
+    footer_actions,
+    loaded,
+    writer,
+)
 
 
 def desk_of(container: Any) -> CallDesk:
@@ -201,3 +207,16 @@ def test_snapshot_desk_with_follow_ups(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_the_supervisor_board_offers_no_promise(board: Any) -> None:  # noqa: F811
+    """A read-only session neither shows nor runs h on a case (it has no desk)."""
+    app, container = board()
+    case = first_open_case(container)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await loaded(pilot)
+        await open_case(pilot, case.id)
+        assert "promise" not in footer_actions(app)
+        await pilot.press("h")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen)
