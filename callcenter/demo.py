@@ -6,7 +6,9 @@ live board of open cases in every state (some on track, some at risk, some late)
 and what came after the work: every finished case's service record (closed ones accepted by
 the owner, a few open ones not), the crew's report-back into the rescue ledger, the feedback
 call with its tries and survey (mostly satisfied, some not, some refused or never reached),
-and the escalation calls of the owners who were very dissatisfied.
+and the escalation calls of the owners who were very dissatisfied; the follow-up calls: the
+revisits of services three months old (due, overdue, tried, answered) and promised call-backs
+(due, overdue, later, tried, kept).
 
 Everything comes from ``random.Random(seed)`` and ``now``: the same seed and instant give the
 same data, to the second. Nothing here reads the real clock or the global random generator.
@@ -27,7 +29,13 @@ from zoneinfo import ZoneInfo
 
 from callcenter import sla
 from callcenter.archive.maintenance import add_months
-from callcenter.calls.model import CallAttempt, CallTask, Outcome, TaskState
+from callcenter.calls.callback import NAME as CALLBACK_KIND
+from callcenter.calls.model import SWEEP_ACTOR, CallAttempt, CallTask, Outcome, TaskState
+from callcenter.calls.revisit import NAME as REVISIT_KIND
+from callcenter.calls.revisit import SURVEY as REVISIT_SURVEY
+from callcenter.calls.revisit import RevisitRules
+from callcenter.calls.revisit import due_at as revisit_due_at
+from callcenter.calls.revisit import unique_key as revisit_unique_key
 from callcenter.domain import (
     Assignment,
     Case,
@@ -90,6 +98,8 @@ class DemoSummary:
     open_feedback_calls: int = 0
     open_escalations: int = 0
     complaints: dict[str, int] = field(default_factory=dict)  # Status value: count
+    open_revisits: int = 0
+    open_callbacks: int = 0
 
     def __str__(self) -> str:
         statuses = ", ".join(f"{k} {v}" for k, v in self.open_by_status.items())
@@ -102,8 +112,9 @@ class DemoSummary:
             f"{self.records} service records ({self.not_accepted} not accepted), "
             f"{self.ledger_entries} ledger entries, {sum(self.surveys.values())} surveys "
             f"({surveys}), satisfied this month {rate} ({self.satisfied}/{self.answered}), "
-            f"{self.open_feedback_calls} feedback calls and {self.open_escalations} "
-            f"escalations open; {sum(self.complaints.values())} complaints"
+            f"{self.open_feedback_calls} feedback calls, {self.open_escalations} "
+            f"escalations, {self.open_revisits} revisits and {self.open_callbacks} promised "
+            f"call-backs open; {sum(self.complaints.values())} complaints"
         )
 
 
@@ -588,6 +599,10 @@ class _Planned:
     crew: int | None = None  # index into the planned crews
     events: list[tuple[datetime, str, str, dict[str, Any]]] = field(default_factory=list)
     after: _After | None = None  # what came after the work (finished cases)
+    #: Follow-up calls about the case (revisits, promised call-backs) with their tries, and
+    #: the revisit's survey if one was taken.
+    calls: list[tuple[CallTask, list[CallAttempt]]] = field(default_factory=list)
+    revisit_survey: SurveyRecord | None = None
 
 
 @dataclass
@@ -627,6 +642,8 @@ class _Planner:
         self.crew_free_at: list[datetime] = []
         self.vehicle_free_at: dict[tuple[int, int], datetime] = {}
         self.mates: dict[int, str] = {}  # each crew's second member
+        #: Promised call-backs to numbers with no case, with their tries.
+        self.contact_calls: list[tuple[CallTask, list[CallAttempt]]] = []
 
     def build(self) -> None:
         self._make_crews()
@@ -637,6 +654,7 @@ class _Planner:
         self._number()
         self._place_crews()
         self._after_work()
+        self._follow_ups()
 
     # -- small random helpers --------------------------------------------------------------
     def _minutes(self, low: float, high: float) -> timedelta:
@@ -1553,6 +1571,171 @@ class _Planner:
         after.escalation_attempts.append(attempt)
         self._attempted(planned, ESCALATION_KIND, attempt, TaskState.DONE)
 
+    # -- follow-up calls (issue 13 §2) ------------------------------------------------------
+    def _follow_ups(self) -> None:
+        """Revisits and promised call-backs, drawn last from their own generator (the rest of
+        the data comes out as before): a few services three months old and more, whose
+        revisit fell due (one within its week, some overdue, one tried, one answered), and
+        promises from open cases and to numbers with no case (due, overdue, later today, one
+        tried, one kept)."""
+        main, self.rng = self.rng, random.Random(self.rng.random())
+        vehicles, crews = self.vehicle_free_at, self.crew_free_at
+        self.vehicle_free_at, self.crew_free_at = {}, [_LONG_AGO] * len(self.crews)
+        try:
+            self._old_services()
+            self._promises()
+        finally:
+            self.rng = main
+            self.vehicle_free_at = vehicles
+            self.crew_free_at = crews
+
+    def _old_services(self) -> None:
+        """Six closed rescues 93–108 days ago and their revisits (seed 004: 销售后3个月以上)."""
+        rules = RevisitRules()
+        per_day: Counter[str] = Counter()
+        for days, state in zip(
+            (108, 104, 101, 99, 96, 93),
+            ("overdue", "overdue", "answered", "tried", "due", "due"),
+            strict=True,
+        ):
+            local = (self.now - timedelta(days=days)).astimezone(self.tz)
+            received = local.replace(hour=self.rng.randint(8, 18)).astimezone(UTC)
+            planned = self._closed_case(received)
+            if planned.case.status is not CaseStatus.CLOSED:
+                continue
+            planned.after = self._closed_after(planned, FeedbackResult.ANSWERED)
+            self._answer(planned, None)
+            day = planned.case.received_at.astimezone(self.tz).strftime("%Y%m%d")
+            per_day[day] += 1
+            planned.case.number = f"{day}-{per_day[day]:04d}"
+            assert planned.case.completed_at is not None
+            due = revisit_due_at(planned.case.completed_at, rules, self.tz)
+            if due > self.now:
+                due = self.now - self._minutes(60, 600)
+            task = CallTask(
+                kind=REVISIT_KIND,
+                due_at=due,
+                created_at=due,
+                created_by=SWEEP_ACTOR,
+                unique_key=revisit_unique_key(0),  # the case's id, once written
+            )
+            planned.events.append(
+                (due, SWEEP_ACTOR, "call_scheduled", {"kind": REVISIT_KIND, "due": due.isoformat()})
+            )
+            attempts: list[CallAttempt] = []
+            if state == "tried":
+                at = due + self._minutes(30, 240)
+                attempts.append(
+                    CallAttempt(0, at, self._operator(at), Outcome.NOT_REACHED, "无人接听")
+                )
+                task.attempts, task.next_try_at = 1, at + timedelta(days=1)
+                self._attempted(planned, REVISIT_KIND, attempts[-1], TaskState.OPEN)
+            elif state == "answered":
+                at = due + self._minutes(30, 300)
+                answers = {q: self.rng.choice((4, 5)) for q in _SURVEY_QUESTIONS}
+                answers["q6"] = 2
+                payload: dict[str, Any] = {
+                    "template": REVISIT_SURVEY,
+                    "answers": answers,
+                    "reasons": {},
+                    "comment": "设备使用正常，感谢回访",
+                    "satisfied": answers["q9"] >= 4,
+                    "escalations": [],
+                }
+                attempt = CallAttempt(0, at, self._operator(at), Outcome.REACHED, "", payload)
+                attempts.append(attempt)
+                task.attempts, task.state, task.result = 1, TaskState.DONE, payload
+                task.closed_at, task.closed_by = at, attempt.actor
+                self._attempted(planned, REVISIT_KIND, attempt, TaskState.DONE)
+                planned.revisit_survey = SurveyRecord(
+                    case_id=0,
+                    task_id=None,
+                    at=at,
+                    actor=attempt.actor,
+                    result=FeedbackResult.ANSWERED,
+                    template=REVISIT_SURVEY,
+                    answers=answers,
+                    comment=payload["comment"],
+                    satisfied=payload["satisfied"],
+                    kind=REVISIT_KIND,
+                )
+                planned.events.append(
+                    (
+                        at,
+                        attempt.actor,
+                        "revisit",
+                        {"result": "answered", "satisfied": True, "escalations": []},
+                    )
+                )
+            planned.calls.append((task, attempts))
+            _resort(planned)
+            self.history.append(planned)
+
+    def _promises(self) -> None:
+        """Promised call-backs (约定期间内做回访): from open cases and to numbers alone."""
+        rng = self.rng
+        waiting = [p for p in self.open if p.case.status is not CaseStatus.CANCELLED]
+        rng.shuffle(waiting)
+        plans = [  # (minutes from now to its time, what was promised, tries made)
+            (-95, "回电告知配件到货时间", 0),
+            (-8, "确认拖车到达修理厂后车主是否满意", 0),
+            (-50, "告知保险报案号", 1),
+            (150, "回电确认明早上门检修时间", 0),
+        ]
+        for (offset, what, tries), planned in zip(plans, waiting, strict=False):
+            case = planned.case
+            due = _floor5(self.now + timedelta(minutes=offset))
+            made = min(case.received_at + self._minutes(2, 20), self.now - timedelta(minutes=1))
+            actor = self._operator(made)
+            task = CallTask(
+                kind=CALLBACK_KIND, due_at=due, created_at=made, created_by=actor, note=what
+            )
+            planned.events.append(
+                (
+                    made,
+                    actor,
+                    "call_scheduled",
+                    {"kind": CALLBACK_KIND, "due": due.isoformat(), "note": what},
+                )
+            )
+            attempts = []
+            if tries:
+                at = due + timedelta(minutes=2)
+                attempts.append(CallAttempt(0, at, self._operator(at), Outcome.BUSY, "占线"))
+                task.attempts, task.next_try_at = 1, at + timedelta(minutes=15)
+                self._attempted(planned, CALLBACK_KIND, attempts[-1], TaskState.OPEN)
+            planned.calls.append((task, attempts))
+            _resort(planned)
+        # Numbers with no case: a caller asking about a quote, another about a claim.
+        for offset, name, what, done in (
+            (-35, "黄先生", "查询年检代办价格后回电", False),
+            (-24 * 60, "林女士", "回电告知理赔材料清单", True),
+        ):
+            due = _floor5(self.now + timedelta(minutes=offset))
+            made = due - self._minutes(30, 180)
+            actor = self._operator(made)
+            phone = self._mobile()
+            task = CallTask(
+                kind=CALLBACK_KIND,
+                due_at=due,
+                created_at=made,
+                created_by=actor,
+                note=what,
+                contact_name=name,
+                contact_phone=phone,
+            )
+            attempts = []
+            if done:
+                at = due + self._minutes(1, 10)
+                answer = "已告知所需材料：保单、驾驶证、事故认定书"
+                attempt = CallAttempt(
+                    0, at, self._operator(at), Outcome.REACHED, "", {"answer": answer}
+                )
+                attempts.append(attempt)
+                task.attempts, task.state, task.result = 1, TaskState.DONE, {"answer": answer}
+                task.closed_at, task.closed_by = at, attempt.actor
+            self.contact_calls.append((task, attempts))
+
     # -- the timeline lines of the after-work (as the services write them) ---------------
     def _recorded(self, planned: _Planned, record: ServiceRecord) -> None:
         assert record.recorded_at is not None
@@ -1684,6 +1867,9 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
         for planned in plan.open:
             _write_case(uow, plan, planned, counts, events)
         uow.events.append_many(events)
+        for task, attempts in plan.contact_calls:
+            _write_call(uow, task, attempts)
+            counts[f"open_{task.kind}"] += task.is_open
         by_case = {p.crew: p.case.id for p in plan.open if p.case.status in _HOLDS_CREW}
         for i, (crew, (status, lat, lon, at)) in enumerate(zip(plan.crews, placed, strict=True)):
             crew.status, crew.lat, crew.lon, crew.position_at = status, lat, lon, at
@@ -1729,6 +1915,8 @@ def _write(uow_factory: UnitOfWorkFactory, plan: _Planner) -> DemoSummary:
         open_feedback_calls=sum(1 for a in afters if a.feedback and a.feedback.is_open),
         open_escalations=sum(1 for a in afters if a.escalation and a.escalation.is_open),
         complaints=complaints,
+        open_revisits=counts[f"open_{REVISIT_KIND}"],
+        open_callbacks=counts[f"open_{CALLBACK_KIND}"],
     )
 
 
@@ -1760,6 +1948,23 @@ def _write_case(
     events.extend(written)
     if planned.after is not None:
         _write_after(uow, case, crew, planned.after, written, counts)
+    for task, attempts in planned.calls:
+        task.case_id, task.customer_id = case.id, customer.id
+        if task.unique_key is not None:
+            task.unique_key = revisit_unique_key(case.id)
+        _write_call(uow, task, attempts)
+        counts[f"open_{task.kind}"] += task.is_open
+        if planned.revisit_survey is not None and task.kind == REVISIT_KIND:
+            planned.revisit_survey.case_id, planned.revisit_survey.task_id = case.id, task.id
+            uow.surveys.add(planned.revisit_survey)
+
+
+def _write_call(uow: UnitOfWork, task: CallTask, attempts: list[CallAttempt]) -> None:
+    uow.calls.add(task)
+    assert task.id is not None
+    for attempt in attempts:
+        attempt.task_id = task.id
+        uow.calls.add_attempt(attempt)
 
 
 def _write_after(

@@ -278,6 +278,28 @@ class CallTaskRepository(Protocol):
 
     def add_attempt(self, attempt: CallAttempt) -> CallAttempt: ...
     def attempts(self, task_id: int) -> list[CallAttempt]: ...
+    def add_unique(self, task: CallTask) -> CallTask | None:
+        """Add ``task`` unless a task with its ``unique_key`` exists (None then): the unique
+        key decides, whatever the number of sessions adding it at once."""
+        ...
+
+    def keys_taken(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` some task already has."""
+        ...
+
+    def revisit_candidates(
+        self, completed_after: datetime, completed_before: datetime, kind: str, limit: int
+    ) -> list[tuple[int, int | None, datetime]]:
+        """Closed cases with a service record completed in the window and no task of
+        ``kind``: (case id, customer id, completed at), oldest first."""
+        ...
+
+    def for_customer(
+        self, customer_id: int, phone: str, limit: int
+    ) -> list[tuple[CallTask, list[CallAttempt], str]]:
+        """The calls of a customer, newest first: tasks about them, about their cases, or to
+        their phone number; each with its attempts and its case's number ("" if none)."""
+        ...
 
 
 class ServiceRecordRepository(Protocol):
@@ -315,7 +337,10 @@ class LedgerRepository(Protocol):
 
 class SurveyRepository(Protocol):
     def add(self, survey: SurveyRecord) -> SurveyRecord: ...
-    def for_case(self, case_id: int) -> list[SurveyRecord]: ...
+    def for_case(self, case_id: int, kind: str | None = "feedback") -> list[SurveyRecord]:
+        """The surveys of ``case_id`` taken in calls of ``kind`` (None: every kind)."""
+        ...
+
     def tally(self, start: datetime, end: datetime) -> dict[str, int]:
         """Surveys in ``[start, end)``: satisfied, rated, and each result's count."""
         ...

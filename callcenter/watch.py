@@ -468,6 +468,7 @@ class Sweeper:
         actor: str = SYSTEM_ACTOR,
         follow_ups: Callable[[], object] | None = None,
         follow_ups_every: float = FOLLOW_UPS_EVERY_S,
+        followups: Callable[[datetime], int] | None = None,
     ) -> None:
         self.uow = uow_factory
         # Work owed by the calendar rather than by a case's clock (the maintenance calls of
@@ -475,6 +476,9 @@ class Sweeper:
         self._follow_ups = follow_ups
         self._follow_ups_every = follow_ups_every
         self._follow_ups_next = 0.0
+        #: Run after each sweep: owes the follow-up calls that fell due (the revisits);
+        #: a failure is logged, never stops the SLA sweep.
+        self.followups = followups
         self.clock = clock
         self.tz = tz
         self.at_risk = at_risk
@@ -490,6 +494,11 @@ class Sweeper:
         with _collector_paused():
             result = self._sweep()
         self._run_follow_ups()
+        if self.followups is not None:
+            try:
+                self.followups(result.at)
+            except Exception:
+                log.exception("the follow-up calls' sweep failed")
         return result
 
     def _run_follow_ups(self) -> None:
@@ -731,12 +740,15 @@ class _Parts(Protocol):
     def clock(self) -> Clock: ...
     @property
     def settings(self) -> Any: ...
+    @property
+    def services(self) -> Any: ...
 
 
 def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
     """The sweeper of a :class:`callcenter.bootstrap.Container`, configured from its settings
     (the application, ``callcenter watch``). Call it to sweep."""
     from callcenter.services import Services
+    from callcenter.services.calls import FollowUpSweep
 
     settings = container.settings
     config_dir = settings.config_path.parent if settings.config_path else None
@@ -757,6 +769,7 @@ def sweeper_for(container: _Parts, *, actor: str = SYSTEM_ACTOR) -> Sweeper:
         policies=policies,
         actor=actor,
         follow_ups=system.schedule_maintenance_calls,
+        followups=FollowUpSweep(container.services),
     )
 
 

@@ -416,14 +416,15 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         """The form of a call of the desk (not a delay call) this operator has taken: the
         feedback call's survey, or the kind's generic form."""
         from callcenter.calls import feedback as feedback_kind
+        from callcenter.calls import kinds
         from screens.calls.call_form import CallForm
         from screens.calls.survey_form import SurveyCallForm
 
-        if item.kind == feedback_kind.NAME:
+        if kinds.get(item.kind).survey is not None:  # the feedback call, the revisit
 
             async def survey() -> None:
                 missing = False
-                if item.case_id is not None:
+                if item.case_id is not None and item.kind == feedback_kind.NAME:
                     record = await asyncio.to_thread(self.services.service_record, item.case_id)
                     missing = record is not None and not record.accepted
                 self.push_screen(SurveyCallForm(item, version, acceptance_missing=missing), done)
@@ -431,6 +432,33 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             self.run_worker(survey(), group="open-call", exclusive=True)
             return
         self.push_screen(CallForm(item, version), done)
+
+    def open_promise(
+        self,
+        *,
+        case_id: int | None = None,
+        customer_id: int | None = None,
+        name: str = "",
+        phone: str = "",
+        about: str = "",
+        done: Callable[[Any], None] | None = None,
+    ) -> None:
+        """The form promising a call-back; once saved, the operator is told when."""
+        from screens.calls.promise_form import PromiseForm, PromiseTarget, promised_text
+
+        if self.call_desk is None:
+            self.notify(_("This screen is not available yet."), severity="error", markup=False)
+            return
+
+        def saved(task: Any) -> None:
+            if task is not None:
+                self.notify(promised_text(task, self.tz), timeout=10, markup=False)
+                self.refresh_prompts()
+            if done is not None:
+                done(task)
+
+        target = PromiseTarget(case_id, customer_id, name, phone, about)
+        self.push_screen(PromiseForm(target), saved)
 
     def open_record(self, case: Case, done: Callable[[Any], None] | None = None) -> None:
         """The service record of ``case``: read in a worker, then the form."""

@@ -247,6 +247,10 @@ class CallTaskRow(Base):
     due_at: Mapped[datetime]
     next_try_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # One task per key at most (e.g. "revisit:case:12"); NULL for tasks without such a rule.
+    unique_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(16), default="open")
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -409,6 +413,9 @@ class SurveyRow(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(64))
     result: Mapped[str] = mapped_column(String(16))
+    # The call it was taken in: "feedback" (counted in the satisfaction rate and the ledger)
+    # or "revisit" (the revisit months later: never changes the case's feedback result).
+    kind: Mapped[str] = mapped_column(String(16), default="feedback", server_default="feedback")
     template: Mapped[str] = mapped_column(String(32), default="")
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     reasons: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -59,4 +59,6 @@ KIND = CallKind(
     retry_after=(timedelta(hours=4), timedelta(hours=8)),
     max_attempts=3,  # tries at 0, +4 h and +12 h: given up within the day
     parse_result=parse_result,
+    overdue_after=timedelta(hours=24),  # the feedback clock of the default policy
+    survey="default",
 )

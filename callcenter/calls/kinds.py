@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from callcenter.calls import complaint, delay, escalation, feedback, maintenance
+from callcenter.calls import (
+    callback,
+    complaint,
+    delay,
+    escalation,
+    feedback,
+    maintenance,
+    revisit,
+)
 from callcenter.calls.model import CallKind
 
 #: The kinds every centre has, in the order the desk lists them.
@@ -20,6 +28,8 @@ BUILT_IN: tuple[CallKind, ...] = (
     escalation.KIND,
     complaint.KIND,
     maintenance.KIND,
+    callback.KIND,
+    revisit.KIND,
 )
 
 _KINDS: dict[str, CallKind] = {k.name: k for k in BUILT_IN}

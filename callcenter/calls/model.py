@@ -27,6 +27,9 @@ from typing import Any
 
 from callcenter.i18n import N_, _
 
+#: Who owes the calls the sweep adds (the revisits): not a member of staff.
+SWEEP_ACTOR = "watch"
+
 
 class Outcome(StrEnum):
     """What came of one attempt to phone someone."""
@@ -124,12 +127,19 @@ class CallKind:
     external: bool = False
     #: Its calls are listed first on the desk, due or not yet (an escalation).
     urgent: bool = False
+    #: A call not tried this long after its (next) try time is flagged overdue on the desk.
+    overdue_after: timedelta = timedelta(minutes=30)
+    #: The survey template its reached calls ask (``callcenter/surveys/<name>.toml``); None:
+    #: the generic call form with :attr:`result_fields`.
+    survey: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 24:
             raise ValueError(f"a call kind's name has 1 to 24 characters: {self.name!r}")
         if not self.retry_after or any(t <= timedelta(0) for t in self.retry_after):
             raise ValueError(f"{self.name}: retry_after must be positive waits")
+        if self.overdue_after < timedelta(0):
+            raise ValueError(f"{self.name}: overdue_after cannot be negative")
         if self.max_attempts < 1:
             raise ValueError(f"{self.name}: max_attempts must be at least 1")
         if self.done_on & self.give_up_on:
@@ -174,6 +184,13 @@ class CallTask:
     case_id: int | None = None
     customer_id: int | None = None
     note: str = ""  # why the call is owed, e.g. "call back about the invoice"
+    #: Whom to call when the task is about neither a case nor a known customer (a promised
+    #: call-back to a phone number): the name and the number (E.164) as given.
+    contact_name: str = ""
+    contact_phone: str = ""
+    #: One task per key, at most (the database's unique key decides): e.g. ``revisit:case:12``
+    #: for the one revisit of case 12. None: no such rule.
+    unique_key: str | None = None
     state: TaskState = TaskState.OPEN
     next_try_at: datetime | None = None  # None: at due_at
     attempts: int = 0
@@ -196,6 +213,20 @@ class CallTask:
     def try_at(self) -> datetime:
         """When the task is to be called next."""
         return self.next_try_at or self.due_at
+
+
+@dataclass(frozen=True)
+class CustomerCall:
+    """One call owed to or made to a customer, for the customer's history (the archive):
+    the task with its attempts, and the case it was about (its number), if any."""
+
+    task: CallTask
+    attempts: tuple[CallAttempt, ...]
+    case_number: str = ""
+
+    @property
+    def last_at(self) -> datetime:
+        return self.attempts[-1].at if self.attempts else self.task.created_at
 
 
 class Claimable:
@@ -225,7 +256,12 @@ class DeskItem(Claimable):
     phone: str  # formatted for reading aloud
     message: str  # translated, plain text: show it as data, never as markup
     attempts: int = 0
-    urgent: bool = False  # overdue or late: listed first
+    urgent: bool = False  # an escalation, a crew already late: listed first
+    #: Not tried for longer than its kind's ``overdue_after`` past its time: flagged.
+    overdue: bool = False
+    #: Who owed the call (the operator who promised a call-back; the sweep's actor for one
+    #: it owed).
+    created_by: str = ""
     case_id: int | None = None
     customer_id: int | None = None
     claimed_by: str | None = None

@@ -308,4 +308,7 @@ class SurveyRecord:
     comment: str = ""
     satisfied: bool | None = None
     escalations: list[str] = field(default_factory=list)
+    #: The call it was taken in: ``feedback`` (the case's feedback result, the satisfaction
+    #: rate) or ``revisit`` (months later: it changes neither).
+    kind: str = "feedback"
     id: int | None = None

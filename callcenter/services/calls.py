@@ -11,23 +11,27 @@ one write path (:class:`~callcenter.services.base.ServiceBase`).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from callcenter.calls import callback as callback_kind
 from callcenter.calls import delay as delay_kind
 from callcenter.calls import kinds
+from callcenter.calls import revisit as revisit_kind
 from callcenter.calls.model import (
+    SWEEP_ACTOR,
     CallAttempt,
     CallKind,
     CallTask,
+    CustomerCall,
     DeskItem,
     Outcome,
     Subject,
     TaskState,
 )
-from callcenter.domain import AlertKind, DelayReason
+from callcenter.domain import AlertKind, CaseEvent, DelayReason
 from callcenter.errors import (
     ConcurrencyConflict,
     InvalidTransition,
@@ -40,11 +44,20 @@ from callcenter.permissions import Action
 from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
 from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
-from callcenter.validation import check_text, format_phone
+from callcenter.validation import check_text, format_phone, parse_phone
+
+log = logging.getLogger(__name__)
 
 #: The longest a call may be scheduled ahead (a follow-up months after a sale fits).
 MAX_AHEAD = timedelta(days=800)
 MAX_NOTE = 500
+MAX_CONTACT_NAME = 100
+#: The revisit sweep looks again at most this often per session (the database decides
+#: what exists: any number of sessions may sweep at once).
+REVISIT_SWEEP_EVERY = timedelta(minutes=5)
+#: At most this many revisits made by one sweep (the first sweep of a large archive is
+#: spread over a few).
+REVISIT_BATCH = 500
 
 
 class CallDesk:
@@ -53,6 +66,7 @@ class CallDesk:
     def __init__(self, services: ServiceBase, delay_calls: DelayCalls) -> None:
         self.services = services
         self.delays = delay_calls
+        self._followups = FollowUpSweep(services)
 
     @property
     def actor(self) -> str:
@@ -81,7 +95,10 @@ class CallDesk:
         tasks = uow.calls.open_due(at, names)
         case_ids = {t.case_id for t in tasks if t.case_id is not None}
         cases = {c.id: c for c in uow.cases.list_by_ids(case_ids)} if case_ids else {}
-        customer_ids = {t.customer_id for t in tasks if t.customer_id is not None}
+        # A task about a case is shown with its case: only the others need their customer.
+        customer_ids = {
+            t.customer_id for t in tasks if t.customer_id is not None and t.case_id is None
+        }
         customers = {i: uow.customers.get(i) for i in customer_ids}  # each once
         items = []
         for task in tasks:
@@ -95,9 +112,12 @@ class CallDesk:
             elif customer is not None:
                 about, plate, name = customer.name, "", customer.name
                 phone = format_phone(customer.phone, customer.phone_ext)
+            elif task.contact_phone:
+                name = task.contact_name
+                phone = format_phone(task.contact_phone)
+                about, plate = name or phone, ""
             else:
                 about = plate = name = phone = ""
-            overdue = math.floor((at - task.due_at) / timedelta(minutes=1))
             message = _("{kind}: call {name} ({phone})").format(
                 kind=kind.title, name=name or "?", phone=phone or "?"
             )
@@ -115,7 +135,9 @@ class CallDesk:
                     phone=phone,
                     message=message,
                     attempts=task.attempts,
-                    urgent=kind.urgent or (overdue > 0 and task.attempts == 0),
+                    urgent=kind.urgent,
+                    overdue=is_overdue(task, kind, at),
+                    created_by=task.created_by,
                     case_id=task.case_id,
                     customer_id=task.customer_id,
                     claimed_by=task.claimed_by,
@@ -123,6 +145,20 @@ class CallDesk:
                 )
             )
         return items
+
+    def customer_calls(self, customer_id: int, *, limit: int = 200) -> list[CustomerCall]:
+        """Every call owed to or made to customer ``customer_id``, newest first: about them,
+        about one of their cases, or promised to their phone number; each with its attempts
+        and results (what the customer's archive shows)."""
+
+        def work(uow: UnitOfWork) -> list[CustomerCall]:
+            customer = uow.customers.get(customer_id)
+            if customer is None:
+                raise NotFound(_("Customer {id} not found.").format(id=customer_id))
+            found = uow.calls.for_customer(customer_id, customer.phone, limit)
+            return [CustomerCall(t, tuple(a), number) for t, a, number in found]
+
+        return self.services.read(work)
 
     def task(self, task_id: int) -> CallTask:
         return self.services.read(lambda uow: self._task(uow, task_id, None))
@@ -177,6 +213,90 @@ class CallDesk:
             return task
 
         return self.services.write(work, action=Action.SCHEDULE_CALL, entity="call_task")
+
+    # -- promised call-backs -----------------------------------------------------------
+    def promise(
+        self,
+        *,
+        when: str,
+        what: str,
+        case_id: int | None = None,
+        customer_id: int | None = None,
+        name: str = "",
+        phone: str = "",
+    ) -> CallTask:
+        """Promise to call a customer back (seed 004: 约定期间内做回访): about a case, a
+        customer of the archive, or a phone number (and a name) with neither. ``when`` is
+        typed text (:func:`callcenter.calls.callback.parse_when`), ``what`` what was
+        promised; the promise names who made it. Raises ValidationErrors naming the fields
+        (``when``, ``what``, ``name``, ``phone``)."""
+        spec = kinds.get(callback_kind.NAME)
+        now = self.services.clock.now()
+        errors: list[ValidationError] = []
+        due_at: datetime | None = None
+        try:
+            due_at = callback_kind.parse_when(when, self.services.tz, now)
+        except ValidationError as exc:
+            errors.append(exc)
+        text = _collect(errors, lambda: check_text("what", what, MAX_NOTE))
+        contact = _collect(
+            errors, lambda: check_text("name", name, MAX_CONTACT_NAME, required=False)
+        )
+        e164 = ""
+        if case_id is None and customer_id is None:
+            if not phone.strip():
+                errors.append(ValidationError("phone", _("Enter the number to call back.")))
+            else:
+                try:
+                    e164 = parse_phone(phone).e164
+                except ValidationError as exc:
+                    errors.append(ValidationError("phone", exc.message))
+        if errors:
+            raise ValidationErrors(errors)
+        assert due_at is not None
+
+        def work(uow: UnitOfWork) -> CallTask:
+            about_customer = customer_id
+            if case_id is not None:
+                case = uow.cases.get(case_id)
+                if case is None:
+                    raise NotFound(_("Case {id} not found.").format(id=case_id))
+                about_customer = about_customer or case.customer_id
+            elif customer_id is not None:
+                if uow.customers.get(customer_id) is None:
+                    raise NotFound(_("Customer {id} not found.").format(id=customer_id))
+            else:
+                known = uow.customers.find_by_phone(e164)
+                about_customer = known.id if known is not None else None
+            task = uow.calls.add(
+                CallTask(
+                    kind=spec.name,
+                    due_at=due_at,
+                    created_at=now,
+                    created_by=self.actor,
+                    case_id=case_id,
+                    customer_id=about_customer,
+                    note=text,
+                    contact_name=contact,
+                    contact_phone=e164 if about_customer is None else "",
+                )
+            )
+            self.services.note(kind=spec.name, due_at=due_at, promised=text)
+            if case_id is not None:
+                self.services.case_event(
+                    uow, case_id, "call_scheduled", kind=spec.name, due=due_at, note=text
+                )
+            return task
+
+        return self.services.write(work, action=Action.SCHEDULE_CALL, entity="call_task")
+
+    # -- the revisits the sweep owes ---------------------------------------------------
+    def sweep_followups(self, now: datetime | None = None, *, force: bool = False) -> int:
+        """Owe the revisits that have fallen due (one per closed case with a service record,
+        ``months`` after it; :mod:`callcenter.calls.revisit`). At most every few minutes
+        per session unless ``force``; returns how many were added. Idempotent: the unique
+        key of each revisit decides, whatever the number of sessions sweeping at once."""
+        return self._followups(now or self.services.clock.now(), force=force)
 
     # -- claiming ----------------------------------------------------------------------
     def claim(self, kind: str, ref: int, version: int | None = None) -> DeskItem | CallTask:
@@ -338,6 +458,87 @@ class CallDesk:
         if version is not None and task.version != version and task.claimed_by != self.actor:
             raise ConcurrencyConflict(_("This call changed meanwhile; look at it again."))
         return task
+
+
+class FollowUpSweep:
+    """The follow-up calls the sweep owes (the revisits), at most every
+    :data:`REVISIT_SWEEP_EVERY` per session: :class:`callcenter.watch.Sweeper` calls it
+    after each SLA sweep."""
+
+    def __init__(self, services: ServiceBase, every: timedelta = REVISIT_SWEEP_EVERY) -> None:
+        self.services = services
+        self.every = every
+        self.swept_at: datetime | None = None
+
+    def __call__(self, now: datetime, *, force: bool = False) -> int:
+        last = self.swept_at
+        if not force and last is not None and last <= now < last + self.every:
+            return 0
+        self.swept_at = now
+        added = sweep_revisits(self.services, now)
+        if added:
+            log.info("follow-up sweep: %d revisit(s) owed", added)
+        return added
+
+
+def is_overdue(task: CallTask, kind: CallKind, now: datetime) -> bool:
+    """Whether ``task`` waited longer than its kind allows past its (next) try time."""
+    return task.is_open and now > task.try_at + kind.overdue_after
+
+
+def sweep_revisits(services: ServiceBase, now: datetime) -> int:
+    """Add every revisit due at ``now`` that does not exist yet (see
+    :meth:`CallDesk.sweep_followups`). Written by the sweep's actor, each with a line on its
+    case's timeline; nothing is written when nothing is due."""
+    rules = revisit_kind.site_rules()
+    tz = services.tz
+    low = revisit_kind.completed_after(now, rules)
+    high = revisit_kind.completed_before(now, rules)
+    found = services.read(
+        lambda uow: uow.calls.revisit_candidates(low, high, revisit_kind.NAME, REVISIT_BATCH)
+    )
+    due = []
+    for case_id, customer_id, completed_at in found:
+        at = revisit_kind.due_at(completed_at, rules, tz)
+        if at <= now and now - at <= timedelta(days=rules.skip_after_days):
+            due.append((case_id, customer_id, at))
+    if not due:
+        return 0
+    added = 0
+    with services.uow(write=True) as uow:
+        for case_id, customer_id, at in due:
+            task = uow.calls.add_unique(
+                CallTask(
+                    kind=revisit_kind.NAME,
+                    due_at=at,
+                    created_at=now,
+                    created_by=SWEEP_ACTOR,
+                    case_id=case_id,
+                    customer_id=customer_id,
+                    unique_key=revisit_kind.unique_key(case_id),
+                )
+            )
+            if task is not None:
+                added += 1
+                uow.events.append(
+                    CaseEvent(
+                        case_id,
+                        now,
+                        SWEEP_ACTOR,
+                        "call_scheduled",
+                        {"kind": revisit_kind.NAME, "due": at.isoformat()},
+                    )
+                )
+        uow.commit()
+    return added
+
+
+def _collect(errors: list[ValidationError], check: Callable[[], str]) -> str:
+    try:
+        return check()
+    except ValidationError as exc:
+        errors.append(exc)
+        return ""
 
 
 def sort_items(items: list[DeskItem]) -> list[DeskItem]:

@@ -50,6 +50,7 @@ from callcenter.validation import check_text
 #: The call desk's kinds this module owes calls of (see ``callcenter.calls``).
 FEEDBACK_KIND = "feedback"
 ESCALATION_KIND = "escalation"
+REVISIT_KIND = "revisit"
 MAX_REASON = 500
 
 #: Statuses a case may have its first record saved in: on scene (the record completes it),
@@ -71,8 +72,9 @@ class RecordUseCases(ServiceBase):
     def ledger_entry(self, case_id: int) -> LedgerEntry | None:
         return self._read(lambda uow: uow.ledger.get(case_id))
 
-    def surveys(self, case_id: int) -> list[SurveyRecord]:
-        return self._read(lambda uow: uow.surveys.for_case(case_id))
+    def surveys(self, case_id: int, kind: str | None = FEEDBACK_KIND) -> list[SurveyRecord]:
+        """The surveys of ``case_id`` taken in calls of ``kind`` (None: every kind)."""
+        return self._read(lambda uow: uow.surveys.for_case(case_id, kind))
 
     def feedback_tasks(self, case_id: int) -> list[CallTask]:
         return self._read(lambda uow: uow.calls.for_case(case_id, FEEDBACK_KIND))
@@ -558,37 +560,29 @@ class RecordUseCases(ServiceBase):
     # -- the feedback call (the call desk's hook) ----------------------------------------
     def after_call_attempt(self, uow: UnitOfWork, task: CallTask, attempt: CallAttempt) -> None:
         """Inside the call desk's write: what a feedback call's attempt means for the case."""
-        if task.kind != FEEDBACK_KIND or task.case_id is None:
+        if task.kind not in (FEEDBACK_KIND, REVISIT_KIND) or task.case_id is None:
             return
         case = self._case(uow, task.case_id, None)
         now = attempt.at
         reached = attempt.outcome in (Outcome.REACHED, Outcome.REFUSED)
-        result: FeedbackResult | None = None
-        if attempt.outcome is Outcome.REACHED:
-            result = FeedbackResult.ANSWERED
-        elif attempt.outcome is Outcome.REFUSED:
-            result = FeedbackResult.REFUSED
-        elif attempt.outcome is Outcome.WRONG_NUMBER:
-            result = FeedbackResult.WRONG_NUMBER
-        elif task.state is TaskState.GIVEN_UP:
-            result = FeedbackResult.NOT_REACHED
-        if result is None:
+        survey = _survey_of(task, attempt, self.actor)
+        if survey is None:
             return  # another try is scheduled
-        payload = attempt.payload or {}
-        survey = SurveyRecord(
-            case_id=task.case_id,
-            task_id=task.id,
-            at=now,
-            actor=self.actor,
-            result=result,
-            template=str(payload.get("template", "")),
-            answers={str(k): int(v) for k, v in (payload.get("answers") or {}).items()},
-            reasons={str(k): str(v) for k, v in (payload.get("reasons") or {}).items()},
-            comment=str(payload.get("comment", "")),
-            satisfied=payload.get("satisfied") if result is FeedbackResult.ANSWERED else None,
-            escalations=[str(e) for e in payload.get("escalations") or []],
-        )
+        result = survey.result
         uow.surveys.add(survey)
+        if task.kind == REVISIT_KIND:
+            # The revisit months later: its own line, never the case's feedback result.
+            self._event(
+                uow,
+                case,
+                "revisit",
+                result=result.value,
+                satisfied=survey.satisfied,
+                escalations=survey.escalations,
+            )
+            if survey.escalations:
+                self._escalate(uow, case, survey, now)
+            return
         if reached and case.feedback_at is None:
             case.feedback_at = now
         self._touch(case)
@@ -603,7 +597,7 @@ class RecordUseCases(ServiceBase):
         )
         if survey.escalations:
             self._escalate(uow, case, survey, now)
-        accept_by = str(payload.get("accept_by") or "").strip()
+        accept_by = str((attempt.payload or {}).get("accept_by") or "").strip()
         if accept_by and attempt.outcome is Outcome.REACHED:
             record = uow.records.for_case(case.id or 0)
             if record is not None and not record.accepted and record.voided_at is None:
@@ -656,6 +650,38 @@ class RecordUseCases(ServiceBase):
                 case_id=case.id,
                 crew_id=case.crew_id,
             )
+
+
+def _survey_of(task: CallTask, attempt: CallAttempt, actor: str) -> SurveyRecord | None:
+    """The survey an attempt of a feedback or revisit call leaves: answered, refused, a
+    wrong number, or not reached after the last try; None while another try is due."""
+    assert task.case_id is not None
+    result: FeedbackResult | None = None
+    if attempt.outcome is Outcome.REACHED:
+        result = FeedbackResult.ANSWERED
+    elif attempt.outcome is Outcome.REFUSED:
+        result = FeedbackResult.REFUSED
+    elif attempt.outcome is Outcome.WRONG_NUMBER:
+        result = FeedbackResult.WRONG_NUMBER
+    elif task.state is TaskState.GIVEN_UP:
+        result = FeedbackResult.NOT_REACHED
+    if result is None:
+        return None
+    payload = attempt.payload or {}
+    return SurveyRecord(
+        case_id=task.case_id,
+        task_id=task.id,
+        at=attempt.at,
+        actor=actor,
+        result=result,
+        template=str(payload.get("template", "")),
+        answers={str(k): int(v) for k, v in (payload.get("answers") or {}).items()},
+        reasons={str(k): str(v) for k, v in (payload.get("reasons") or {}).items()},
+        comment=str(payload.get("comment", "")),
+        satisfied=payload.get("satisfied") if result is FeedbackResult.ANSWERED else None,
+        escalations=[str(e) for e in payload.get("escalations") or []],
+        kind=task.kind,
+    )
 
 
 def _changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from callcenter.calls import kinds
 from callcenter.calls.model import CallKind, DeskItem, Outcome, TaskState
 from callcenter.i18n import N_, _, ngettext
 from screens.calls.taken import TakenCallForm
-from screens.kit.format import local_time
+from screens.kit.format import due_text, local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import RadioField
@@ -86,7 +87,7 @@ class CallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTask | No
             yield Static(
                 Content(
                     _("Due {due} · tries so far {n}").format(
-                        due=local_time(item.due_at, tz), n=item.attempts
+                        due=due_text(item.due_at, self.desk.clock_now(), tz), n=item.attempts
                     )
                 ),
                 id="cf-info",
@@ -158,14 +159,18 @@ class CallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTask | No
         desk.release(self.item.kind, self.item.ref)
 
 
-def saved_text(task: CallTask, tz: ZoneInfo) -> str:
-    """What became of the call, for the operator who made it."""
+def saved_text(task: CallTask, tz: ZoneInfo, now: datetime | None = None) -> str:
+    """What became of the call, for the operator who made it (the next try's date too
+    when it is not ``now``'s day)."""
     if task.state.is_open:
         return ngettext(
             "Saved: tried once; next try at {when}.",
             "Saved: tried {n} times; next try at {when}.",
             task.attempts,
-        ).format(n=task.attempts, when=local_time(task.try_at, tz))
+        ).format(
+            n=task.attempts,
+            when=due_text(task.try_at, now, tz) if now else local_time(task.try_at, tz),
+        )
     if task.state is TaskState.DONE:
         return _("Saved: the call is finished.")
     if task.state is TaskState.GIVEN_UP:

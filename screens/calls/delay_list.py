@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -18,12 +19,13 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from callcenter.calls import kinds
+from callcenter.calls.model import SWEEP_ACTOR
 from callcenter.domain import AlertKind
 from callcenter.errors import CallCenterError, ConcurrencyConflict
 from callcenter.i18n import N_, _
 from screens.calls.call_form import saved_text
 from screens.kit.delay_text import display_name, handling_text, late_text, outcome_text, taken_text
-from screens.kit.format import local_time
+from screens.kit.format import due_text, local_time
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DelayPromptsChanged
@@ -40,6 +42,7 @@ class DelayCallsScreen(ModalScreen[None]):
 
     CSS_PATH = "delay.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "promise", N_("Promise a call-back")),
         Binding("escape", "close", N_("Close")),
     ]
 
@@ -85,7 +88,8 @@ class DelayCallsScreen(ModalScreen[None]):
             yield items
             yield Static("", id="dc-detail")
             yield Static(
-                Content(_("Enter takes the selected call · Esc closes")), classes="dc-hint"
+                Content(_("Enter takes the selected call · n promises a call-back · Esc closes")),
+                classes="dc-hint",
             )
 
     def on_mount(self) -> None:
@@ -97,11 +101,13 @@ class DelayCallsScreen(ModalScreen[None]):
         table.add_column(Text(_("Delay")), key="late")
         table.add_column(Text(_("Taken by")), key="taken")
         items = self.query_one("#cd-table", DataTable)
+        # The time first: the list is in its order, and an overdue call's ⚠ shows on the
+        # narrowest terminal.
+        items.add_column(Text(_("Due at")), key="due")
         items.add_column(Text(_("Kind")), key="kind")
         items.add_column(Text(_("Case / customer")), key="about")
-        items.add_column(Text(_("Plate")), key="plate")
         items.add_column(Text(_("Phone")), key="phone")
-        items.add_column(Text(_("Due")), key="due")
+        items.add_column(Text(_("Plate")), key="plate")
         items.add_column(Text(_("Tries")), key="tries")
         items.add_column(Text(_("Taken by")), key="taken")
         self.show_prompts(self.desk.delay_prompts)
@@ -153,14 +159,18 @@ class DelayCallsScreen(ModalScreen[None]):
         actor = desk.services.actor
         table.clear()
         row_of = None
+        now = desk.clock_now()
         for index, item in enumerate(self._items):
-            style = "bold" if item.urgent else ""
+            style = "bold" if item.urgent or item.overdue else ""
             table.add_row(
+                Text(
+                    ("⚠ " if item.overdue else "") + due_text(item.due_at, now, desk.tz),
+                    style="bold red" if style else "",
+                ),
                 Text(kinds.get(item.kind).title),  # the desk reads registered kinds only
                 Text(item.about, style=style),
-                Text(item.plate or "—"),
                 Text(item.phone or "—"),
-                Text(local_time(item.due_at, desk.tz), style="bold red" if style else ""),
+                Text(item.plate or "—"),
                 Text(str(item.attempts)),
                 Text(taken_text(item, desk.staff_names, actor, desk.tz)),
                 key=f"{item.kind}:{item.ref}",
@@ -200,9 +210,15 @@ class DelayCallsScreen(ModalScreen[None]):
             if item is None:
                 return self._set_detail(None)
             chosen = item
+            now = self.desk.clock_now()
             line = _("Due {due} · tries so far {n}").format(
-                due=local_time(item.due_at, tz), n=item.attempts
+                due=due_text(item.due_at, now, tz), n=item.attempts
             )
+            if item.overdue:
+                line += " · " + _("⚠ overdue by {span}").format(span=overdue_span(item, now))
+            if item.created_by and item.created_by != SWEEP_ACTOR:
+                promiser = display_name(self.desk.services, item.created_by)
+                line += " · " + _("promised by {name}").format(name=promiser)
         else:
             prompt = self.selected()
             if prompt is None:
@@ -296,7 +312,8 @@ class DelayCallsScreen(ModalScreen[None]):
     def _call_done(self, task: CallTask | None) -> None:
         self.desk.refresh_prompts()
         if task is not None:
-            self.notify(saved_text(task, self.desk.tz), timeout=15, markup=False)
+            text = saved_text(task, self.desk.tz, self.desk.clock_now())
+            self.notify(text, timeout=15, markup=False)
         self.query_one("#cd-table", DataTable).focus()
 
     def _conflict_text(
@@ -332,5 +349,25 @@ class DelayCallsScreen(ModalScreen[None]):
             self.notify(outcome_text(result, self.desk.tz), timeout=15, markup=False)
         self.query_one(DataTable).focus()
 
+    def action_promise(self) -> None:
+        """Promise a call-back to a number with no case (from a case: its own key)."""
+        self.desk.open_promise(done=self._promised)
+
+    def _promised(self, _task: object) -> None:
+        self.desk.refresh_prompts()
+
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+def overdue_span(item: DeskItem, now: datetime) -> str:
+    """How long an overdue call has waited past its time: ``25 min``, ``3 h``, ``4 d``."""
+    late = now - item.due_at
+    minutes = max(int(late.total_seconds() // 60), 0)
+    if minutes < 120:
+        span = _("{n} min").format(n=minutes)
+    elif minutes < 48 * 60:
+        span = _("{n} h").format(n=minutes // 60)
+    else:
+        span = _("{n} d").format(n=minutes // (24 * 60))
+    return span

@@ -1,5 +1,5 @@
-"""The feedback call (回访): what came of the call and, when the owner was reached, the
-satisfaction survey read out one question at a time.
+"""The feedback call and the revisit (回访): what came of the call and, when the owner was
+reached, the satisfaction survey (the kind's template) read out one question at a time.
 
 The operator answers each question with one key — the digit the owner said — and the form
 moves on by itself; a low rating (or a fault still open) asks for the reason first (Enter
@@ -34,7 +34,7 @@ from callcenter.i18n import N_, _
 from callcenter.survey import Question, Scale, SurveyTemplate, site_template
 from screens.calls.call_form import CallValues
 from screens.calls.taken import TakenCallForm
-from screens.kit.format import local_time
+from screens.kit.format import due_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.widgets.form import RadioField
@@ -115,7 +115,8 @@ class SurveyCallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTas
         self.version = version
         self.acceptance_missing = acceptance_missing
         self.kind: CallKind = kinds.get(item.kind)
-        self.template: SurveyTemplate = site_template()
+        # The kind's own template: the feedback call's, or the revisit's (revisit.toml).
+        self.template: SurveyTemplate = site_template(self.kind.survey or "default")
         self.questions: tuple[Question, ...] = self.template.questions
         #: The answers as typed (one digit each) and the reasons, by question key.
         self.answers: dict[str, str] = {}
@@ -142,7 +143,8 @@ class SurveyCallForm(TakenCallForm[CallValues, "CallTask"], ModalScreen["CallTas
             yield Static(
                 Content(
                     _("Due {due} · tries so far {n}").format(
-                        due=local_time(item.due_at, self.desk.tz), n=item.attempts
+                        due=due_text(item.due_at, self.desk.clock_now(), self.desk.tz),
+                        n=item.attempts,
                     )
                 ),
                 id="sv-info",

@@ -74,6 +74,7 @@ EVENT_LABELS: dict[str, str] = {
     "imported": N_("Imported from an old ledger"),
     "complaint": N_("Complaint recorded"),
     "repeat_repair": N_("Repeated repair"),
+    "revisit": N_("Revisit survey"),
     **DELAY_EVENT_LABELS,  # the delay call (screens/kit/delay_text.py)
 }
 
@@ -330,6 +331,7 @@ AFTER_WORK_EVENTS = frozenset(
         "call_attempt",
         "feedback",
         "escalated",
+        "revisit",
     }
 )
 
@@ -393,7 +395,9 @@ def after_work_details(kind: str, details: dict[str, Any], now: datetime, tz: tz
             parts.append(_labelled(TaskState, details["state"]))
         if details.get("note"):
             parts.append(str(details["note"]))
-    elif kind in ("feedback", "escalated"):
+        if details.get("result_answer"):
+            parts.append(str(details["result_answer"]))
+    elif kind in ("feedback", "escalated", "revisit"):
         if details.get("result"):
             parts.append(_labelled(FeedbackResult, details["result"]))
         if details.get("satisfied") is True:
@@ -565,6 +569,7 @@ class CaseDetailScreen(Screen[None]):
         Binding("p", "print_record", N_("Owner's copy")),
         Binding("V", "void_record", N_("Void the record")),
         Binding("K", "new_complaint", N_("Complaint")),
+        Binding("h", "promise", N_("Call back")),
         Binding("escape", "back", N_("Go back")),
     ]
 
@@ -825,6 +830,13 @@ class CaseDetailScreen(Screen[None]):
 
     def _reload(self, _result: object) -> None:
         self.load()
+
+    def action_promise(self) -> None:
+        """Promise the owner a call back at a time (约定期间内做回访): on the desk then."""
+        case = self.case
+        if case is not None:
+            about = f"{case.number} {case.caller_name}".strip()
+            self.cc.open_promise(case_id=case.id, about=about, done=self._reload)
 
     def action_close_case(self) -> None:
         self.action_case(CASE_STEPS["close_case"])

@@ -22,6 +22,12 @@ def local_time(instant: datetime | None, tz: ZoneInfo, fmt: str = "%H:%M") -> st
     return instant.astimezone(tz).strftime(fmt)
 
 
+def due_text(due: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """When a call is due: the time of day when it is today, else the date too."""
+    same_day = due.astimezone(tz).date() == now.astimezone(tz).date()
+    return local_time(due, tz, "%H:%M" if same_day else "%m-%d %H:%M")
+
+
 def countdown(remaining: timedelta) -> str:
     """``12:34`` / ``1:02:03`` / ``-05:12`` (late), to the second."""
     seconds = (

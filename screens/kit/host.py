@@ -91,6 +91,21 @@ class Host(Protocol):
         self, item: DeskItem, version: int, done: Callable[[Any], None] | None = None
     ) -> None: ...
 
+    def open_promise(
+        self,
+        *,
+        case_id: int | None = None,
+        customer_id: int | None = None,
+        name: str = "",
+        phone: str = "",
+        about: str = "",
+        done: Callable[[Any], None] | None = None,
+    ) -> None:
+        """The form promising a call-back (约定回访): about a case, a customer of the archive,
+        or a phone number (and a name) with neither; ``about`` names them in its title.
+        ``done`` gets the task promised, or None."""
+        ...
+
     def open_record(self, case: Case, done: Callable[[Any], None] | None = None) -> None:
         """The service record of ``case`` (a new one completes a case on scene)."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,7 @@ from callcenter.calls.model import CallAttempt, CallTask
 from callcenter.i18n import _
 from storage.convert import to_domain, to_row
 from storage.repositories._common import Touch, _save_versioned
-from storage.tables import CallAttemptRow, CallTaskRow
+from storage.tables import CallAttemptRow, CallTaskRow, CaseRow, ServiceRecordRow
 
 
 def _derived(row: CallTaskRow) -> None:
@@ -126,3 +126,94 @@ class SqlCallTaskRepository:
             .order_by(CallAttemptRow.at, CallAttemptRow.id)
         )
         return [to_domain(CallAttempt, r) for r in rows]
+
+    def add_unique(self, task: CallTask) -> CallTask | None:
+        if task.unique_key is None:
+            return self.add(task)
+        if self.keys_taken([task.unique_key]):
+            return None
+        row = CallTaskRow()
+        to_row(task, row)
+        _derived(row)
+        row.version = 1
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return None  # another session added it first: the unique key decides
+        task.id, task.version, task.next_try_at = row.id, row.version, row.next_try_at
+        self.touch("call_task", row.id)
+        return task
+
+    def keys_taken(self, keys: Iterable[str]) -> set[str]:
+        wanted = list(keys)
+        if not wanted:
+            return set()
+        return set(
+            self.session.scalars(
+                select(CallTaskRow.unique_key).where(CallTaskRow.unique_key.in_(wanted))
+            )
+        )
+
+    def revisit_candidates(
+        self, completed_after: datetime, completed_before: datetime, kind: str, limit: int
+    ) -> list[tuple[int, int | None, datetime]]:
+        owed = exists().where(CallTaskRow.case_id == CaseRow.id, CallTaskRow.kind == kind)
+        rows = self.session.execute(
+            select(CaseRow.id, CaseRow.customer_id, CaseRow.completed_at)
+            .join(ServiceRecordRow, ServiceRecordRow.case_id == CaseRow.id)
+            .where(
+                CaseRow.status == "closed",
+                CaseRow.completed_at.is_not(None),
+                CaseRow.completed_at >= completed_after,
+                CaseRow.completed_at < completed_before,
+                ServiceRecordRow.voided_at.is_(None),
+                ~owed,
+            )
+            .order_by(CaseRow.completed_at, CaseRow.id)
+            .limit(limit)
+        )
+        return [(case_id, customer_id, at) for case_id, customer_id, at in rows if at is not None]
+
+    def for_customer(
+        self, customer_id: int, phone: str, limit: int
+    ) -> list[tuple[CallTask, list[CallAttempt], str]]:
+        their_cases = select(CaseRow.id).where(CaseRow.customer_id == customer_id)
+        about = [
+            CallTaskRow.customer_id == customer_id,
+            CallTaskRow.case_id.in_(their_cases),
+        ]
+        if phone:
+            about.append(CallTaskRow.contact_phone == phone)
+        rows = list(
+            self.session.scalars(
+                select(CallTaskRow)
+                .where(or_(*about))
+                .order_by(CallTaskRow.created_at.desc(), CallTaskRow.id.desc())
+                .limit(limit)
+            )
+        )
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        attempts: dict[int, list[CallAttempt]] = {i: [] for i in ids}
+        for row in self.session.scalars(
+            select(CallAttemptRow)
+            .where(CallAttemptRow.task_id.in_(ids))
+            .order_by(CallAttemptRow.at, CallAttemptRow.id)
+        ):
+            attempts[row.task_id].append(to_domain(CallAttempt, row))
+        case_ids = {r.case_id for r in rows if r.case_id is not None}
+        numbers: dict[int, str] = {}
+        if case_ids:
+            query = select(CaseRow.id, CaseRow.number).where(CaseRow.id.in_(case_ids))
+            numbers = {case_id: number for case_id, number in self.session.execute(query)}
+        return [
+            (
+                to_domain(CallTask, r),
+                attempts[r.id],
+                numbers.get(r.case_id, "") if r.case_id is not None else "",
+            )
+            for r in rows
+        ]

@@ -301,10 +301,11 @@ class SqlSurveyRepository:
         self.touch("survey", row.id)
         return survey
 
-    def for_case(self, case_id: int) -> list[SurveyRecord]:
-        rows = self.session.scalars(
-            select(SurveyRow).where(SurveyRow.case_id == case_id).order_by(SurveyRow.at)
-        )
+    def for_case(self, case_id: int, kind: str | None = "feedback") -> list[SurveyRecord]:
+        query = select(SurveyRow).where(SurveyRow.case_id == case_id)
+        if kind is not None:
+            query = query.where(SurveyRow.kind == kind)
+        rows = self.session.scalars(query.order_by(SurveyRow.at, SurveyRow.id))
         return [to_domain(SurveyRecord, r) for r in rows]
 
     def tally(self, start: datetime, end: datetime) -> dict[str, int]:
@@ -312,7 +313,7 @@ class SqlSurveyRepository:
         answer: the rate's denominator), and the count of each :class:`FeedbackResult`."""
         rows = self.session.execute(
             select(SurveyRow.result, SurveyRow.satisfied, func.count())
-            .where(SurveyRow.at >= start, SurveyRow.at < end)
+            .where(SurveyRow.at >= start, SurveyRow.at < end, SurveyRow.kind == "feedback")
             .group_by(SurveyRow.result, SurveyRow.satisfied)
         )
         counts = {"satisfied": 0, "rated": 0, **{r.value: 0 for r in FeedbackResult}}

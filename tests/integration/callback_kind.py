@@ -36,7 +36,7 @@ def parse_result(raw: Mapping[str, str]) -> dict[str, Any]:
 
 KIND = CallKind(
     name="t_callback",
-    label="Promised call-back",
+    label="Call-back (a kind of the tests)",
     subject=Subject.CASE,
     outcomes=(Outcome.REACHED, Outcome.NOT_REACHED, Outcome.BUSY, Outcome.WRONG_NUMBER),
     done_on=frozenset({Outcome.REACHED}),

@@ -48,7 +48,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 22, 14, 30, 17, tzinfo=UTC)  # 22:30 in Shenzhen: the night shift
 PLATE = re.compile(r"^[粤湘赣桂][A-Z]([A-HJ-NP-Z0-9]{5}|[DF][A-HJ-NP-Z0-9]\d{4})$")
 NUMBER = re.compile(r"^\d{8}-\d{4}$")
-AFTER_WORK_EVENTS = ("service_recorded", "call_scheduled", "call_attempt", "feedback", "escalated")
+AFTER_WORK_EVENTS = (
+    "service_recorded",
+    "call_scheduled",
+    "call_attempt",
+    "feedback",
+    "escalated",
+    "revisit",
+)
 STAMPS = (
     "received_at",
     "fee_agreed_at",

@@ -76,6 +76,19 @@ _CLEARED = {
         " reading_on = NULL, maintained_hours = NULL, maintained_on = NULL",
         "UPDATE call_tasks SET dedupe_key = NULL",
     ),
+    # The follow-up calls (revisits, promised call-backs) and the revisit surveys: deleted,
+    # the other calls kept (a complaint's call-back is referenced by its complaint).
+    "0010": (
+        "DELETE FROM call_attempts WHERE task_id IN (SELECT id FROM call_tasks WHERE"
+        " unique_key IS NOT NULL OR contact_phone <> '' OR contact_name <> '')",
+        "UPDATE complaints SET callback_task_id = NULL WHERE callback_task_id IN (SELECT id"
+        " FROM call_tasks WHERE unique_key IS NOT NULL OR contact_phone <> ''"
+        " OR contact_name <> '')",
+        "DELETE FROM surveys WHERE kind <> 'feedback' OR task_id IN (SELECT id FROM call_tasks"
+        " WHERE unique_key IS NOT NULL OR contact_phone <> '' OR contact_name <> '')",
+        "DELETE FROM call_tasks WHERE"
+        " unique_key IS NOT NULL OR contact_phone <> '' OR contact_name <> ''",
+    ),
 }
 
 
@@ -161,13 +174,45 @@ def test_downgrade_below_0006_refuses_while_records_exist(migrated_url: str) -> 
     services.dispatch(case.id, crew.id)
     services.arrive(case.id, Checklist(True, True, True))
     services.save_record(case.id, record_input(services))
-    # Down to 0006 first: SQLite does not undo the newer revisions' downgrades on a refusal.
+    # Down to 0006 first: SQLite does not undo the newer revisions' downgrades when 0006's
+    # refuses (their DDL is not transactional there).
     bootstrap.downgrade(migrated_url, "0006")
     with pytest.raises(Exception, match="service_records holds 1 row"):
         bootstrap.downgrade(migrated_url, "0005")
     engine = container.engine
     assert bootstrap.current_revision(engine) == "0006"
     assert inspect(engine).has_table("service_records")
+    bootstrap.upgrade(migrated_url)
+    assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
+    container.close()
+
+
+def test_downgrade_below_0010_refuses_while_follow_up_calls_exist(migrated_url: str) -> None:
+    """A promised call-back (its number) and a revisit's survey are never dropped silently;
+    without them the downgrade goes through."""
+    import pytest
+
+    from callcenter.services.calls import CallDesk
+    from callcenter.services.delays import DelayCalls
+    from callcenter.settings import Settings
+
+    container = bootstrap.build(
+        Settings(database_url=migrated_url, language="en", user="tester"),
+        clock=ManualClock(FIXED_NOW),
+    )
+    desk = CallDesk(container.services, DelayCalls.from_services(container.services))
+    task = desk.promise(when="+1h", what="回电", phone="13900002222")
+    with pytest.raises(Exception, match="call_tasks holds 1 row"):
+        bootstrap.downgrade(migrated_url, "0006")
+    engine = container.engine
+    assert inspect(engine).has_table("call_tasks")
+    assert "contact_phone" in {c["name"] for c in inspect(engine).get_columns("call_tasks")}
+    desk.cancel("callback", task.id, "test")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE call_tasks SET contact_phone = ''"))
+    bootstrap.downgrade(migrated_url, "0006")
+    assert "contact_phone" not in {c["name"] for c in inspect(engine).get_columns("call_tasks")}
+    bootstrap.upgrade(migrated_url)
     container.close()
 
 

@@ -69,6 +69,13 @@ def test_the_question_is_shown_in_the_interface_language(
     assert Scale.YES_NO.legend() == [(1, "是"), (2, "否"), (0, "不适用/拒答")]
 
 
+def test_the_revisit_has_its_own_template_of_the_same_questions() -> None:
+    revisit = load_template("revisit")
+    default = load_template()
+    assert revisit.name == "revisit" and revisit.title_en == "After-sales revisit survey"
+    assert revisit.keys == default.keys and revisit.satisfied_question == "q9"
+
+
 def test_a_site_template_wins_over_the_shipped_one(tmp_path: Path) -> None:
     shipped = survey.TEMPLATES_DIR / "default.toml"
     site = tmp_path / "surveys"
@@ -77,8 +84,8 @@ def test_a_site_template_wins_over_the_shipped_one(tmp_path: Path) -> None:
     (site / "default.toml").write_text(text, encoding="utf-8")
     assert load_template(config_dir=tmp_path).target_percent == 95
     assert load_template(config_dir=tmp_path / "nothing").target_percent == 97
-    assert survey.available_templates(tmp_path) == ["default"]
-    with pytest.raises(TemplateError, match="no such survey template; available: default"):
+    assert survey.available_templates(tmp_path) == ["default", "revisit"]
+    with pytest.raises(TemplateError, match="no such survey template; available: default, revisit"):
         load_template("other", tmp_path)
     with pytest.raises(TemplateError, match="not a valid"):
         load_template("../etc")
