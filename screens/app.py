@@ -242,8 +242,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         """Connected: the draft offer, notices, the change feed, the SLA watch, the data."""
         if not self.read_only:
             self.offer_draft()
-        for notice in self._notices:
-            self.notify(notice, markup=False)
+        for notice in self._notices:  # the first start's: in the alerts (F8), read there
+            self.tell(notice, title=_("Start"), severity="information")
         threading.Thread(target=self.follow_feed, name="change-feed", daemon=True).start()
         # A full collection walks every object of Textual, Rich and SQLAlchemy and holds the
         # GIL for up to hundreds of ms on a loaded machine, stalling the feed thread and the

@@ -6,11 +6,13 @@ Imported by ``screens/app.py`` only.
   loop (an APScheduler ``AsyncIOScheduler`` running a :class:`~callcenter.watch.Sweeper`
   every ``sweep_seconds``, which judges the cases whose time has come), the open delay-call
   prompts (reloaded after every sweep and whenever the change feed reports an alert or a
-  case, so a prompt reaches every operator's application, not only the one that swept it), a
-  toast and one terminal bell per new alert, the prompt strip on every full screen, the
-  owner-notice state of the cases (``app.owner_notices``) and the F3 key.
-* :class:`PromptStrip` — one docked line above the footer: how many owners to call, and the
-  first call to make. It never takes focus, so a form being typed keeps every keystroke.
+  case, so a prompt reaches every operator's application, not only the one that swept it), one
+  terminal bell per new alert, the prompt strip on every full screen, the owner-notice state
+  of the cases (``app.owner_notices``) and the F3 key.
+* Alerts (delay prompts, escalations, complaint clocks, the first start's messages) go to the
+  alert inbox (F8, :mod:`screens.widgets.inbox`), never to a toast over the board.
+* :class:`PromptStrip` — docked above the footer: how many owners to call and the first call
+  to make, and the unread alerts. It never takes focus, so a form keeps every keystroke.
 
 The desk's screens (the list of calls, the call form) are in ``screens/calls/``. Caller text
 (plate, names) is data: it is shown through :class:`~textual.content.Content`, and every
@@ -41,6 +43,7 @@ from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import N_, _
 from screens.kit.delay_text import display_name
 from screens.kit.messages import AlertsRaised, DelayPromptsChanged, own_screens
+from screens.widgets.inbox import Inbox, InboxItem, InboxScreen, inbox_line
 from screens.widgets.prompt_strip import PromptStrip
 
 if TYPE_CHECKING:
@@ -55,12 +58,6 @@ if TYPE_CHECKING:
     from callcenter.watch import Sweeper, SweepResult
 
 log = logging.getLogger(__name__)
-
-
-#: How long a delay-call toast stays (seconds): long enough to be read between two keys.
-PROMPT_TOAST_S = 30.0
-#: At most this many toasts at once; the rest are summed up in one more.
-MAX_TOASTS = 3
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,6 +129,7 @@ class DelayCallsMixin(App[int]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f3", "delay_calls", N_("Call desk"), show=False),
+        Binding("f8", "inbox", N_("Alerts"), show=False),
         Binding("f4", "ledger", N_("Ledger"), show=False),
     ]
 
@@ -409,12 +407,10 @@ class DelayCallsMixin(App[int]):
         for alert, number in found:
             if alert.resolved_at is not None:
                 continue
-            self.notify(
+            self.tell(
                 _("Complaint {number}: {what}").format(number=number, what=alert.kind.label),
                 title=_("Complaints (F6)"),
                 severity="error" if alert.kind.overdue else "warning",
-                timeout=PROMPT_TOAST_S,
-                markup=False,
             )
 
     def owner_notice(self, case_id: int) -> OwnerNotice:
@@ -459,12 +455,10 @@ class DelayCallsMixin(App[int]):
             return  # those raised before the start are first on the desk (F3): no toast
         # each new one is told once, the moment another session raised it
         for item in fresh:
-            self.notify(
+            self.tell(
                 item.message,
                 title=_("Escalation — {about}").format(about=item.about),
                 severity="error",
-                timeout=PROMPT_TOAST_S,
-                markup=False,
             )
         if fresh and self.settings.bell:
             self.bell()
@@ -479,12 +473,10 @@ class DelayCallsMixin(App[int]):
         self.escalations = list(state.escalations)
         if not state.initial:
             for item in fresh:
-                self.notify(
+                self.tell(
                     describe(item),
                     title=_("To the supervisors — {kind}").format(kind=item.kind.label),
                     severity="error",
-                    timeout=PROMPT_TOAST_S,
-                    markup=False,
                 )
         self._place_escalation_strips()
 
@@ -529,35 +521,21 @@ class DelayCallsMixin(App[int]):
         if not appeared:
             return
         if state.initial:
-            self.notify(
+            self.tell(
                 _("Owners to call about late crews: {n}. Press F3 for the delay calls.").format(
                     n=len(appeared)
                 ),
                 title=_("Delay calls"),
                 severity="warning",
-                timeout=PROMPT_TOAST_S,
-                markup=False,
             )
             return
-        shown_toasts = appeared if len(appeared) <= MAX_TOASTS else appeared[: MAX_TOASTS - 1]
-        for prompt in shown_toasts:
+        for prompt in appeared:
             again = prompt not in new
             title = _("Delay call again — {number}") if again else _("Delay call — {number}")
-            self.notify(
+            self.tell(
                 prompt.message,
                 title=title.format(number=prompt.case_number),
                 severity="error" if prompt.kind is AlertKind.ARRIVAL_LATE else "warning",
-                timeout=PROMPT_TOAST_S,
-                markup=False,
-            )
-        if len(appeared) > len(shown_toasts):
-            self.notify(
-                _("…and {n} more owners to call. Press F3 for the delay calls.").format(
-                    n=len(appeared) - len(shown_toasts)
-                ),
-                severity="warning",
-                timeout=PROMPT_TOAST_S,
-                markup=False,
             )
         if self.settings.bell:
             for _alert in new:
@@ -568,6 +546,13 @@ class DelayCallsMixin(App[int]):
         the screen below). Nothing is focused, nothing pushed: typing goes on."""
         self._place_escalation_strips()
         shown = None if self._read_only_session else strip_content(self.delay_prompts)
+        unread = inbox_line(self.inbox)
+        if unread is not None:  # the alerts not read yet: one line, never a toast
+            shown = (
+                (Content("\n").join([shown[0], unread]), shown[1])
+                if shown is not None
+                else (unread, False)
+            )
         for screen in own_screens(self.screen_stack):
             if isinstance(screen, ModalScreen):
                 continue
@@ -581,6 +566,28 @@ class DelayCallsMixin(App[int]):
                 strips.first(PromptStrip).show(*shown)
             else:
                 screen.mount(PromptStrip(*shown))
+
+    # -- the alert inbox (F8) -----------------------------------------------------------------
+    @property
+    def inbox(self) -> Inbox:
+        found = self.__dict__.get("_inbox")
+        if found is None:
+            found = self.__dict__["_inbox"] = Inbox()
+        return found
+
+    def tell(self, message: str, *, title: str = "", severity: str = "warning") -> None:
+        """An alert: into the inbox (F8) and the strip above the footer, never a toast over
+        the board; the bell rings where the caller rings it (once per new alert)."""
+        self.inbox.add(InboxItem(self.clock_now(), title, message, severity))
+        self._place_prompt_strips()
+
+    def action_inbox(self) -> None:
+        """Every alert of the session, newest first; reading them clears the strip's line."""
+        if any(isinstance(s, InboxScreen) for s in self.screen_stack):
+            return
+        self.inbox.read()
+        self._place_prompt_strips()
+        self.push_screen(InboxScreen(self.inbox.items, self.settings.tz))
 
     # -- the key and the palette -------------------------------------------------------------
     def action_delay_calls(self) -> None:

@@ -260,7 +260,7 @@ async def test_a_complaint_past_its_first_deadline_reaches_the_supervisors_board
             strip = app.screen.query_one(EscalationStrip)
             assert "not acknowledged" in str(strip.render())
             told = f"Complaint {complaint.number}: Telling the responsible person: overdue"
-            await wait_for(pilot, lambda: any(str(n.message) == told for n in app._notifications))
+            await wait_for(pilot, lambda: any(i.message == told for i in app.inbox.items))
             found = supervisor.services.escalations(unacknowledged_only=True)
             mine = [e for e in found if e.complaint_id == complaint.id]
             assert [e.kind for e in mine] == [EscalationKind.COMPLAINT_OVERDUE]

@@ -29,6 +29,7 @@ from screens.calls.delay_form import DelayCallForm
 from screens.calls.delay_list import DelayCallsScreen
 from screens.case.detail import CaseDetailScreen
 from screens.intake.intake import IntakeScreen
+from screens.widgets.inbox import InboxScreen
 from screens.widgets.prompt_strip import PromptStrip
 from tests.conftest import FIXED_NOW
 
@@ -71,11 +72,12 @@ async def sweep(pilot: Pilot[Any]) -> None:
 
 
 def notices(app: Any) -> list[str]:
-    return [str(n.message) for n in app._notifications]
+    """What the operator was told: the toasts about their own steps, then the alerts (F8)."""
+    return [i.message for i in app.inbox.items] + [str(n.message) for n in app._notifications]
 
 
 def titles(app: Any) -> list[str]:
-    return [n.title for n in app._notifications]
+    return [i.title for i in app.inbox.items] + [n.title for n in app._notifications]
 
 
 def row(app: Any, index: int) -> list[str]:
@@ -181,7 +183,17 @@ async def test_prompt_strip_is_on_every_full_screen_and_leaves_with_the_last_cal
             calls.claim(prompt.alert_id, prompt.alert_version)
         app.refresh_prompts()
         await settle(pilot)
-        assert not board.query(PromptStrip)  # every call taken: the strip goes
+        # Every call taken: the strip keeps only the line of the unread alerts; F8 reads them
+        # (newest first, with the time) and the strip goes.
+        strip = str(board.query_one(PromptStrip).render())
+        assert "Alerts: " in strip and "Owners to call" not in strip
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert len(app.screen.alerts) == len(app.inbox.items) >= 4
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not board.query(PromptStrip)
 
 
 # -- the bell ------------------------------------------------------------------------------
@@ -200,13 +212,15 @@ async def test_the_bell_rings_once_per_new_alert(make_app: Any, bell: bool) -> N
         first = {p.alert_id for p in app.delay_prompts}
         assert len(first) == 4
         assert len(rings) == (4 if bell else 0)
-        toasts = len(app._notifications)
+        told = len(app.inbox.items)
+        assert not app._notifications  # alerts never toast over the board: the inbox (F8)
+        assert "Alerts: " in str(app.screen.query_one(PromptStrip).render())
 
-        await sweep(pilot)  # nothing new: no bell, no toast
+        await sweep(pilot)  # nothing new: no bell, no new alert
         app.refresh_prompts()  # shown again (e.g. after a feed change): no bell either
         await settle(pilot)
         assert len(rings) == (4 if bell else 0)
-        assert len(app._notifications) == toasts
+        assert len(app.inbox.items) == told
 
         clock.advance(timedelta(minutes=6))  # 22:36: -0014 (promised 22:35) is now late
         await sweep(pilot)
@@ -299,7 +313,7 @@ async def test_force_majeure_extends_the_promise_shown_on_the_board(make_app: An
         await settle(pilot)
         board = app.screen
         assert isinstance(board, BoardScreen)
-        await wait_for(pilot, lambda: board.board.cells(case_id)["promised"] == "22:58")
+        await wait_for(pilot, lambda: board.board.cells(case_id)["promised"] == "Arr. 22:58")
         assert "+" in board.board.cells(case_id)["flags"]  # promise extended
         assert "☎" in board.board.cells(case_id)["flags"]  # owner told
 

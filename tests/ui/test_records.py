@@ -237,15 +237,15 @@ async def test_an_escalation_raised_elsewhere_is_told_at_once(make_app: Any) -> 
     item = next(i for i in desk.task_items() if i.kind == "feedback")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        before = len(app._notifications)
+        before = len(app.inbox.items)
         assert item.case_id is not None
         feedback_reached(services, item.case_id, satisfied=False)
         app.refresh_prompts()
         for _attempt in range(100):
             await pilot.pause(0.02)
-            if len(app._notifications) > before:
+            if len(app.inbox.items) > before:
                 break
-        titles = [str(n.title) for n in list(app._notifications)[before:]]
+        titles = [i.title for i in app.inbox.items[before:]]  # an alert: F8, not a toast
         number = services.case(item.case_id).number
         assert f"Escalation — {number}" in titles
         assert app.call_items[0].kind == "escalation"
