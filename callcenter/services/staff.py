@@ -243,5 +243,16 @@ class StaffDirectory:
 
 def describe(staff: Staff) -> str:
     """One line of ``callcenter staff list``."""
+    from callcenter.text import visible
+
     state = _("active") if staff.active else _("disabled")
-    return f"{staff.username:<16} {staff.role.value:<10} {state:<8} {staff.display_name}"
+    columns = ((staff.username, 16), (staff.role.label, 10), (state, 8))
+    # Padded by display cells (a Chinese role or state is two cells a character).
+    padded = "".join(text + " " * max(width - _cells(text), 0) + " " for text, width in columns)
+    return padded + visible(staff.display_name)
+
+
+def _cells(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -82,9 +82,12 @@ def test_the_first_staff_command_makes_the_current_user_admin_and_says_so(
     assert result.returncode == 0, result.stderr
     notice, listed = result.stdout.strip().splitlines()
     assert "you (boss) are now its administrator" in notice
-    assert listed.split() == ["boss", "admin", "active", "boss"]
+    assert listed.split() == ["boss", "Administrator", "active", "boss"]
     again = cli(migrated_url, "boss", "staff", "list")
-    assert one_line(again.stdout).split()[:3] == ["boss", "admin", "active"]
+    assert one_line(again.stdout).split()[:3] == ["boss", "Administrator", "active"]
+    # In Chinese, the role and the state are Chinese too (not the role's code).
+    chinese = cli(migrated_url, "boss", "staff", "list", lang="zh_CN")
+    assert one_line(chinese.stdout).split()[:3] == ["boss", "管理员", "在职"]
 
 
 def test_db_upgrade_on_a_new_database_makes_the_current_user_admin(database_url: str) -> None:
@@ -105,8 +108,8 @@ def test_add_role_disable_print_one_line_each(admin_url: str) -> None:
     assert one_line(role.stdout) == "wangfang is now Supervisor."
     listed = cli(admin_url, "boss", "staff", "list").stdout.strip().splitlines()
     assert [line.split() for line in listed] == [
-        ["boss", "admin", "active", "boss"],
-        ["wangfang", "supervisor", "active", "王芳"],
+        ["boss", "Administrator", "active", "boss"],
+        ["wangfang", "Supervisor", "active", "王芳"],
     ]
     disabled = cli(admin_url, "boss", "staff", "disable", "wangfang")
     assert one_line(disabled.stdout).startswith("Disabled wangfang")
