@@ -18,6 +18,8 @@ def intake(**overrides: object) -> Intake:
         "fault_description": "车辆无法启动",
         "fee_quote": "150",
         "fee_agreed": True,
+        # Tests take many calls for one plate: each says why (only used when one is open).
+        "duplicate_reason": "测试：同一车牌再次来电",
     }
     values.update(overrides)
     return Intake(**values)  # type: ignore[arg-type]

@@ -61,6 +61,9 @@ class Intake:
     #: The plate is in the archive under another customer's phone: add this caller's phone
     #: (and name) to that entry (the operator chose it on the form: Ctrl+K).
     add_to_archive: bool = False
+    #: Why a second open case is opened for a plate that has one (a new fault, another
+    #: trailer...): required then (seed: one rescue per call), recorded on the timeline.
+    duplicate_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (v.value if hasattr(v, "value") else v) for k, v in self.__dict__.items()}
@@ -106,6 +109,27 @@ class Returning:
     #: The plate is known under ``customer``, but the phone typed is not theirs (a new
     #: driver, a new number): the form offers to add it to the archive.
     new_contact: bool = False
+
+
+class DuplicateCall(ValidationError):
+    """The plate has an open case: the caller is told where it stands, and a second open
+    case needs a reason (``Intake.duplicate_reason``)."""
+
+    def __init__(self, case: Case, tz: Any) -> None:
+        self.case = case
+        super().__init__("duplicate_reason", duplicate_text(case, tz))
+
+
+def duplicate_text(case: Case, tz: Any) -> str:
+    """What the operator tells a caller whose vehicle already has an open case."""
+    promise = (
+        case.promised_arrival_at.astimezone(tz).strftime("%H:%M")
+        if case.promised_arrival_at is not None
+        else "—"
+    )
+    return _("Case {number} of this plate is open ({status}), arrival promised at {time}.").format(
+        number=case.number, status=case.status.label, time=promise
+    )
 
 
 class IntakeUseCases(ServiceBase):
@@ -247,7 +271,18 @@ class IntakeUseCases(ServiceBase):
         now = self.clock.now()
         checked = self.check_intake(intake, received)
 
+        reason = validation.check_text(
+            "duplicate_reason", intake.duplicate_reason, 300, required=False
+        )
+
         def work(uow: UnitOfWork) -> Case:
+            already = (
+                self._open_case_of(uow, checked.plate)
+                if checked.plate != validation.NO_PLATE
+                else None
+            )
+            if already is not None and not reason:
+                raise DuplicateCall(already, self.tz)
             customer, vehicle = self._archive(uow, intake, checked, now)
             case = Case(
                 received_at=received,
@@ -281,7 +316,17 @@ class IntakeUseCases(ServiceBase):
             )
             case.number = uow.cases.next_number(received.astimezone(self.tz).strftime("%Y%m%d"))
             uow.cases.add(case)
-            self._event(uow, case, "received", promised=case.promised_arrival_at)
+            if already is not None:  # a second open case for the plate, and why
+                self._event(
+                    uow,
+                    case,
+                    "received",
+                    promised=case.promised_arrival_at,
+                    also_open=already.number,
+                    reason=reason,
+                )
+            else:
+                self._event(uow, case, "received", promised=case.promised_arrival_at)
             if case.fee_agreed:
                 self._event(uow, case, "fee_agreed", fee=case.fee_quote)
             self.after_take_call(uow, case)
@@ -345,6 +390,12 @@ class IntakeUseCases(ServiceBase):
         owner.updated_by = self.actor
         uow.customers.save(owner)
         self._note(archive_contact=checked.phone, customer=owner.id)
+
+    @staticmethod
+    def _open_case_of(uow: UnitOfWork, plate: str) -> Case | None:
+        """The open case of ``plate``, if it has one (the newest)."""
+        found = [c for c in uow.cases.recent_for(phone=None, plate=plate, limit=5) if c.is_open]
+        return found[0] if found else None
 
     def recognise(self, *, phone: str = "", plate: str = "") -> Returning | None:
         """A returning caller by phone or plate (typed text, validated quietly)."""

@@ -272,6 +272,12 @@ def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
     elif event.kind == "arrived" and isinstance(details.get("checklist"), dict):
         ticked = [_(CHECKLIST_ITEMS.get(k, k)) for k, v in details.pop("checklist").items() if v]
         parts.append(_("safety check: {items}").format(items=_(", ").join(ticked) or DASH))
+    elif event.kind == "received" and "also_open" in details:
+        parts.append(
+            _("a second open case for the plate (case {number} is open): {reason}").format(
+                number=details.pop("also_open"), reason=details.pop("reason", "")
+            )
+        )
     elif event.kind == "cancelled" and "reason" in details:
         parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
     elif event.kind == "imported" and "file" in details:

@@ -35,11 +35,14 @@ from callcenter.domain import Case, FaultCategory, Priority, RescuePlan, Vehicle
 from callcenter.errors import ValidationError
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
+from callcenter.services.intake import DuplicateCall
 from screens.intake.leave import LeaveIntakeScreen
 from screens.kit.format import safe_text
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
+from screens.widgets.choice import Choice, ChoiceModal
 from screens.widgets.form import Form, SelectField
+from screens.widgets.modals import ReasonModal
 from screens.widgets.tick_box import TickBox
 
 if TYPE_CHECKING:
@@ -192,6 +195,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self._customer_id: int | None = None
         self._plan = RescuePlan.TOWING
         self._call_started = ""
+        self._duplicate: Case | None = None  # the plate's open case, met at the save
+        self._duplicate_reason = ""  # why a second one is opened (asked then)
 
     # -- plumbing --------------------------------------------------------------------
     @property
@@ -862,12 +867,21 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
 
     # -- saving ----------------------------------------------------------------------
     def submit(self, values: Intake) -> Case:
-        return self.cc.services.take_call(values)
+        values.duplicate_reason = self._duplicate_reason
+        try:
+            return self.cc.services.take_call(values)
+        except DuplicateCall as exc:  # the plate has an open case: asked in form_rejected
+            self._duplicate = exc.case
+            raise
 
     def form_saving(self, saving: bool) -> None:
         self.query_one("#intake-head", Static).set_class(saving, "-saving")
 
     def form_rejected(self, errors: dict[str, str]) -> None:
+        if "duplicate_reason" in errors and self._duplicate is not None:
+            self._ask_duplicate(errors.pop("duplicate_reason"), self._duplicate)
+            if not errors:
+                return
         wrong = self.show_errors(errors)
         if wrong:
             self.notify(
@@ -887,6 +901,51 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self.finish()
         self.app.notify(_("Case {number} registered").format(number=result.number), markup=False)
         self.dismiss(result.id)
+
+    def _ask_duplicate(self, said: str, case: Case) -> None:
+        """The plate has an open case: open that one (the draft is kept), or say why a
+        second one is opened and save again."""
+        choices: list[Choice[str | None]] = [
+            Choice(
+                "open",
+                _("Open case {number} (O)").format(number=case.number),
+                ("o",),
+                "primary",
+                id="dup-open",
+            ),
+            Choice("second", _("A second case… (S)"), ("s",), id="dup-second"),
+            Choice(None, _("Back to the form (Esc)"), ("escape",), id="dup-back"),
+        ]
+        modal: ChoiceModal[str | None] = ChoiceModal(
+            _("This vehicle already has an open case"),
+            choices,
+            lines=[said, _("Tell the caller where it stands, or open a second case.")],
+        )
+
+        def chosen(choice: str | None) -> None:
+            if choice == "open" and case.id is not None:
+                self.save_draft()
+                self.dismiss(None)
+                self.cc.open_case(case.id)
+            elif choice == "second":
+                self.app.push_screen(
+                    ReasonModal(
+                        _("A second open case for this plate"),
+                        _("Why is a second case opened?"),
+                        placeholder=_("e.g. a second vehicle, another fault"),
+                        hint=_("Enter: save the call · Esc: back"),
+                        empty=_("Give the reason."),
+                    ),
+                    self._second_case,
+                )
+
+        self.app.push_screen(modal, chosen)
+
+    def _second_case(self, reason: str | None) -> None:
+        if not reason:
+            return
+        self._duplicate_reason = reason
+        self.action_save()
 
     # -- leaving ---------------------------------------------------------------------
     def action_leave(self) -> None:

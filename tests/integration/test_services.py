@@ -198,3 +198,26 @@ def test_the_received_time_is_when_the_call_started_not_the_save(container) -> N
     old = clock.now() - timedelta(hours=13)
     assert services.take_call(intake(call_started=old.isoformat())).received_at == clock.now()
     assert services.take_call(intake(call_started="yesterday")).received_at == clock.now()
+
+
+def test_a_second_open_case_for_a_plate_needs_a_reason(container) -> None:
+    """The duplicate call guard: the operator is told of the plate's open case; a second one
+    is saved only with the reason, which its timeline keeps."""
+    from callcenter.services.intake import DuplicateCall
+
+    services = container.services
+    first = services.take_call(intake(duplicate_reason=""))
+    with pytest.raises(DuplicateCall) as refused:
+        services.take_call(intake(duplicate_reason="", phone="13900001111"))
+    assert refused.value.case.id == first.id and refused.value.field == "duplicate_reason"
+    assert first.number in refused.value.message and "arrival promised at" in refused.value.message
+    assert len(services.open_cases()) == 1
+    second = services.take_call(intake(duplicate_reason="拖车上的第二辆车"))
+    received = services.timeline(second.id)[0]
+    assert received.details["also_open"] == first.number
+    assert received.details["reason"] == "拖车上的第二辆车"
+    # Once the first is over, the plate is free again.
+    services.cancel(first.id, "误报", services.case(first.id).version)
+    services.cancel(second.id, "误报", services.case(second.id).version)
+    third = services.take_call(intake(duplicate_reason=""))
+    assert "also_open" not in services.timeline(third.id)[0].details

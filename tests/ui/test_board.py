@@ -77,6 +77,7 @@ def take_call(container: bootstrap.Container, **fields: Any) -> int:
         "distance_km": "5",
         "fault_description": "无法启动",
         "fee_agreed": True,
+        "duplicate_reason": "测试：同一车牌再次来电",  # only used when the plate has an open case
     }
     values.update(fields)
     case = container.services.take_call(Intake(**values))
@@ -706,9 +707,17 @@ def test_snapshot_crews_view(make_app: Any, snap_compare: Any, language: str) ->
     assert snap_compare(app, terminal_size=(80, 24), run_before=_crews_view)
 
 
-async def test_a_shell_command_typed_into_the_board_changes_nothing(make_app: Any) -> None:
+async def test_a_shell_command_typed_into_the_board_changes_nothing(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Commands typed into a still-open application (the night-shift drill): every step that
     changes a case asks first, and keys typed ahead — Enter included — cannot answer it."""
+    from screens.widgets.modals import ConfirmModal
+
+    # Typed ahead means before the confirmation arms: on a loaded test machine the keys of
+    # one command can be further apart than the real delay, so the test arms it later.
+    assert ConfirmModal.ARM_SECONDS >= 0.5
+    monkeypatch.setattr(ConfirmModal, "ARM_SECONDS", 30.0)
     app, container = make_app(language="en")
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await loaded(pilot)

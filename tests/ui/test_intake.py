@@ -774,3 +774,42 @@ async def test_a_known_plate_with_another_name_offers_ctrl_k_too(make_app) -> No
         await pilot.press("ctrl+k")
         await pilot.pause()
         assert screen.intake().add_to_archive
+
+
+async def test_a_call_for_a_plate_with_an_open_case_offers_that_case(make_app) -> None:
+    """Saving a call for a vehicle that has an open case says where it stands: O opens that
+    case (what was typed is kept), S asks why a second one is opened and saves it."""
+    from screens.case.detail import CaseDetailScreen
+    from screens.widgets.choice import ChoiceModal
+    from screens.widgets.modals import ReasonModal
+
+    app, container = make_app()
+    services = container.services
+    existing = next(c for c in services.open_cases() if c.plate.startswith("粤B"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_form(pilot)
+        fill(screen, **{**GOOD, "plate": existing.plate})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ChoiceModal)
+        assert any(existing.number in line for line in map(str, modal.lines))
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReasonModal)
+        app.screen.query_one(Input).value = "第二辆车"
+        await pilot.press("enter")
+        await settle(pilot)
+        opened = [c for c in services.open_cases() if c.plate == existing.plate]
+        assert len(opened) == 2
+
+        screen = await open_form(pilot)
+        fill(screen, **{**GOOD, "plate": existing.plate})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen)
+        assert len([c for c in services.open_cases() if c.plate == existing.plate]) == 2
+        assert app.drafts.load() is not None  # nothing typed is lost
