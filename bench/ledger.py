@@ -306,7 +306,7 @@ def _status(key: str) -> int:
 def export_child(url: str, target: str, rows: int) -> None:
     """In a fresh process: export ``rows`` rows (XLSX or CSV, by ``target``'s extension),
     print seconds, the seconds of the reads alone, and the RSS growth."""
-    import xlsxwriter  # noqa: F401  (loaded before the RSS is read, as the CLI has it)
+    import rustpy_xlsxwriter  # noqa: F401  (loaded before the RSS is read, as the CLI has it)
 
     from callcenter.records.ledger_export import export_format, write_ledger
 

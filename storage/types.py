@@ -32,3 +32,45 @@ class TZDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """:meth:`process_result_value` folded into one function with the driver's own
+        conversion (the ledger's export reads a million of these): same values, fewer calls."""
+        parse = self.impl_instance.dialect_impl(dialect).result_processor(dialect, coltype)
+        utc = UTC
+
+        if parse is None:
+
+            def process(value: Any) -> datetime | None:
+                if value is None:
+                    return None
+                if value.tzinfo is None:
+                    return value.replace(tzinfo=utc)  # type: ignore[no-any-return]
+                return value.astimezone(utc)  # type: ignore[no-any-return]
+
+            return process
+
+        def parse_and_process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            value = parse(value)
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                return value.replace(tzinfo=utc)  # type: ignore[no-any-return]
+            return value.astimezone(utc)  # type: ignore[no-any-return]
+
+        if dialect.name != "sqlite":
+            return parse_and_process
+        from_text = datetime.fromisoformat
+
+        def sqlite_process(value: Any) -> datetime | None:
+            # SQLite keeps the naive UTC time as text: read it as UTC in one call.
+            if value is None:
+                return None
+            try:
+                return from_text(value + "+00:00")
+            except (TypeError, ValueError):  # not text, or text with its own offset
+                return parse_and_process(value)
+
+        return sqlite_process

@@ -23,6 +23,7 @@ from typing import Any
 from callcenter.errors import CallCenterError
 from callcenter.i18n import _
 from callcenter.records.ledger_columns import BY_KEY, headers_to_keys
+from callcenter.records.ledger_export import FORMULA_STARTS
 
 __all__ = [
     "ALIASES",
@@ -295,7 +296,17 @@ def _read_csv(path: Path) -> list[tuple[Any, ...]]:
     # locales, a "Unicode text" export).
     delimiter = max((",", ";", "\t"), key=lambda d: (sample.count(d), d == ","))
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    return [tuple((cell if cell.strip() else None) for cell in row) for row in rows]
+    return [tuple(_csv_cell(cell) for cell in row) for row in rows]
+
+
+def _csv_cell(cell: str) -> str | None:
+    """A CSV cell's value: None when blank; without the apostrophe an export puts before a
+    text that a spreadsheet would run as a formula (``'=…``, ``'+86…``)."""
+    if not cell.strip():
+        return None
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
 
 
 def _read_sheets(path: Path) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:

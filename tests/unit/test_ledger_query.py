@@ -208,7 +208,8 @@ def test_export_format_from_option_or_extension() -> None:
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_the_exports_column_writers_agree_with_cell_text(lang: str) -> None:
     from callcenter.records.ledger_columns import LEDGER_COLUMNS
-    from callcenter.records.ledger_export import _text_of
+    from callcenter.records.ledger_columns import ColumnKind
+    from callcenter.records.ledger_export import _text_of, defused
 
     entries = [
         _entry(),
@@ -223,5 +224,8 @@ def test_the_exports_column_writers_agree_with_cell_text(lang: str) -> None:
     with language(lang):
         for column in LEDGER_COLUMNS:
             text_of = _text_of(column, SHANGHAI)
+            typed = column.kind in (ColumnKind.TEXT, ColumnKind.LABEL, ColumnKind.BOOL)
             for entry in entries:
-                assert text_of(entry) == cell_text(entry, column, SHANGHAI), column.key
+                shown = cell_text(entry, column, SHANGHAI)
+                # a text the spreadsheet would run (a phone "+86…") gets its apostrophe
+                assert text_of(entry) == (defused(shown) if typed else shown), column.key
