@@ -208,7 +208,7 @@ class _Pdf:
         page_word = _("Page")
 
         class _Doc(FPDF):
-            def footer(doc) -> None:  # noqa: N805 — fpdf2's hook
+            def footer(doc) -> None:
                 doc.set_y(-12)
                 doc.set_font(FAMILY, "", 8)
                 doc.cell(0, 5, f"{heading} · {page_word} {doc.page_no()}", align="C")
@@ -302,5 +302,7 @@ class _Pdf:
         for row in table.rows:
             pdf.cell(widths[0], LINE_H, self.printable(row.label), border=1)
             for i, (cell, kind) in enumerate(zip(row.cells, table.kinds, strict=True), 1):
-                pdf.cell(widths[i], LINE_H, self.printable(fmt_cell(cell, kind)), border=1, align="R")
+                pdf.cell(
+                    widths[i], LINE_H, self.printable(fmt_cell(cell, kind)), border=1, align="R"
+                )
             pdf.ln(LINE_H)

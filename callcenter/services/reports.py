@@ -81,9 +81,7 @@ class ReportUseCases(ServiceBase):
         cases, complaints = self._read(lambda uow: self._facts(uow, wanted))
         return cases_behind(figure_key, cases, complaints)
 
-    def _facts(
-        self, uow: UnitOfWork, month: Month
-    ) -> tuple[list[CaseFacts], list[ComplaintFacts]]:
+    def _facts(self, uow: UnitOfWork, month: Month) -> tuple[list[CaseFacts], list[ComplaintFacts]]:
         start, end = month.bounds(self.tz)
         return (
             uow.reports.month_cases(start, end, self._response_clock),
