@@ -231,6 +231,7 @@ class _Pdf:
     def printable(self, text: str) -> str:
         from callcenter.records.pdf import MISSING_GLYPH
 
+        text = text.replace("\u2212", "-")  # the minus sign: the subset font lacks it
         return "".join(
             c if ord(c) in self.glyphs or c == " " else MISSING_GLYPH
             for c in text
