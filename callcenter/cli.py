@@ -150,6 +150,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     complaints.add_argument("--open", action="store_true", help="only the open complaints")
 
+    report = sub.add_parser("report", help="reports to management: the monthly report (每月上报)")
+    report_sub = report.add_subparsers(dest="report_command", metavar="ACTION", required=True)
+    monthly = report_sub.add_parser(
+        "monthly",
+        help="the monthly report: calls, response, on-time, delays, satisfaction, complaints",
+        description=(
+            "The monthly report of MONTH (cases by the time they were received, in the "
+            "centre's time zone): as text on the terminal, or written to FILE as XLSX or PDF. "
+            "Supervisors and administrators."
+        ),
+    )
+    monthly.add_argument("--month", required=True, metavar="YYYY-MM", help="the month")
+    monthly.add_argument(
+        "--format",
+        dest="report_format",
+        choices=("txt", "xlsx", "pdf"),
+        help="txt (default: to the terminal), xlsx or pdf (default: from FILE's extension)",
+    )
+    monthly.add_argument("-o", "--output", metavar="FILE", help="the file to write")
+    monthly.add_argument(
+        "--lang",
+        dest="report_lang",
+        choices=settings_mod.LANGUAGES,
+        help="the report's language (default: the interface language)",
+    )
+
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument(
@@ -240,6 +266,8 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
         return _archive(args, settings)
     if args.command == "complaints":
         return _complaints(args, settings)
+    if args.command == "report":
+        return _report(args, settings)
     from callcenter import bootstrap
 
     if args.command == "demo":
@@ -433,6 +461,61 @@ def _complaints(args: Any, settings: settings_mod.Settings) -> int:
         )
     if not complaints:
         print(_("No complaint."))
+    return 0
+
+
+def _report(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter report monthly --month YYYY-MM [--format F] [-o FILE] [--lang L]``: the
+    text to stdout (or FILE); XLSX and PDF to FILE (default ``monthly-YYYY-MM.<format>``)."""
+    import os
+    from pathlib import Path
+
+    from callcenter.errors import ValidationError
+    from callcenter.i18n import _, set_language
+    from callcenter.reports.monthly import parse_month
+
+    set_language(settings.language)
+    lang = args.report_lang or settings.language
+    try:
+        month = parse_month(args.month)
+    except ValidationError as exc:
+        return _fail(f"--month: {exc.message}", EXIT_BAD_SETTING)
+    fmt = args.report_format
+    if fmt is None:
+        suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
+        fmt = suffix if suffix in ("xlsx", "pdf", "txt") else "txt"
+    target = Path(args.output) if args.output else None
+    if target is None and fmt != "txt":
+        target = Path(f"monthly-{month}.{fmt}")
+    if target is not None and target.is_dir():
+        return _fail(_("{file} is a directory").format(file=target), EXIT_BAD_SETTING)
+    if target is not None and not target.parent.is_dir():
+        return _fail(
+            _("cannot write {file}: no such directory").format(file=target), EXIT_BAD_SETTING
+        )
+    from callcenter import bootstrap
+    from callcenter.reports.export import render
+
+    container = bootstrap.build(settings)
+    try:
+        report = container.services.monthly_report(month)
+    finally:
+        container.close()
+    data = render(report, fmt, lang=lang)
+    if target is None:
+        sys.stdout.write(data.decode("utf-8"))
+        return 0
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target)  # never half a file under the name asked for
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        return _fail(
+            _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc),
+            EXIT_BAD_SETTING,
+        )
+    print(_("Monthly report {month} written to {file}").format(month=month, file=target))
     return 0
 
 

@@ -54,6 +54,7 @@ class Action(StrEnum):
     VOID_RECORD = "void_record"  # declare a service record void, with a reason
     IMPORT_LEDGER = "import_ledger"  # bring an old ledger's rows in as historical cases
     READ_AUDIT_LOG = "read_audit_log"  # the audit log viewer (a read, refused and audited)
+    READ_REPORTS = "read_reports"  # the monthly report and the KPI dashboard (a read)
     # the administrator's
     MANAGE_STAFF = "manage_staff"
 
@@ -95,6 +96,7 @@ SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.VOID_RECORD,
     Action.IMPORT_LEDGER,
     Action.READ_AUDIT_LOG,
+    Action.READ_REPORTS,
 }
 ADMIN: frozenset[Action] = SUPERVISOR | {Action.MANAGE_STAFF}
 
@@ -118,6 +120,7 @@ _WHAT: Mapping[Action, str] = {
     Action.VOID_RECORD: N_("void a service record"),
     Action.IMPORT_LEDGER: N_("import a ledger"),
     Action.READ_AUDIT_LOG: N_("read the audit log"),
+    Action.READ_REPORTS: N_("read the monthly report"),
     Action.MANAGE_STAFF: N_("manage staff"),
 }
 

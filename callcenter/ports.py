@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -24,6 +24,8 @@ from callcenter.domain import (
 )
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
 
+if TYPE_CHECKING:  # the monthly report's arithmetic: not at start-up
+    from callcenter.reports.monthly import CaseFacts, ComplaintFacts
 if TYPE_CHECKING:  # the ledger filter checks text with phonenumbers: not at start-up
     from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 if TYPE_CHECKING:  # the search's parsing loads phonenumbers: not before the first frame
@@ -402,6 +404,20 @@ class EscalationRepository(Protocol):
         ...
 
 
+class ReportRepository(Protocol):
+    """The reads of the monthly report (issue 14): what it needs of each case received, and
+    of each complaint received, in [start, end)."""
+
+    def month_cases(
+        self, start: datetime, end: datetime, response_clock: Callable[[str, str], int | None]
+    ) -> list[CaseFacts]:
+        """The cases received in [start, end); ``response_clock(policy, priority)`` gives
+        each one's response clock in minutes."""
+        ...
+
+    def month_complaints(self, start: datetime, end: datetime) -> list[ComplaintFacts]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolled back on exit unless :meth:`commit` was called."""
 
@@ -421,6 +437,7 @@ class UnitOfWork(Protocol):
     complaints: ComplaintRepository
     complaint_alerts: ComplaintAlertRepository
     escalations: EscalationRepository
+    reports: ReportRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -179,6 +179,8 @@ class CaseRow(Base):
         CheckConstraint("distance_km >= 0 AND distance_km <= 1000", name="distance_range"),
         CheckConstraint("fee_quote >= 0", name="fee_positive"),
         Index("ix_cases_open_promised", "is_open", "promised_arrival_at"),
+        # The monthly report: the cases received in a month (migration 0012).
+        Index("ix_cases_received_at", "received_at"),
         # The sweep's schedule: the open cases whose watch time has come. is_open leads, so
         # that SQLite's planner, without statistics, takes it over the one above.
         Index(
@@ -213,6 +215,9 @@ class CaseEventRow(Base):
     actor: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # The monthly report's repeated repairs and delay reasons, by kind (migration 0012).
+    __table_args__ = (Index("ix_case_events_kind_case", "kind", "case_id"),)
 
 
 class AlertRow(Base):

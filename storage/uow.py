@@ -33,6 +33,7 @@ from storage.repositories import (
     SqlEscalationRepository,
     SqlEventLog,
     SqlLedgerRepository,
+    SqlReportRepository,
     SqlServiceRecordRepository,
     SqlStaffRepository,
     SqlSurveyRepository,
@@ -154,6 +155,7 @@ class SqlUnitOfWork:
         self.escalations: ports.EscalationRepository = SqlEscalationRepository(
             self.session, self._touch, self._lock
         )
+        self.reports: ports.ReportRepository = SqlReportRepository(self.session)
         return self
 
     def __exit__(

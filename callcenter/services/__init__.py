@@ -10,7 +10,8 @@
 * :mod:`.calls` — the generic outbound call desk the delay call is the first kind of;
 * :mod:`.archive` — the customer archive (客户档案);
 * :mod:`.audit` — the audit log viewer (supervisors and administrators).
-* :mod:`.complaints` — complaints, repeated repairs, escalations to the supervisors.
+* :mod:`.complaints` — complaints, repeated repairs, escalations to the supervisors;
+* :mod:`.reports` — the monthly report and the cases behind each figure.
 
 Services take plain values (raw text from the screens), return plain domain objects, and raise
 the errors of :mod:`callcenter.errors` with translated messages. The clock is injected.
@@ -26,6 +27,7 @@ from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Re
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
 from callcenter.services.queries import QueryUseCases
 from callcenter.services.records import RecordUseCases
+from callcenter.services.reports import ReportUseCases
 from callcenter.services.staff import StaffUseCases
 
 __all__ = [
@@ -48,6 +50,7 @@ class Services(
     StaffUseCases,
     ArchiveUseCases,
     AuditUseCases,
+    ReportUseCases,
 ):
     """The use-cases of one session, bound to its database, clock and settings.
 

@@ -19,6 +19,7 @@ from storage.repositories.records import (
     SqlServiceRecordRepository,
     SqlSurveyRepository,
 )
+from storage.repositories.reports import SqlReportRepository
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.watch import SqlWatchRepository
 
@@ -35,6 +36,7 @@ __all__ = [
     "SqlEscalationRepository",
     "SqlEventLog",
     "SqlLedgerRepository",
+    "SqlReportRepository",
     "SqlServiceRecordRepository",
     "SqlStaffRepository",
     "SqlSurveyRepository",
