@@ -207,8 +207,7 @@ def test_export_format_from_option_or_extension() -> None:
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_the_exports_column_writers_agree_with_cell_text(lang: str) -> None:
-    from callcenter.records.ledger_columns import LEDGER_COLUMNS
-    from callcenter.records.ledger_columns import ColumnKind
+    from callcenter.records.ledger_columns import LEDGER_COLUMNS, ColumnKind
     from callcenter.records.ledger_export import _text_of, defused
 
     entries = [
