@@ -32,6 +32,7 @@ from storage.repositories import (
     SqlCustomerRepository,
     SqlEscalationRepository,
     SqlEventLog,
+    SqlHandoverRepository,
     SqlLedgerRepository,
     SqlServiceRecordRepository,
     SqlStaffRepository,
@@ -154,6 +155,7 @@ class SqlUnitOfWork:
         self.escalations: ports.EscalationRepository = SqlEscalationRepository(
             self.session, self._touch, self._lock
         )
+        self.handover: ports.HandoverRepository = SqlHandoverRepository(self.session, self._touch)
         return self
 
     def __exit__(
