@@ -252,6 +252,8 @@ def build(
     crew_codes: Mapping[int, str] | None = None,
 ) -> Digest:
     """The digest of ``facts`` at ``now`` (pure: what the services read, in sections)."""
+    from callcenter.validation import format_phone  # phonenumbers: not at start-up
+
     crews = {c.id: c for c in facts.crews if c.id is not None}
     codes = dict(crew_codes or {}) or {i: c.code for i, c in crews.items()}
     cases: dict[int, Case] = dict(facts.other_cases)
@@ -301,7 +303,7 @@ def build(
             continue
         seen.add(alert.case_id)
         crew = codes.get(case.crew_id, "") if case.crew_id is not None else ""
-        what = alert.kind.label
+        what = f"☎ {format_phone(case.phone, case.phone_ext)} · {alert.kind.label}"
         what += " · " + (_("crew {code}").format(code=crew) if crew else _("no crew yet"))
         if alert.claimed_by:
             what += " · " + _("{who} is calling").format(
@@ -310,7 +312,7 @@ def build(
         delay_lines.append(
             Line(
                 case.number,
-                f"{case.caller_name} {case.phone}".strip(),
+                _who(case),
                 what,
                 alert.deadline,
                 alert.deadline - now,
@@ -329,7 +331,8 @@ def build(
         elif task.customer_id is not None and task.customer_id in facts.customers:
             ref, who = "", facts.customers[task.customer_id]
         else:
-            ref, who = "", f"{task.contact_name} {task.contact_phone}".strip()
+            phone = format_phone(task.contact_phone) if task.contact_phone else ""
+            ref, who = "", f"{task.contact_name} {phone}".strip()
         what = facts.task_titles.get(task.kind, task.kind)
         if task.attempts:
             what += " · " + ngettext("{n} try", "{n} tries", task.attempts).format(n=task.attempts)
