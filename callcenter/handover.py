@@ -304,7 +304,7 @@ def build(
         seen.add(alert.case_id)
         crew = codes.get(case.crew_id, "") if case.crew_id is not None else ""
         what = f"☎ {format_phone(case.phone, case.phone_ext)} · {alert.kind.label}"
-        what += " · " + (_("crew {code}").format(code=crew) if crew else _("no crew yet"))
+        what += " · " + (crew or _("no crew yet"))
         if alert.claimed_by:
             what += " · " + _("{who} is calling").format(
                 who=facts.names.get(alert.claimed_by, alert.claimed_by)

@@ -113,10 +113,13 @@ class HandoverScreen(ModalScreen[None]):
                 ident = f"l-{section.key}-{index}"
                 self.lines[ident] = line
                 options.append(Option(self._row(line, digest, width), id=ident))
+        scrolled = listing.scroll_y
         listing.clear_options()
         listing.add_options(options)
         if chosen is not None and chosen in self.lines:
             listing.highlighted = listing.get_option_index(chosen)
+            # A reading keeps the view where the operator left it.
+            self.call_after_refresh(listing.scroll_to, y=scrolled, animate=False)
         elif self.lines:
             listing.highlighted = listing.get_option_index(next(iter(self.lines)))
         self._show_detail()
