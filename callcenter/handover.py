@@ -20,7 +20,7 @@ prints :func:`text_lines`; the screen shows the same sections.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
@@ -141,7 +141,9 @@ class Digest:
 
 
 # -- shifts --------------------------------------------------------------------------------
-def _boundaries(local_day: datetime, tz: tzinfo, starts: Sequence[time], days: Iterable[int]):
+def _boundaries(
+    local_day: datetime, tz: tzinfo, starts: Sequence[time], days: Iterable[int]
+) -> Iterator[datetime]:
     for offset in days:
         day = local_day.date() + timedelta(days=offset)
         for at in starts:
@@ -261,6 +263,7 @@ def build(
 
     open_lines: list[Line] = []
     late_lines: list[Line] = []
+    case: Case | None
     for case in facts.open_cases:
         assert case.id is not None
         due = facts.due.get(case.id)
