@@ -96,8 +96,9 @@ class Facts:
     """What the services read for the digest (plain values)."""
 
     open_cases: list[Case] = field(default_factory=list)
-    #: case id → (clock label, deadline) of the case's next running clock (``sla.next_due``).
-    due: dict[int, tuple[str, datetime]] = field(default_factory=dict)
+    #: case id → (clock kind, its label, deadline) of the case's next running clock
+    #: (``sla.next_due``).
+    due: dict[int, tuple[str, str, datetime]] = field(default_factory=dict)
     #: case id → the case's last delay call (a ``delay_call`` event).
     delay_calls: dict[int, CaseEvent] = field(default_factory=dict)
     #: Unresolved arrival alerts of open cases.
@@ -272,13 +273,13 @@ def build(
         if due is None:
             open_lines.append(Line(case.number, _who(case), status, None, None, case.id))
             continue
-        label, deadline = due
+        kind, label, deadline = due
         left = deadline - now
         if left < timedelta(0):
-            why = _reason(facts.delay_calls.get(case.id))
-            what = _("{clock} overdue · {status} · {why}").format(
-                clock=label, status=status, why=why
-            )
+            what = _("{clock} overdue · {status}").format(clock=label, status=status)
+            event = facts.delay_calls.get(case.id)
+            if event is not None or kind == "arrival":  # why the crew is late
+                what += " · " + _reason(event)
             late_lines.append(Line(case.number, _who(case), what, deadline, left, case.id, True))
         else:
             what = f"{label} · {status}"

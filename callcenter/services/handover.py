@@ -75,8 +75,8 @@ class HandoverUseCases(ServiceBase):
                     self.policy, case, self.tz, arrival_at_risk=self.arrival_at_risk
                 )
                 if found is not None and case.id is not None:
-                    facts.due[case.id] = (found.kind.label, found.deadline)
-            late = [i for i, (_label, at) in facts.due.items() if at < now]
+                    facts.due[case.id] = (found.kind.value, found.kind.label, found.deadline)
+            late = [i for i, (_kind, _label, at) in facts.due.items() if at < now]
             facts.delay_calls = uow.handover.last_delay_calls(late) if late else {}
             facts.arrival_alerts = uow.alerts.unresolved_of_open_cases(digest_mod.ARRIVAL_KINDS)
             facts.tasks = uow.calls.open_due(next_end, [k.name for k in own])

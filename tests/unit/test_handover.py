@@ -146,13 +146,15 @@ def test_every_section_from_hand_made_facts() -> None:
     late = case(2, promised_arrival_at=local(22, 22, 10))
     told = case(3, promised_arrival_at=local(22, 22, 20))  # late, owner not reached
     unaccepted = case(4, status=CaseStatus.REPORTED_BACK, service_state="not_accepted")
+    waiting = case(5, status=CaseStatus.RECEIVED)  # not dispatched in time
     closed = case(9, status=CaseStatus.CLOSED)
     facts = Facts(
-        open_cases=[on_time, late, told, unaccepted],
+        open_cases=[on_time, late, told, unaccepted, waiting],
         due={
-            1: ("Arrival", local(22, 22, 55)),
-            2: ("Arrival", local(22, 22, 10)),
-            3: ("Arrival", local(22, 22, 20)),
+            1: ("arrival", "Arrival", local(22, 22, 55)),
+            2: ("arrival", "Arrival", local(22, 22, 10)),
+            3: ("arrival", "Arrival", local(22, 22, 20)),
+            5: ("response", "Response", local(22, 22, 25)),
         },
         delay_calls={
             3: CaseEvent(
@@ -258,7 +260,7 @@ def test_every_section_from_hand_made_facts() -> None:
     digest = handover.build(facts, now=NOW, since=START, shift_start=START, next_end=NEXT_END)
     refs = {s.key: [line.ref for line in s.lines] for s in digest.sections}
     assert refs == {
-        "late": ["20261122-0002", "20261122-0003"],
+        "late": ["20261122-0002", "20261122-0003", "20261122-0005"],
         "delay_calls": ["20261122-0002", "20261122-0003"],
         "open": ["20261122-0001", "20261122-0004"],  # no clock running: last
         "calls": ["", "20261122-0009"],
@@ -274,6 +276,7 @@ def test_every_section_from_hand_made_facts() -> None:
     assert "Traffic jam: 深南大道 (owner not reached)" in late_lines[1].what
     assert late_lines[0].left == timedelta(minutes=-20)
     assert late_lines[0].case_id == 2
+    assert late_lines[2].what == "Response overdue · Received"  # no delay call owed yet
     delay = digest.section("delay_calls").lines
     assert "李丽 is calling" in delay[1].what and "138 1234 5678" in delay[1].what
     calls = digest.section("calls").lines
@@ -289,7 +292,7 @@ def test_every_section_from_hand_made_facts() -> None:
     assert handover.reads_text(digest, SH) == "Read by 王芳 22:01"
     text = handover.text_lines(digest, SH)
     assert text[0] == "Shift handover since 20:00 (shift began 20:00), at 22:30"
-    assert "Late cases (2)" in text
+    assert "Late cases (3)" in text
     assert "Open cases (2)" in text
 
 
