@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from callcenter.errors import DatabaseUnavailable, SchemaOutOfDate
 from callcenter.i18n import _, set_language
 from callcenter.ports import ChangeFeed
 from callcenter.services import Services
-from callcenter.settings import Settings
+from callcenter.settings import Settings, parse_shift_starts
 from storage.engine import Engine, display_url, is_sqlite, make_engine, read_only_url
 from storage.feed import make_change_feed
 from storage.schema import (
@@ -195,6 +196,8 @@ def build(
         read_only=read_only,
         audit_details={"os_user": login} if login and login != settings.user else None,
     )
+    services.shift_starts = parse_shift_starts(settings.shift_starts)
+    services.arrival_at_risk = timedelta(minutes=settings.at_risk_minutes)
     container = Container(settings, engine, clock, uow, policy, services, first_start=first)
     try:
         if identify:

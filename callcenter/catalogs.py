@@ -74,14 +74,21 @@ def compile_all() -> None:
         po_path(language).with_suffix(".mo").write_bytes(compiled(language))
 
 
-def untranslated(language: str = "zh_CN") -> list[str]:
+def _translated(string: str | tuple[str, ...]) -> bool:
+    """Whether a catalog entry's translation is there (each form of a plural one)."""
+    if isinstance(string, tuple):
+        return bool(string) and all(string)
+    return bool(string)
+
+
+def untranslated(language: str = "zh_CN") -> list[Any]:
     catalog = read(language)
     missing = []
     for message in extract():
         if not message.id:
             continue
         entry = catalog.get(message.id)
-        if entry is None or not entry.string:
+        if entry is None or not _translated(entry.string):
             missing.append(message.id)
     return missing
 

@@ -175,6 +175,28 @@ def _parser() -> argparse.ArgumentParser:
         choices=settings_mod.LANGUAGES,
         help="the report's language (default: the interface language)",
     )
+    handover = sub.add_parser(
+        "handover",
+        help="the shift-handover digest (交接班): what the next shift must know; who read it",
+        description=(
+            "Everything the next shift must know since the current shift began (the setting "
+            "shift_starts, default 08:00,20:00 in the centre's time zone): open cases with "
+            "time left, late ones and why, delay calls not made, calls due by the end of the "
+            "next shift, unanswered surveys, new or overdue complaints, escalations not "
+            "acknowledged, crews off duty, service records without acceptance; and who has "
+            "read the current shift's handover."
+        ),
+    )
+    handover.add_argument(
+        "--since",
+        metavar="HH:MM",
+        help="from this time of day in the centre's zone (the latest not in the future)",
+    )
+    handover.add_argument(
+        "--mark-read",
+        action="store_true",
+        help="mark the current shift's handover as read by you (who and when are kept)",
+    )
 
     demo = sub.add_parser("demo", help="fill the database with realistic demo data")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -268,6 +290,8 @@ def _dispatch(args: Any, settings: settings_mod.Settings) -> int:
         return _complaints(args, settings)
     if args.command == "report":
         return _report(args, settings)
+    if args.command == "handover":
+        return _handover(args, settings)
     from callcenter import bootstrap
 
     if args.command == "demo":
@@ -516,6 +540,44 @@ def _report(args: Any, settings: settings_mod.Settings) -> int:
             EXIT_BAD_SETTING,
         )
     print(_("Monthly report {month} written to {file}").format(month=month, file=target))
+    return 0
+
+
+def _handover(args: Any, settings: settings_mod.Settings) -> int:
+    """``callcenter handover [--since HH:MM] [--mark-read]``: the digest, a heading line, who
+    read it, then each section's title with its count and its lines; ``--mark-read`` then
+    keeps that you read it (once: a second time says when you did)."""
+    from callcenter import bootstrap
+    from callcenter.errors import ValidationError
+    from callcenter.handover import text_lines, when_text
+    from callcenter.i18n import _, set_language
+
+    set_language(settings.language)
+    container = bootstrap.build(settings)
+    try:
+        services = container.services
+        try:
+            since = services.handover_since(args.since) if args.since is not None else None
+        except ValidationError as exc:
+            return _fail(f"--since: {exc.message}", EXIT_BAD_SETTING)
+        digest = services.handover(since=since)
+        for line in text_lines(digest, settings.tz):
+            print(line)
+        if args.mark_read:
+            result = services.mark_handover_read()
+            when = when_text(result.read.read_at, digest.now, settings.tz)
+            who = services.display_name(result.read.username)
+            print()
+            if result.already:
+                print(
+                    _("You ({who}) had already read this handover at {when}.").format(
+                        who=who, when=when
+                    )
+                )
+            else:
+                print(_("Marked read by {who} at {when}.").format(who=who, when=when))
+    finally:
+        container.close()
     return 0
 
 

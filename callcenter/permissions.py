@@ -42,6 +42,7 @@ class Action(StrEnum):
     EDIT_CUSTOMER = "edit_customer"
     RECORD_COMPLAINT = "record_complaint"
     UPDATE_CREW = "update_crew"  # status and position radioed in by the crew
+    READ_HANDOVER = "read_handover"  # the shift-handover digest read (who and when kept)
     # the supervisor's decisions
     REASSIGN_CREW = "reassign_crew"
     CANCEL_DISPATCHED = "cancel_dispatched"
@@ -82,6 +83,7 @@ OPERATOR: frozenset[Action] = frozenset(
         Action.EDIT_CUSTOMER,
         Action.RECORD_COMPLAINT,
         Action.UPDATE_CREW,
+        Action.READ_HANDOVER,
     }
 )
 SUPERVISOR: frozenset[Action] = OPERATOR | {

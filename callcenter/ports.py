@@ -22,6 +22,7 @@ from callcenter.domain import (
     Staff,
     Vehicle,
 )
+from callcenter.handover import HandoverRead
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
 
 if TYPE_CHECKING:  # the monthly report's arithmetic: not at start-up
@@ -418,6 +419,30 @@ class ReportRepository(Protocol):
     def month_complaints(self, start: datetime, end: datetime) -> list[ComplaintFacts]: ...
 
 
+class HandoverRepository(Protocol):
+    """What the shift-handover digest reads beyond the other repositories, and its reads."""
+
+    def last_delay_calls(self, case_ids: Iterable[int]) -> dict[int, CaseEvent]:
+        """The last delay call (a ``delay_call`` event) of each of ``case_ids`` that had one."""
+        ...
+
+    def unanswered_surveys(self, since: datetime) -> list[SurveyRecord]:
+        """Feedback surveys since ``since`` that were not answered, oldest first."""
+        ...
+
+    def complaints_new_or_open(self, since: datetime) -> list[Complaint]:
+        """Complaints received since ``since``, and every open one."""
+        ...
+
+    def reads(self, shift_start: datetime) -> list[HandoverRead]:
+        """Who read the handover of the shift that began at ``shift_start``, first first."""
+        ...
+
+    def add_read(self, read: HandoverRead) -> HandoverRead | None:
+        """Keep ``read`` unless its reader already read that shift's handover (None then)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolled back on exit unless :meth:`commit` was called."""
 
@@ -438,6 +463,7 @@ class UnitOfWork(Protocol):
     complaint_alerts: ComplaintAlertRepository
     escalations: EscalationRepository
     reports: ReportRepository
+    handover: HandoverRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,8 @@ class Settings:
     depot_lat: float = 22.5431  # Shenzhen Futian depot of the demo
     depot_lon: float = 114.0579
     bell: bool = True
+    #: When the shifts begin, in the centre's zone (the shift-handover digest, 交接班).
+    shift_starts: str = "08:00,20:00"
     user: str = ""  # who the session acts for: the OS login (or the test override)
     login: str = ""  # the real OS account running the process
     config_path: Path | None = None
@@ -89,6 +92,7 @@ _KEYS: dict[str, type] = {
     "depot_lat": float,
     "depot_lon": float,
     "bell": bool,
+    "shift_starts": str,
 }
 
 _ENV = {
@@ -181,6 +185,7 @@ def _validate(s: Settings) -> Settings:
             f"setting 'language': {s.language!r} is not one of {', '.join(LANGUAGES)}"
         )
     check_database_url(s.database_url)
+    parse_shift_starts(s.shift_starts)
     for name, low, high in (
         ("at_risk_minutes", 1, 240),
         ("sweep_seconds", 1, 3600),
@@ -193,6 +198,28 @@ def _validate(s: Settings) -> Settings:
         if not low <= value <= high:  # NaN fails too
             raise SettingsError(f"setting '{name}': {value} is outside {low}–{high}")
     return s
+
+
+def parse_shift_starts(text: str) -> tuple[time, ...]:
+    """``"08:00,20:00"`` → the times of day the shifts begin, sorted; refuses anything else
+    (an empty list, a time that is no time of day, one time twice) naming the setting."""
+    found: list[time] = []
+    for part in str(text).replace("，", ",").split(","):
+        item = part.strip().replace("：", ":")
+        hours, sep, minutes = item.partition(":")
+        if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise SettingsError(
+                f"setting 'shift_starts': {item!r} is not a time HH:MM (e.g. \"08:00,20:00\")"
+            )
+        if not (int(hours) < 24 and int(minutes) < 60):
+            raise SettingsError(f"setting 'shift_starts': {item!r} is not a time of day")
+        at = time(int(hours), int(minutes))
+        if at in found:
+            raise SettingsError(f"setting 'shift_starts': {item} is given twice")
+        found.append(at)
+    if len(found) > 12:
+        raise SettingsError("setting 'shift_starts': at most 12 shifts a day")
+    return tuple(sorted(found))
 
 
 def load(cli: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> Settings:

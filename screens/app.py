@@ -124,6 +124,11 @@ class ActionsProvider(Provider):
         yield _("Help: show the keys"), _("List every key of this screen"), app.action_help
         yield _("Quit"), _("Leave the application"), app.action_quit
         yield _("Refresh the board"), _("Re-read every open case"), app.action_refresh
+        yield (
+            _("Shift handover (F12)"),
+            _("What the next shift must know since the shift began; mark it read"),
+            app.action_handover,
+        )
         if not app.read_only:
             yield (
                 _("Import an old ledger (F9)"),
@@ -152,6 +157,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         Binding("f5", "archive", N_("Customer archive"), show=False),
         Binding("f7", "audit_log", N_("Audit log"), show=False),
         Binding("f6", "complaints", N_("Complaints"), show=False),
+        Binding("f12", "handover", N_("Shift handover"), show=False),
     ]
     ENABLE_COMMAND_PALETTE = True
 
@@ -560,6 +566,21 @@ class CallCenterApp(DelayCallsMixin, App[int]):
     def action_complaints(self) -> None:
         """The complaints and escalations (F6), from any screen."""
         self.open_complaints()
+
+    def action_handover(self) -> None:
+        """The shift-handover digest (F12), from any screen."""
+        self.open_handover()
+
+    def open_handover(self) -> None:
+        """The shift-handover digest (交接班), once."""
+        from screens.handover.handover import HandoverScreen
+
+        if not self.connected:
+            self.notify(_("This screen is not available yet."), severity="error", markup=False)
+            return
+        if any(isinstance(s, HandoverScreen) for s in self.screen_stack):
+            return
+        self.push_screen(HandoverScreen())
 
     def open_complaints(self, *, crew_id: int | None = None) -> None:
         from screens.complaints.complaint_form import ComplaintForm

@@ -554,3 +554,16 @@ class EscalationRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+
+class HandoverReadRow(Base):
+    """Someone read the shift-handover digest of the shift that began at ``shift_start``."""
+
+    __tablename__ = "handover_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shift_start: Mapped[datetime] = mapped_column(index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    read_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("shift_start", "username"),)

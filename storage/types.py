@@ -45,8 +45,8 @@ class TZDateTime(TypeDecorator[datetime]):
                 if value is None:
                     return None
                 if value.tzinfo is None:
-                    return value.replace(tzinfo=utc)  # type: ignore[no-any-return]
-                return value.astimezone(utc)  # type: ignore[no-any-return]
+                    return value.replace(tzinfo=utc)
+                return value.astimezone(utc)
 
             return process
 
@@ -57,8 +57,8 @@ class TZDateTime(TypeDecorator[datetime]):
             if value is None:
                 return None
             if value.tzinfo is None:
-                return value.replace(tzinfo=utc)  # type: ignore[no-any-return]
-            return value.astimezone(utc)  # type: ignore[no-any-return]
+                return value.replace(tzinfo=utc)
+            return value.astimezone(utc)
 
         if dialect.name != "sqlite":
             return parse_and_process

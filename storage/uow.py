@@ -32,6 +32,7 @@ from storage.repositories import (
     SqlCustomerRepository,
     SqlEscalationRepository,
     SqlEventLog,
+    SqlHandoverRepository,
     SqlLedgerRepository,
     SqlReportRepository,
     SqlServiceRecordRepository,
@@ -156,6 +157,7 @@ class SqlUnitOfWork:
             self.session, self._touch, self._lock
         )
         self.reports: ports.ReportRepository = SqlReportRepository(self.session)
+        self.handover: ports.HandoverRepository = SqlHandoverRepository(self.session, self._touch)
         return self
 
     def __exit__(

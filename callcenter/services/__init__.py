@@ -11,7 +11,8 @@
 * :mod:`.archive` — the customer archive (客户档案);
 * :mod:`.audit` — the audit log viewer (supervisors and administrators).
 * :mod:`.complaints` — complaints, repeated repairs, escalations to the supervisors;
-* :mod:`.reports` — the monthly report and the cases behind each figure.
+* :mod:`.reports` — the monthly report and the cases behind each figure;
+* :mod:`.handover` — the shift-handover digest (交接班) and who read it.
 
 Services take plain values (raw text from the screens), return plain domain objects, and raise
 the errors of :mod:`callcenter.errors` with translated messages. The clock is injected.
@@ -23,6 +24,7 @@ from callcenter.services.archive import ArchiveUseCases
 from callcenter.services.audit import AuditUseCases
 from callcenter.services.base import ServiceBase
 from callcenter.services.complaints import ComplaintUseCases
+from callcenter.services.handover import HandoverUseCases
 from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
 from callcenter.services.queries import QueryUseCases
@@ -51,6 +53,7 @@ class Services(
     ArchiveUseCases,
     AuditUseCases,
     ReportUseCases,
+    HandoverUseCases,
 ):
     """The use-cases of one session, bound to its database, clock and settings.
 

@@ -49,6 +49,9 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "close_complaint": Action.CLOSE_COMPLAINT,
     "acknowledge": Action.ACKNOWLEDGE_ESCALATION,
     "complaints": None,
+    # the shift-handover digest (F12)
+    "handover": None,
+    "mark_read": Action.READ_HANDOVER,
     "open_only": None,
     "next_field": None,
     "previous_field": None,

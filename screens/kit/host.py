@@ -130,6 +130,10 @@ class Host(Protocol):
         """The complaints and the escalations (F6); only those against ``crew_id`` if given."""
         ...
 
+    def open_handover(self) -> None:
+        """The shift-handover digest (F12), once."""
+        ...
+
     def open_complaint_form(
         self,
         *,

@@ -14,6 +14,7 @@ from storage.repositories.complaints import (
 from storage.repositories.crews import SqlCrewRepository
 from storage.repositories.customers import SqlCustomerRepository
 from storage.repositories.events import SqlEventLog
+from storage.repositories.handover import SqlHandoverRepository
 from storage.repositories.records import (
     SqlLedgerRepository,
     SqlServiceRecordRepository,
@@ -35,6 +36,7 @@ __all__ = [
     "SqlCustomerRepository",
     "SqlEscalationRepository",
     "SqlEventLog",
+    "SqlHandoverRepository",
     "SqlLedgerRepository",
     "SqlReportRepository",
     "SqlServiceRecordRepository",

@@ -66,6 +66,7 @@ _GUARDED = {
     "0005": ("call_attempts", "call_tasks"),
     "0006": ("surveys", "service_record_versions", "service_records", "ledger_entries"),
     "0009": ("escalations", "complaint_alerts", "complaints"),
+    "0013": ("handover_reads",),
 }
 
 #: The columns a revision's downgrade refuses to drop while they hold values: how to clear them.
@@ -269,4 +270,22 @@ def test_downgrade_below_0009_refuses_while_complaints_exist(migrated_url: str) 
     engine = container.engine
     assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
     assert inspect(engine).has_table("complaints")
+    container.close()
+
+
+def test_downgrade_below_0013_refuses_while_handover_reads_exist(migrated_url: str) -> None:
+    """Who read which shift's handover is never dropped silently."""
+    from callcenter.settings import Settings
+
+    container = bootstrap.build(
+        Settings(database_url=migrated_url, language="en", user="tester"),
+        clock=ManualClock(FIXED_NOW),
+    )
+    container.services.mark_handover_read()
+    with pytest.raises(RuntimeError, match="handover_reads holds 1 row"):
+        bootstrap.downgrade(migrated_url, "0010")
+    engine = container.engine
+    assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
+    bootstrap.downgrade(migrated_url, "0010", drop_data=True)
+    assert not inspect(engine).has_table("handover_reads")
     container.close()

@@ -1,0 +1,1 @@
+"""The shift-handover digest (交接班, F12)."""
