@@ -341,7 +341,7 @@ def build(
         if task.attempts:
             what += " · " + ngettext("{n} try", "{n} tries", task.attempts).format(n=task.attempts)
         if task.note:
-            what += " · " + task.note
+            what += " · " + task.shown_note
         call_lines.append(
             Line(ref, who, what, task.try_at, task.try_at - now, task.case_id, task.try_at < now)
         )

@@ -214,6 +214,16 @@ class CallTask:
         """When the task is to be called next."""
         return self.next_try_at or self.due_at
 
+    @property
+    def shown_note(self) -> str:
+        """The note as the user reads it: an escalation call's note holds the survey's codes
+        (``very_dissatisfied:q2``, ``open_fault``), shown in the interface language."""
+        if self.kind != "escalation" or not self.note:
+            return self.note
+        from callcenter.survey import escalation_text
+
+        return ", ".join(escalation_text(code.strip()) for code in self.note.split(","))
+
 
 @dataclass(frozen=True)
 class CustomerCall:

@@ -122,7 +122,7 @@ class CallDesk:
                 kind=kind.title, name=name or "?", phone=phone or "?"
             )
             if task.note:
-                message += " — " + task.note
+                message += " — " + task.shown_note
             items.append(
                 DeskItem(
                     kind=task.kind,

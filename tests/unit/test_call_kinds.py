@@ -65,3 +65,25 @@ def test_a_kind_is_registered_once_and_built_in_kinds_stay() -> None:
         kinds.get("t_unit")
     with pytest.raises(ValueError):
         kinds.unregister("delay")
+
+
+def test_an_escalation_calls_note_is_shown_in_words_not_codes() -> None:
+    from datetime import UTC, datetime
+
+    from callcenter.calls.model import CallTask
+    from callcenter.i18n import language
+
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    task = CallTask(
+        kind="escalation",
+        due_at=at,
+        created_at=at,
+        created_by="x",
+        note="very_dissatisfied:q2, open_fault",
+    )
+    with language("zh_CN"):
+        assert task.shown_note == "非常不满意（第 2 题）, 车主反映仍有故障需要协调处理"
+    with language("en"):
+        assert "very_dissatisfied" not in task.shown_note
+    plain = CallTask(kind="callback", due_at=at, created_at=at, created_by="x", note="open_fault")
+    assert plain.shown_note == "open_fault"  # another kind's note is what was typed
