@@ -1,0 +1,1 @@
+"""The crews (F12): duty, position, reassignment."""
