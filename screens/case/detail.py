@@ -843,7 +843,7 @@ class CaseDetailScreen(RoleKeys, Screen[None]):
                     ),
                     TextField(
                         "reason",
-                        _("Reason"),
+                        _("The reason"),
                         _("e.g. no crew free nearer; the owner agreed"),
                         typed.get("reason", ""),
                     ),

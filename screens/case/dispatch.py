@@ -282,7 +282,7 @@ class DispatchScreen(ModalScreen[int | None]):
                 [
                     TextField(
                         "reason",
-                        _("Reason"),
+                        _("The reason"),
                         _("e.g. the crew's vehicle broke down"),
                         self.reason,
                     )

@@ -38,7 +38,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", N_("Crew")),
     ("status", N_("Status")),
     ("case", N_("Case")),
-    ("reason", N_("Reason")),
+    ("reason", N_("The reason")),
     ("position", N_("Position")),
     ("leader", N_("Leader")),
     ("vehicle", N_("Vehicle")),
@@ -222,7 +222,7 @@ class CrewsScreen(RoleKeys, Screen[None]):
         self.app.push_screen(
             TextFieldsForm(
                 titles[status].format(crew=crew.code),
-                [TextField("reason", _("Reason"), examples[status], typed.get("reason", ""))],
+                [TextField("reason", _("The reason"), examples[status], typed.get("reason", ""))],
                 save,
                 note=_("Now {status}; the reason goes to the audit log.").format(
                     status=crew.status.label
