@@ -152,7 +152,10 @@ class CrewPanel(VerticalScroll):
         crews = self._crews
         width = self.scrollable_content_region.width
         code_w = max((cell_len(clean(c.code) + self._flag(c)) for c in crews), default=4)
-        status_w = max(cell_len(s.label) for s in CrewStatus)
+        # Out of service is rare (a supervisor's decision): its longer label widens the column
+        # only while a crew is out of service.
+        shown = {c.status for c in crews} | (set(CrewStatus) - {CrewStatus.OUT_OF_SERVICE})
+        status_w = max(cell_len(s.label) for s in shown)
         name_w = max((cell_len(clean(c.name)) for c in crews), default=0)
         plate_w = max((cell_len(clean(c.vehicle_plate)) for c in crews), default=0)
         room = width - code_w - status_w - 2

@@ -70,7 +70,7 @@ def clock_table(rules: Sequence[sla.ClockRule]) -> Table:
     table.add_column(Text(_("Clock")), no_wrap=True, style="bold")
     table.add_column(Text(_("From → to")), ratio=2, overflow="fold")
     table.add_column(Text(_("Target")), ratio=3, overflow="fold")
-    table.add_column(Text(_("Counts")), ratio=1, overflow="fold")
+    table.add_column(Text(_("Counts")), no_wrap=True)
     table.add_column(Text(_("At risk")), no_wrap=True)
     for rule in rules:
         span = _("{start} → {end}").format(
