@@ -275,7 +275,7 @@ async def test_the_tariff_and_policy_in_force(session: Sessions) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await open_crews(pilot)
         await pilot.press("t")
-        screen = await wait_screen(pilot, PolicyScreen)
+        await wait_screen(pilot, PolicyScreen)
         text = shown(app, "#policy-text")
         for part in ("Roadside rescue", "≤ 10 km: 40 min", "Response", "5 min", "¥200.00"):
             assert part in text, part
