@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from callcenter.domain import Case, Crew, CrewStatus
+from callcenter.domain import NOT_ON_DUTY, Case, Crew, CrewStatus
 
 EARTH_RADIUS_KM = 6371.0
 
@@ -60,7 +60,7 @@ def rank_crews(
     """Available crews that arrive in time first (earliest first), then the rest."""
     options = []
     for crew in crews:
-        if crew.status is CrewStatus.OFF_DUTY:
+        if crew.status in NOT_ON_DUTY:
             continue
         km = crew_distance_km(crew, case, depot)
         eta = now + timedelta(hours=km / speed_kmh)

@@ -45,6 +45,7 @@ class Action(StrEnum):
     READ_HANDOVER = "read_handover"  # the shift-handover digest read (who and when kept)
     # the supervisor's decisions
     REASSIGN_CREW = "reassign_crew"
+    SET_CREW_DUTY = "set_crew_duty"  # off duty, out of service, back on duty: with a reason
     CANCEL_DISPATCHED = "cancel_dispatched"
     EXTEND_WITHOUT_FORCE_MAJEURE = "extend_without_force_majeure"
     EDIT_POLICY = "edit_policy"
@@ -88,6 +89,7 @@ OPERATOR: frozenset[Action] = frozenset(
 )
 SUPERVISOR: frozenset[Action] = OPERATOR | {
     Action.REASSIGN_CREW,
+    Action.SET_CREW_DUTY,
     Action.CANCEL_DISPATCHED,
     Action.EXTEND_WITHOUT_FORCE_MAJEURE,
     Action.EDIT_POLICY,
@@ -112,6 +114,7 @@ ALLOWED: Mapping[Role, frozenset[Action]] = {
 #: What each restricted action is, for the refusal message ("… may not <what> …").
 _WHAT: Mapping[Action, str] = {
     Action.REASSIGN_CREW: N_("reassign a crew"),
+    Action.SET_CREW_DUTY: N_("take a crew off duty or out of service, or put it back on duty"),
     Action.CANCEL_DISPATCHED: N_("cancel a case a crew was dispatched to"),
     Action.EXTEND_WITHOUT_FORCE_MAJEURE: N_("extend a deadline without a force-majeure reason"),
     Action.EDIT_POLICY: N_("edit a service-level policy"),

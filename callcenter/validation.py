@@ -29,6 +29,7 @@ Decisions on ambiguous input (kept in sync with ``tests/unit/test_validation.py`
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ __all__ = [
     "PlateKind",
     "format_phone",
     "normalize_plate",
+    "parse_coordinates",
     "parse_distance",
     "parse_fee",
     "parse_local_datetime",
@@ -581,6 +583,25 @@ _DATE_TIME_RE = re.compile(
     rf"\s*(?:T\s*)?{_TIME_RE}(?::(?P<second>\d{{2}}))?",
     re.IGNORECASE,
 )
+
+
+def parse_coordinates(text: str, field: str = "coordinates") -> tuple[float, float] | None:
+    """``latitude, longitude`` in degrees (a full-width comma too); None when empty."""
+    text = _nfkc(text).strip()
+    if not text:
+        return None
+    try:
+        lat_s, lon_s = (p.strip() for p in text.split(","))
+        lat, lon = float(lat_s), float(lon_s)
+    except ValueError:
+        raise ValidationError(
+            field, _("Coordinates are 'latitude, longitude', e.g. 22.54, 114.06.")
+        ) from None
+    if not (math.isfinite(lat) and math.isfinite(lon)) or not (
+        -90 <= lat <= 90 and -180 <= lon <= 180
+    ):
+        raise ValidationError(field, _("Coordinates out of range."))
+    return lat, lon
 
 
 def parse_local_datetime(

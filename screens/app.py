@@ -129,6 +129,17 @@ class ActionsProvider(Provider):
             _("What the next shift must know since the shift began; mark it read"),
             app.action_handover,
         )
+        if app.connected:
+            yield (
+                _("Crews: duty, position, reassignment (F11)"),
+                _("Off duty, out of service, back on duty; a crew's position (supervisors)"),
+                app.open_crews,
+            )
+            yield (
+                _("Tariff and policy in force"),
+                _("Every SLA clock and the fee per rescue plan, read only"),
+                app.open_policy,
+            )
         if not app.read_only:
             yield (
                 _("Import an old ledger (F9)"),
@@ -158,6 +169,7 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         Binding("f7", "audit_log", N_("Audit log"), show=False),
         Binding("f6", "complaints", N_("Complaints"), show=False),
         Binding("f12", "handover", N_("Shift handover"), show=False),
+        Binding("f11", "crews_desk", N_("Crews: duty and position"), show=False),
     ]
     ENABLE_COMMAND_PALETTE = True
 
@@ -372,6 +384,29 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         from screens.case.dispatch import DispatchScreen
 
         self.push_screen(DispatchScreen(case), done)
+
+    def open_reassign(self, case: Case, done: Callable[[int | None], None] | None = None) -> None:
+        """The crew list for giving ``case`` another crew (a supervisor)."""
+        from screens.case.dispatch import DispatchScreen
+
+        self.push_screen(DispatchScreen(case, reassign=True), done)
+
+    def open_crews(self) -> None:
+        """The crews (F11), from any screen, once."""
+        from screens.crews.crews import CrewsScreen
+
+        if self.connected and not any(isinstance(s, CrewsScreen) for s in self.screen_stack):
+            self.push_screen(CrewsScreen())
+
+    def action_crews_desk(self) -> None:
+        self.open_crews()
+
+    def open_policy(self) -> None:
+        """The tariff and policy in force (read only), once."""
+        from screens.policy.policy import PolicyScreen
+
+        if self.connected and not any(isinstance(s, PolicyScreen) for s in self.screen_stack):
+            self.push_screen(PolicyScreen())
 
     def open_search(self, done: Callable[[int | None], None] | None = None) -> None:
         """The case search; ``done`` gets the chosen case's id."""

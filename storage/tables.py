@@ -109,6 +109,9 @@ class CrewRow(Base):
     position_at: Mapped[datetime | None]
     # No foreign key: cases already point at crews; the unique key keeps a crew on one case.
     current_case_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    status_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str] = mapped_column(String(64), default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}

@@ -3,6 +3,7 @@
 from callcenter.domain import lifecycle
 from callcenter.domain.enums import (
     FORCE_MAJEURE,
+    NOT_ON_DUTY,
     OPEN_STATUSES,
     AlertKind,
     CaseStatus,
@@ -30,6 +31,7 @@ from callcenter.domain.model import (
 
 __all__ = [
     "FORCE_MAJEURE",
+    "NOT_ON_DUTY",
     "OPEN_STATUSES",
     "Alert",
     "AlertKind",

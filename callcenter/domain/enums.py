@@ -84,6 +84,11 @@ class CrewStatus(Labelled):
     ON_SCENE = "on_scene"  # 现场作业
     RETURNING = "returning"  # 返程
     OFF_DUTY = "off_duty"  # 下班
+    OUT_OF_SERVICE = "out_of_service"  # 停用: vehicle broken down, crew unfit (a supervisor's call)
+
+
+#: A crew that cannot be sent: off duty or out of service (a supervisor's decision).
+NOT_ON_DUTY = frozenset({CrewStatus.OFF_DUTY, CrewStatus.OUT_OF_SERVICE})
 
 
 class CustomerCategory(Labelled):
@@ -183,6 +188,7 @@ _LABEL_LIST: list[tuple[Labelled, str]] = [
     (CrewStatus.ON_SCENE, N_("On scene")),
     (CrewStatus.RETURNING, N_("Returning")),
     (CrewStatus.OFF_DUTY, N_("Off duty")),
+    (CrewStatus.OUT_OF_SERVICE, N_("Out of service")),
     (CustomerCategory.GENERAL, N_("General customer")),
     (CustomerCategory.SPECIAL, N_("Special customer")),
     (CustomerCategory.GROUP, N_("Group customer")),

@@ -82,6 +82,11 @@ class Crew:
     lon: float | None = None
     position_at: datetime | None = None
     current_case_id: int | None = None
+    #: Why the crew is off duty or out of service (the supervisor's reason, "" otherwise).
+    status_reason: str = ""
+    #: Who last changed the crew and when (the conflict message names them).
+    updated_at: datetime | None = None
+    updated_by: str = ""
     version: int = 0
     id: int | None = None
 

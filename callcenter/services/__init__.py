@@ -3,6 +3,7 @@
 * :mod:`.base` — :class:`ServiceBase`: permission, version check, event, audit row, change feed;
 * :mod:`.intake` — taking a call (来电登记) and the fee agreement;
 * :mod:`.lifecycle` — dispatch, reassignment, the case's steps, cancelling;
+* :mod:`.crews` — a crew's duty and position, a supervisor's extension of a promise;
 * :mod:`.records` — after the work: service record, report-back, feedback outcome, closing;
 * :mod:`.queries` — what the screens read;
 * :mod:`.staff` — who the session is, and the staff directory;
@@ -24,6 +25,7 @@ from callcenter.services.archive import ArchiveUseCases
 from callcenter.services.audit import AuditUseCases
 from callcenter.services.base import ServiceBase
 from callcenter.services.complaints import ComplaintUseCases
+from callcenter.services.crews import CrewUseCases
 from callcenter.services.handover import HandoverUseCases
 from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
@@ -46,6 +48,7 @@ __all__ = [
 class Services(
     IntakeUseCases,
     LifecycleUseCases,
+    CrewUseCases,
     ComplaintUseCases,
     RecordUseCases,
     QueryUseCases,

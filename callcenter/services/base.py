@@ -363,6 +363,11 @@ class ServiceBase:
         case.updated_at = self.clock.now()
         case.updated_by = self.actor
 
+    def _touch_crew(self, crew: Crew) -> None:
+        """Stamp who changed ``crew`` and when (a conflict on the crew names them)."""
+        crew.updated_at = self.clock.now()
+        crew.updated_by = self.actor
+
     def local(self, instant: datetime, fmt: str = "%H:%M") -> str:
         return instant.astimezone(self.tz).strftime(fmt)
 

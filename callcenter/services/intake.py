@@ -182,7 +182,7 @@ class IntakeUseCases(ServiceBase):
             )
         )
         address = attempt(lambda: validation.require_text("address", intake.address, 300))
-        coords = attempt(lambda: _parse_coordinates(intake.coordinates))
+        coords = attempt(lambda: validation.parse_coordinates(intake.coordinates))
         distance = attempt(lambda: validation.parse_distance(intake.distance_km))
         fault = attempt(
             lambda: validation.require_text(
@@ -440,19 +440,3 @@ class IntakeUseCases(ServiceBase):
             return case
 
         return self._write(work, action=Action.AGREE_FEE)
-
-
-def _parse_coordinates(text: str) -> tuple[float, float] | None:
-    text = text.strip().replace("，", ",")
-    if not text:
-        return None
-    try:
-        lat_s, lon_s = (p.strip() for p in text.split(","))
-        lat, lon = float(lat_s), float(lon_s)
-    except ValueError:
-        raise ValidationError(
-            "coordinates", _("Coordinates are 'latitude, longitude', e.g. 22.54, 114.06.")
-        ) from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValidationError("coordinates", _("Coordinates out of range."))
-    return lat, lon

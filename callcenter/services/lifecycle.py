@@ -103,6 +103,7 @@ class LifecycleUseCases(ServiceBase):
             crew.status = CrewStatus.DISPATCHED
             crew.current_case_id = case.id
             uow.cases.save(case)
+            self._touch_crew(crew)
             uow.crews.save(crew)
             assert case.id is not None and crew.id is not None
             uow.assignments.add(Assignment(case.id, crew.id, now, self.actor))
@@ -157,6 +158,7 @@ class LifecycleUseCases(ServiceBase):
             if old.current_case_id == case.id:
                 old.status = CrewStatus.AVAILABLE
                 old.current_case_id = None
+                self._touch_crew(old)
                 uow.crews.save(old)
             uow.assignments.release(case.id, now)
             case.status = CaseStatus.DISPATCHED
@@ -166,6 +168,7 @@ class LifecycleUseCases(ServiceBase):
             uow.cases.save(case)
             new.status = CrewStatus.DISPATCHED
             new.current_case_id = case.id
+            self._touch_crew(new)
             uow.crews.save(new)
             uow.assignments.add(Assignment(case.id, new.id, now, self.actor))
             self._event(
@@ -263,6 +266,7 @@ class LifecycleUseCases(ServiceBase):
                 crew.status = crew_status
                 if release:
                     crew.current_case_id = None
+                self._touch_crew(crew)
                 uow.crews.save(crew)
                 if release:
                     assert case.id is not None
@@ -332,6 +336,7 @@ class LifecycleUseCases(ServiceBase):
                 if crew.current_case_id == case.id:
                     crew.status = CrewStatus.AVAILABLE
                     crew.current_case_id = None
+                    self._touch_crew(crew)
                     uow.crews.save(crew)
                 assert case.id is not None
                 uow.assignments.release(case.id, now)

@@ -266,6 +266,7 @@ class RecordUseCases(ServiceBase):
             crew = uow.crews.get(case.crew_id)
             if crew is not None and crew.current_case_id == case.id:
                 crew.status = CrewStatus.RETURNING
+                self._touch_crew(crew)
                 uow.crews.save(crew)
         self._event(uow, case, "completed")
 
@@ -431,6 +432,7 @@ class RecordUseCases(ServiceBase):
                 if crew is not None and crew.current_case_id == case.id:
                     crew.status = CrewStatus.AVAILABLE
                     crew.current_case_id = None
+                    self._touch_crew(crew)
                     uow.crews.save(crew)
                 assert case.id is not None
                 uow.assignments.release(case.id, now)

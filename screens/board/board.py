@@ -27,7 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from callcenter.domain import Case, Crew, CrewStatus
+from callcenter.domain import NOT_ON_DUTY, Case, Crew, CrewStatus
 from callcenter.i18n import N_, _
 from screens.kit.actions import CASE_STEPS, WRITE_ACTIONS
 from screens.kit.format import local_time
@@ -152,7 +152,10 @@ class CrewPanel(VerticalScroll):
         crews = self._crews
         width = self.scrollable_content_region.width
         code_w = max((cell_len(clean(c.code) + self._flag(c)) for c in crews), default=4)
-        status_w = max(cell_len(s.label) for s in CrewStatus)
+        # Out of service is rare (a supervisor's decision): its longer label widens the column
+        # only while a crew is out of service.
+        shown = {c.status for c in crews} | (set(CrewStatus) - {CrewStatus.OUT_OF_SERVICE})
+        status_w = max(cell_len(s.label) for s in shown)
         name_w = max((cell_len(clean(c.name)) for c in crews), default=0)
         plate_w = max((cell_len(clean(c.vehicle_plate)) for c in crews), default=0)
         room = width - code_w - status_w - 2
@@ -192,7 +195,7 @@ class CrewPanel(VerticalScroll):
     def _style(self, status: CrewStatus) -> Style:
         if status is CrewStatus.AVAILABLE:
             name = "crew-panel--available"
-        elif status is CrewStatus.OFF_DUTY:
+        elif status in NOT_ON_DUTY:
             name = "crew-panel--off-duty"
         else:
             name = "crew-panel--busy"
@@ -508,7 +511,7 @@ class BoardScreen(Screen[None]):
         self.query_one("#count-on-time", Counter).set(on_time)
         self._show_satisfaction(narrow)
         available = sum(1 for c in self.crews.values() if c.status is CrewStatus.AVAILABLE)
-        on_duty = sum(1 for c in self.crews.values() if c.status is not CrewStatus.OFF_DUTY)
+        on_duty = sum(1 for c in self.crews.values() if c.status not in NOT_ON_DUTY)
         crews = _("Crews {n}/{total}") if narrow else _("Crews available {n}/{total}")
         self.query_one("#count-crews", Counter).set(
             crews.format(n=available, total=on_duty),

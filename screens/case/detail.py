@@ -43,7 +43,9 @@ from screens.kit.format import (
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
+from screens.kit.permission import RoleKeys
 from screens.widgets.modals import ReasonModal
+from screens.widgets.text_form import TextField, TextFieldsForm
 
 DATE_TIME = "%Y-%m-%d %H:%M"
 SHORT = "%m-%d %H:%M"
@@ -61,7 +63,7 @@ EVENT_LABELS: dict[str, str] = {
     "closed": N_("Case closed"),
     "cancelled": N_("Cancelled"),
     "delay_notified": N_("Owner told of a delay"),
-    "promise_extended": N_("Promise extended"),
+    "promise_extended": N_("Promise extended by a supervisor"),
     "reassigned": N_("Crew reassigned"),
     "service_record": N_("Service record"),
     "service_recorded": N_("Service record saved"),
@@ -266,6 +268,17 @@ def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
             parts.append(_("promised arrival {time}").format(time=_iso_local(promised, now, tz)))
     elif event.kind == "fee_agreed" and "fee" in details:
         parts.append(_("fee {fee}").format(fee=_fee(details.pop("fee"))))
+    elif event.kind == "reassigned" and "crew" in details:
+        parts.append(
+            _("{previous} → {crew}").format(
+                previous=details.pop("previous", "?"), crew=details.pop("crew")
+            )
+        )
+        details.pop("crew_id", None)
+        details.pop("previous_id", None)
+        if details.get("reason"):
+            parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
+        details.pop("reason", None)
     elif event.kind == "dispatched" and "crew" in details:
         parts.append(_("crew {crew}").format(crew=details.pop("crew")))
         details.pop("crew_id", None)
@@ -278,6 +291,22 @@ def event_details(event: CaseEvent, now: datetime, tz: tzinfo) -> str:
                 number=details.pop("also_open"), reason=details.pop("reason", "")
             )
         )
+    elif event.kind == "promise_extended":
+        parts.append(
+            _("from {previous} to {promised}").format(
+                previous=_iso_local(details.pop("previous", ""), now, tz),
+                promised=_iso_local(details.pop("promised", ""), now, tz),
+            )
+        )
+        original = details.pop("original", None)
+        if original:
+            parts.append(
+                _("original promise {time} kept").format(time=_iso_local(original, now, tz))
+            )
+        parts.append(_("without force majeure"))
+        if details.get("reason"):
+            parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
+        details.pop("reason", None)
     elif event.kind == "cancelled" and "reason" in details:
         parts.append(_("reason: {reason}").format(reason=details.pop("reason")))
     elif event.kind == "imported" and "file" in details:
@@ -557,7 +586,7 @@ def record_fields(loaded: Loaded, tz: tzinfo) -> Table | Text:
     return table
 
 
-class CaseDetailScreen(Screen[None]):
+class CaseDetailScreen(RoleKeys, Screen[None]):
     """A case in full, live: refreshed whenever any session changes it."""
 
     CSS_PATH = "detail.tcss"
@@ -576,6 +605,8 @@ class CaseDetailScreen(Screen[None]):
         Binding("V", "void_record", N_("Void the record")),
         Binding("K", "new_complaint", N_("Complaint")),
         Binding("h", "promise", N_("Call back")),
+        Binding("R", "reassign", N_("Reassign")),
+        Binding("T", "extend_promise", N_("Extend the promise")),
         Binding("escape", "back", N_("Go back")),
     ]
 
@@ -588,6 +619,8 @@ class CaseDetailScreen(Screen[None]):
         self.events: list[CaseEvent] = []
         self.record: ServiceRecord | None = None
         self.feedback: list[CallTask] = []
+        #: What was typed for an extension of the promise that was refused: offered again.
+        self.typed_extension: dict[str, str] = {}
 
     @property
     def cc(self) -> Host:
@@ -737,6 +770,96 @@ class CaseDetailScreen(Screen[None]):
 
     def _dispatched(self, result: int | None) -> None:
         self.load()
+
+    def action_reassign(self) -> None:
+        """Give the case another crew (a supervisor), with a reason."""
+        case = self.case
+        if case is None:
+            return
+        if not lifecycle.allows(Action.REASSIGN_CREW, case.status) or case.crew_id is None:
+            self.notify(
+                _(
+                    "Case {number} is {status}: only a case a crew is on its way to can be "
+                    "given another crew."
+                ).format(number=case.number, status=case.status.label),
+                severity="error",
+                markup=False,
+            )
+            return
+        self.cc.open_reassign(case, self._dispatched)
+
+    def action_extend_promise(self) -> None:
+        """A later promised arrival without force majeure (a supervisor), with a reason."""
+        case = self.case
+        if case is None or case.id is None:
+            return
+        tz = self.cc.tz
+        if not case.is_open or case.arrived_at is not None or case.promised_arrival_at is None:
+            self.notify(
+                _(
+                    "Case {number} is {status}: only the promise of a crew not yet on scene "
+                    "can be extended."
+                ).format(number=case.number, status=case.status.label),
+                severity="error",
+                markup=False,
+            )
+            return
+        services = self.cc.services
+        case_id, version = case.id, case.version
+        typed = self.typed_extension
+
+        def save(values: dict[str, str]) -> Case:
+            typed.update(values)
+            return services.extend_promise(
+                case_id, values["promise"], values["reason"], version=version
+            )
+
+        def done(result: Case | None) -> None:
+            if result is not None:
+                typed.clear()
+                self.notify(
+                    _(
+                        "{number}: promised arrival {new}; the original promise {original} is kept."
+                    ).format(
+                        number=result.number,
+                        new=when(result.promised_arrival_at, tz, "%H:%M"),
+                        original=when(result.original_promised_at, tz, "%H:%M"),
+                    ),
+                    markup=False,
+                )
+            self.load()
+
+        original = case.original_promised_at or case.promised_arrival_at
+        self.app.push_screen(
+            TextFieldsForm(
+                _("Extend the promise of case {number}").format(number=case.number),
+                [
+                    TextField(
+                        "promise",
+                        _("New promise"),
+                        _("e.g. 15:40 · 2026-12-04 15:40"),
+                        typed.get("promise", ""),
+                        max_length=40,
+                    ),
+                    TextField(
+                        "reason",
+                        _("The reason"),
+                        _("e.g. no crew free nearer; the owner agreed"),
+                        typed.get("reason", ""),
+                    ),
+                ],
+                save,
+                note=_(
+                    "Promised {promise} (original {original}, kept). Without force majeure: a "
+                    "supervisor's decision, in the timeline and the audit log."
+                ).format(
+                    promise=when(case.promised_arrival_at, tz, "%H:%M"),
+                    original=when(original, tz, "%H:%M"),
+                ),
+                required=("promise", "reason"),
+            ),
+            done,
+        )
 
     def action_case(self, action: str) -> None:
         """Run lifecycle step ``action`` (an Action value) on the case shown."""

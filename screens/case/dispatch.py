@@ -23,7 +23,12 @@ from textual.widgets.option_list import Option
 
 from callcenter.dispatching import CrewOption
 from callcenter.domain import Case, Crew, lifecycle
-from callcenter.errors import CallCenterError, ConcurrencyConflict, InvalidTransition
+from callcenter.errors import (
+    CallCenterError,
+    ConcurrencyConflict,
+    InvalidTransition,
+    ValidationError,
+)
 from callcenter.i18n import N_, _
 from callcenter.permissions import Action
 from screens.kit.format import (
@@ -39,6 +44,7 @@ from screens.kit.format import (
 from screens.kit.host import Host, host
 from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DataChanged
+from screens.widgets.text_form import TextField, TextFieldsForm
 
 # Column widths in terminal cells (CJK counts two).
 WIDTHS = {"code": 10, "leader": 8, "status": 10, "distance": 9, "eta": 10}
@@ -92,7 +98,10 @@ def header_row() -> Text:
 
 
 class DispatchScreen(ModalScreen[int | None]):
-    """Choose a crew for ``case``; dismisses with the case id once dispatched, else None."""
+    """Choose a crew for ``case``; dismisses with the case id once dispatched, else None.
+
+    With ``reassign`` (a supervisor): the case's crew is replaced by the crew chosen, with
+    a reason (asked once the crew is chosen); the old crew is free again."""
 
     CSS_PATH = "detail.tcss"
     BINDINGS = [
@@ -100,11 +109,21 @@ class DispatchScreen(ModalScreen[int | None]):
         Binding("escape", "back", N_("Go back")),
     ]
 
-    def __init__(self, case: Case) -> None:
+    def __init__(self, case: Case, *, reassign: bool = False) -> None:
         super().__init__()
         translate_bindings(self)
         self.case = case
+        self.reassign = reassign
         self.options: list[CrewOption] = []
+        self.reason = ""  # typed for a reassignment: kept if it is refused
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A reassigned case's fee was agreed before its first dispatch.
+        return not (action == "agree_fee" and self.reassign)
+
+    @property
+    def step(self) -> Action:
+        return Action.REASSIGN_CREW if self.reassign else Action.DISPATCH
 
     @property
     def cc(self) -> Host:
@@ -119,7 +138,11 @@ class DispatchScreen(ModalScreen[int | None]):
             yield OptionList(id="crew-list")
             yield Static(id="dispatch-message")
             yield Static(
-                Content(_("Enter: dispatch · F: owner agrees to the fee · Esc: back")),
+                Content(
+                    _("Enter: choose the crew, then give the reason · Esc: back")
+                    if self.reassign
+                    else _("Enter: dispatch · F: owner agrees to the fee · Esc: back")
+                ),
                 id="dispatch-hint",
             )
 
@@ -131,9 +154,11 @@ class DispatchScreen(ModalScreen[int | None]):
     # -- display ---------------------------------------------------------------------
     def show_case(self) -> None:
         case, tz = self.case, self.cc.tz
-        self.query_one("#dispatch-title", Static).update(
-            Content(_("Dispatch a crew — case {number}").format(number=case.number))
-        )
+        if self.reassign:
+            title = _("Give case {number} another crew").format(number=case.number)
+        else:
+            title = _("Dispatch a crew — case {number}").format(number=case.number)
+        self.query_one("#dispatch-title", Static).update(Content(title))
         line = Text(no_wrap=False)
         line.append(case.plate, style="bold")
         line.append("  ")
@@ -215,7 +240,68 @@ class DispatchScreen(ModalScreen[int | None]):
         option = self.option_for(event.option.id)
         if option is not None and option.available:
             self.say("", error=False)
-            self.dispatch_crew(option.crew)
+            if self.reassign:
+                self.reassign_to(option.crew)
+            else:
+                self.dispatch_crew(option.crew)
+
+    def reassign_to(self, crew: Crew) -> None:
+        """Ask the reason, then give the case ``crew`` (one service call, in the form)."""
+        services = self.cc.services
+        case = self.case
+        assert case.id is not None and crew.id is not None
+        case_id, crew_id, version, crew_version = case.id, crew.id, case.version, crew.version
+
+        def save(values: dict[str, str]) -> Case:
+            self.reason = values["reason"]
+            if not values["reason"].strip():
+                raise ValidationError("reason", _("Give the reason."))
+            return services.reassign(
+                case_id,
+                crew_id,
+                case_version=version,
+                crew_version=crew_version,
+                reason=values["reason"],
+            )
+
+        def done(result: Case | None) -> None:
+            if result is None:
+                self.refresh_options()
+                return
+            self.reason = ""
+            self.app.notify(
+                _("Reassigned: {crew} → {number}").format(crew=crew.code, number=result.number)
+            )
+            self.dismiss(result.id)
+
+        self.app.push_screen(
+            TextFieldsForm(
+                _("{number}: {old} → {new}").format(
+                    number=case.number, old=self.current_crew_code(), new=crew.code
+                ),
+                [
+                    TextField(
+                        "reason",
+                        _("The reason"),
+                        _("e.g. the crew's vehicle broke down"),
+                        self.reason,
+                    )
+                ],
+                save,
+                note=_(
+                    "The first crew is free again; the promise to the owner stands. The reason "
+                    "goes to the case's timeline."
+                ),
+                required=("reason",),
+            ),
+            done,
+        )
+
+    def current_crew_code(self) -> str:
+        for option in self.options:
+            if option.crew.id == self.case.crew_id:
+                return option.crew.code
+        return "?"
 
     @work(exclusive=True, group="dispatch", exit_on_error=False)
     async def dispatch_crew(self, crew: Crew) -> None:
@@ -319,7 +405,7 @@ class DispatchScreen(ModalScreen[int | None]):
         if mine and mine[0].version > self.case.version:
             self.case = mine[0]
             self.show_case()
-            if not lifecycle.allows(Action.DISPATCH, self.case.status):
+            if not lifecycle.allows(self.step, self.case.status):
                 self.say(
                     sentences(
                         conflict_message(self.case, self.cc.tz),

@@ -48,6 +48,15 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "unsatisfied": Action.RECORD_COMPLAINT,
     "close_complaint": Action.CLOSE_COMPLAINT,
     "acknowledge": Action.ACKNOWLEDGE_ESCALATION,
+    # the supervisor's decisions about crews and promises (the crews screen, the case)
+    "reassign": Action.REASSIGN_CREW,
+    "extend_promise": Action.EXTEND_WITHOUT_FORCE_MAJEURE,
+    "off_duty": Action.SET_CREW_DUTY,
+    "on_duty": Action.SET_CREW_DUTY,
+    "out_of_service": Action.SET_CREW_DUTY,
+    "set_position": Action.UPDATE_CREW,  # radioed in by the crew: everyday work
+    "crews_desk": None,  # the crews screen (F12)
+    "policy": None,  # the tariff and policy in force (read only)
     "complaints": None,
     # the shift-handover digest (F12)
     "handover": None,

@@ -77,6 +77,19 @@ class Host(Protocol):
 
     def open_search(self, done: Callable[[int | None], None] | None = None) -> None: ...
 
+    def open_reassign(self, case: Case, done: Callable[[int | None], None] | None = None) -> None:
+        """The crew list for giving ``case`` another crew (a supervisor, with a reason);
+        ``done`` gets the case's id once reassigned."""
+        ...
+
+    def open_crews(self) -> None:
+        """The crews (F12): duty, position, reassignment."""
+        ...
+
+    def open_policy(self) -> None:
+        """The tariff and the SLA policy in force (read only)."""
+        ...
+
     def open_delay_calls(self) -> None: ...
 
     def open_ledger(self) -> None:

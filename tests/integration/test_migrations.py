@@ -283,9 +283,37 @@ def test_downgrade_below_0013_refuses_while_handover_reads_exist(migrated_url: s
     )
     container.services.mark_handover_read()
     with pytest.raises(RuntimeError, match="handover_reads holds 1 row"):
-        bootstrap.downgrade(migrated_url, "0010")
+        bootstrap.downgrade(migrated_url, "0012", drop_data=False)
     engine = container.engine
     assert bootstrap.current_revision(engine) == bootstrap.head_revision(migrated_url)
-    bootstrap.downgrade(migrated_url, "0010", drop_data=True)
+    bootstrap.downgrade(migrated_url, "0012", drop_data=True)
     assert not inspect(engine).has_table("handover_reads")
+    container.close()
+
+
+def test_downgrade_below_0014_refuses_while_a_crew_is_out_of_service(migrated_url: str) -> None:
+    """A crew out of service (or with a duty reason) is never put back silently; with the
+    user's agreement (``db downgrade --yes``) it goes down as off duty."""
+    from callcenter.domain import CrewStatus
+    from callcenter.settings import Settings
+    from tests.factories import add_crew
+
+    container = bootstrap.build(
+        Settings(database_url=migrated_url, language="en", user="tester"),
+        clock=ManualClock(FIXED_NOW),
+    )
+    services = container.services
+    crew = add_crew(services)
+    services.set_crew_duty(crew.id, CrewStatus.OUT_OF_SERVICE, "绞盘故障", version=crew.version)
+    with pytest.raises(Exception, match="crews holds 1 row"):
+        bootstrap.downgrade(migrated_url, "0013")
+    engine = container.engine
+    assert "status_reason" in {c["name"] for c in inspect(engine).get_columns("crews")}
+    from storage.schema import downgrade
+
+    downgrade(migrated_url, "0013", drop_data=True)
+    assert "status_reason" not in {c["name"] for c in inspect(engine).get_columns("crews")}
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT status FROM crews")) == "off_duty"
+    bootstrap.upgrade(migrated_url)
     container.close()

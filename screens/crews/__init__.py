@@ -1,0 +1,1 @@
+"""The crews (F11): duty, position, reassignment."""

@@ -1,0 +1,1 @@
+"""The tariff and the SLA policy in force (read only)."""
