@@ -49,7 +49,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("surveys", N_("Unanswered surveys")),
     ("complaints", N_("New or overdue complaints")),
     ("escalations", N_("Escalations not acknowledged")),
-    ("crews", N_("Crews off duty")),
+    ("crews", N_("Crews off duty or out of service")),
     ("records", N_("Service records without the owner's acceptance")),
 )
 
@@ -404,9 +404,14 @@ def build(
     ]
 
     crew_lines = [
-        Line(c.code, f"{c.name} {c.vehicle_plate}".strip(), c.status.label, c.position_at)
+        Line(
+            c.code,
+            f"{c.name} {c.vehicle_plate}".strip(),
+            " · ".join(part for part in (c.status.label, c.status_reason) if part),
+            c.position_at,
+        )
         for c in sorted(facts.crews, key=lambda c: c.code)
-        if c.status is CrewStatus.OFF_DUTY
+        if c.status in (CrewStatus.OFF_DUTY, CrewStatus.OUT_OF_SERVICE)
     ]
 
     record_lines = [

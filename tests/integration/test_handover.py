@@ -260,7 +260,7 @@ def test_the_command_line(migrated_url: str) -> None:
     lines = shown.stdout.splitlines()
     assert lines[0].startswith("Shift handover since ")
     assert lines[1] == "Not read yet by anyone."
-    assert "Late cases (0)" in lines and "Crews off duty (0)" in lines
+    assert "Late cases (0)" in lines and "Crews off duty or out of service (0)" in lines
     marked = cli(migrated_url, "handover", "--mark-read")
     assert marked.returncode == 0, marked.stderr
     assert marked.stdout.splitlines()[-1].startswith("Marked read by tester at ")

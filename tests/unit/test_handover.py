@@ -248,6 +248,15 @@ def test_every_section_from_hand_made_facts() -> None:
             Crew(
                 "救援9组", "魏晓东", "+8613900001119", "粤BB1147", status=CrewStatus.OFF_DUTY, id=9
             ),
+            Crew(
+                "救援7组",
+                "赵勇",
+                "+8613900001117",
+                "粤BB1177",
+                status=CrewStatus.OUT_OF_SERVICE,
+                status_reason="绞盘故障",
+                id=7,
+            ),
         ],
         unaccepted=[unaccepted],
         other_cases={9: closed},
@@ -267,7 +276,7 @@ def test_every_section_from_hand_made_facts() -> None:
         "surveys": ["20261122-0009"],
         "complaints": ["TS20261122-002", "TS20261122-001"],  # by receipt
         "escalations": [""],
-        "crews": ["救援9组"],
+        "crews": ["救援7组", "救援9组"],
         "records": ["20261122-0004"],
     }
     assert [s.key for s in digest.sections][:3] == ["late", "delay_calls", "open"]
