@@ -320,7 +320,7 @@ def export_child(url: str, target: str, rows: int) -> None:
         while left > 0:
             started = time.perf_counter()
             with uow(write=False) as work:
-                batch = work.ledger.page(flt, after, min(2000, left))
+                batch = work.ledger.page(flt, after, min(2000, left), extra=False)
             reading[0] += time.perf_counter() - started
             if not batch:
                 return

@@ -330,9 +330,12 @@ class LedgerRepository(Protocol):
         ...
 
     def count(self) -> int: ...
-    def page(self, flt: LedgerFilter, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
+    def page(
+        self, flt: LedgerFilter, after: LedgerCursor | None, limit: int, *, extra: bool = True
+    ) -> list[LedgerEntry]:
         """Up to ``limit`` entries matching ``flt``, newest received first (ties: highest
-        case id first), strictly after ``after`` in that order (keyset paging)."""
+        case id first), strictly after ``after`` in that order (keyset paging). Without
+        ``extra`` each entry's ``extra`` is left empty (the export, which does not show it)."""
         ...
 
     def count_matching(self, flt: LedgerFilter) -> int: ...

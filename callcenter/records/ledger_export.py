@@ -20,7 +20,7 @@ import csv
 import os
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
-from operator import attrgetter
+from operator import attrgetter, call
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -153,11 +153,8 @@ def _write_xlsx(
 
     headers = [_(c.header) for c in columns]
     fields = attrgetter(*(c.key for c in columns))  # a row's values in one call
-    converted = [
-        (index, convert)
-        for index, column in enumerate(columns)
-        if (convert := _converter(column, tz)) is not None
-    ]
+    # Each column's conversion (``str`` for text: the same string back, called from C).
+    converts = [_converter(column, tz) or str for column in columns]
     count = 0
 
     def rows() -> Iterator[dict[str, Any]]:
@@ -165,10 +162,7 @@ def _write_xlsx(
         _stop(cancelled)
         for batch in batches:
             for entry in batch:
-                values = list(fields(entry))
-                for index, convert in converted:
-                    values[index] = convert(values[index])
-                yield dict(zip(headers, values, strict=True))
+                yield dict(zip(headers, map(call, converts, fields(entry)), strict=True))
             count += len(batch)
             if progress is not None:
                 progress(count)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 from callcenter.domain import (
@@ -82,7 +83,7 @@ class QueryUseCases(ServiceBase):
         memory stays flat whatever the size."""
         after: LedgerCursor | None = None
         while True:
-            rows = self.ledger_page(flt, after, batch)
+            rows = self._read(partial(_export_page, flt=flt, after=after, limit=batch))
             if rows:
                 yield rows
             if len(rows) < batch:
@@ -102,3 +103,10 @@ class QueryUseCases(ServiceBase):
             return crews, staff
 
         return self._read(read)
+
+
+def _export_page(
+    uow: UnitOfWork, *, flt: LedgerFilter, after: LedgerCursor | None, limit: int
+) -> list[LedgerEntry]:
+    """One batch of the export: the entries without ``extra``, which the export does not show."""
+    return uow.ledger.page(flt, after, limit, extra=False)

@@ -195,9 +195,12 @@ class SqlLedgerRepository:
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(LedgerRow)) or 0)
 
-    def page(self, flt: LedgerFilter, after: LedgerCursor | None, limit: int) -> list[LedgerEntry]:
+    def page(
+        self, flt: LedgerFilter, after: LedgerCursor | None, limit: int, *, extra: bool = True
+    ) -> list[LedgerEntry]:
         table = LedgerRow.__table__
-        query = select(table).where(*self._conditions(flt))
+        columns = table.columns if extra else [c for c in table.columns if c.name != "extra"]
+        query = select(*columns).where(*self._conditions(flt))
         if after is not None:
             query = query.where(
                 tuple_(table.c.received_at, table.c.case_id)
@@ -206,7 +209,7 @@ class SqlLedgerRepository:
         query = query.order_by(table.c.received_at.desc(), table.c.case_id.desc()).limit(limit)
         result = self.session.execute(query)
         names = tuple(result.keys())
-        if names == _LEDGER_FIELDS:  # the table's columns in the entry's order: by position
+        if names == _LEDGER_FIELDS[: len(names)]:  # the entry's fields in order: by position
             return [LedgerEntry(*row) for row in result]
         return [LedgerEntry(**dict(zip(names, row, strict=True))) for row in result]
 
