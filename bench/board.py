@@ -266,7 +266,7 @@ def refresh_promises(
     from sqlalchemy import bindparam, insert, select, update
 
     from storage.engine import make_engine
-    from storage.tables import CaseRow, StaffRow
+    from storage.tables import WATCH_AT_ONCE, CaseRow, StaffRow
 
     engine = make_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
@@ -275,15 +275,19 @@ def refresh_promises(
                 insert(StaffRow),
                 [{"username": user, "display_name": user, "role": "admin", "active": True}],
             )
-        ids = conn.scalars(
-            select(CaseRow.id).where(CaseRow.is_open.is_(True)).order_by(CaseRow.id)
+        found = conn.execute(
+            select(CaseRow.id, CaseRow.arrived_at.is_(None))
+            .where(CaseRow.is_open.is_(True))
+            .order_by(CaseRow.id)
         ).all()
+        ids = [case_id for case_id, _running in found]
         start = now.replace(microsecond=0)
-        if alerts_per_minute:
+        offsets = [(case_id * 7919) % 7200 - 600 for case_id in ids]
+        if alerts_per_minute:  # the running arrival clocks, one after the other
             step = 120.0 / alerts_per_minute
-            offsets = [lead + step * k for k in range(len(ids))]
-        else:
-            offsets = [(case_id * 7919) % 7200 - 600 for case_id in ids]
+            running = [i for i, (_id, is_running) in enumerate(found) if is_running]
+            for k, i in enumerate(running):
+                offsets[i] = lead + step * k
         values = [
             {"b_id": case_id, "b_promised": start + timedelta(seconds=offset)}
             for case_id, offset in zip(ids, offsets, strict=True)
@@ -292,7 +296,9 @@ def refresh_promises(
             conn.execute(
                 update(CaseRow)
                 .where(CaseRow.id == bindparam("b_id"))
-                .values(promised_arrival_at=bindparam("b_promised")),
+                # judged by the next sweep, as when the application saves a case (else
+                # the schedule of an earlier run says when to look, and no alert is due)
+                .values(promised_arrival_at=bindparam("b_promised"), watch_at=WATCH_AT_ONCE),
                 values,
             )
     with engine.connect() as conn:
@@ -648,9 +654,9 @@ def run(args: argparse.Namespace) -> int:
         """One start whose open cases cross their at-risk and late instants at a steady
         ``--alert-rate`` a minute from the moment the board is settled, the SLA watch
         sweeping every 15 s as shipped; bytes and CPU over ``--alert-seconds``."""
-        settle = 2.0
+        settle = 5.0  # the first sweep (what was at risk at the start) before the window
         refresh_promises(
-            path, datetime.now(UTC), alerts_per_minute=args.alert_rate, lead=settle + 8.0
+            path, datetime.now(UTC), alerts_per_minute=args.alert_rate, lead=settle + 10.0
         )
         argv = [sys.executable, "-m", "callcenter", "--database-url", f"sqlite:///{path}"]
         figures = measure(
