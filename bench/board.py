@@ -15,12 +15,24 @@ each N:
 The application's modules are byte-compiled first, as an installed package's are (and the
 child may write bytecode even where the environment sets ``PYTHONDONTWRITEBYTECODE``).
 
+The alert phase (its own row, "alerts firing"): one start of the board as shipped (the SLA
+watch every 15 s, the bell on) whose running arrival clocks cross their at-risk and late
+instants one after the other, ``--alert-rate`` alerts a minute (default 12: six cases a minute
+come within the at-risk window, six pass their promise) from the moment the board is settled;
+bytes and CPU over ``--alert-seconds`` (default 60), and the alerts raised meanwhile counted
+in the database. Alerts go to the inbox (F8) and one line of the strip above the footer: a
+burst costs that line, not a repaint of the board.
+
+``--compare DIR`` runs another checkout's board (e.g. ``git worktree add --detach /tmp/before
+main``) in the same run, before ours, phase for phase: before and after on the same load.
+
 In the same run and the same terminal it measures a baseline — a stock Textual ``DataTable``
 updating one countdown cell per row each second (``bench/baseline_datatable.py``) with the
 same N rows — and ``htop -d 10`` when installed, and prints our figures as ratios to both.
 
     python -m bench.board                   # the full run (about 4 minutes)
     python -m bench.board --seconds 5 --sizes 1000 --no-baseline   # quick, while developing
+    python -m bench.board --sizes 1000 --compare /tmp/before       # before/after, one run
 
 The databases are built once with SQLAlchemy Core bulk inserts and cached under
 ``/tmp/callcenter-bench``; before each run the open cases get fresh promised arrival times
