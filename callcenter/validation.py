@@ -35,11 +35,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
-from zoneinfo import ZoneInfo
-
 from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from callcenter.errors import ValidationError
 from callcenter.i18n import _
@@ -138,6 +137,7 @@ _PHONE_ALLOWED_RE = re.compile(r"[\d\s+\-().]*")
 _SHORT_RE = re.compile(r"1\d{2,4}|9[56]\d{3,6}")
 # Police, fire, ambulance, traffic police, the GSM emergency number, Beijing's 999 ambulance.
 _CN_EMERGENCY = frozenset({"110", "112", "119", "120", "122", "999"})
+
 
 @cache
 def _kinds() -> dict[int, PhoneKind]:

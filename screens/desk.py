@@ -38,7 +38,6 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-from callcenter.complaints.model import describe
 from callcenter.domain import AlertKind, Case, Change, OwnerNotice
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import N_, _
@@ -503,6 +502,8 @@ class DelayCallsMixin(App[int]):
         """Escalations to the supervisors (a complaint past its deadline, a crew complained
         about twice, a very dissatisfied owner, an open fault): each told once, at once, on
         every session; a line on the board of a supervisor until one acknowledges it."""
+        from callcenter.complaints.model import describe  # not on the first frame's path
+
         seen: set[int] = self.__dict__.setdefault("_seen_supervisor_escalations", set())
         fresh = [e for e in state.escalations if e.id not in seen]
         seen.update(e.id for e in state.escalations if e.id is not None)
@@ -523,6 +524,7 @@ class DelayCallsMixin(App[int]):
 
     def _place_escalation_strips(self, _screen: Screen[Any] | None = None) -> None:
         """The escalation line on the boards of a supervisor's session (F6 to acknowledge)."""
+        from callcenter.complaints.model import describe
         from screens.board.board import BoardScreen
         from screens.widgets.escalation_strip import EscalationStrip
 
