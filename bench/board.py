@@ -679,6 +679,7 @@ def run(args: argparse.Namespace) -> int:
             populated=NUMBER_RE,
             **{**size, "seconds": args.alert_seconds},
             settle=settle,
+            timeout=60.0 + settle + args.alert_seconds,
         )
         assert figures.window_from is not None and figures.window_to is not None
         figures.alerts = alerts_raised(path, figures.window_from, figures.window_to)
