@@ -310,7 +310,13 @@ def refresh_promises(
                 .where(CaseRow.id == bindparam("b_id"))
                 # judged by the next sweep, as when the application saves a case (else
                 # the schedule of an earlier run says when to look, and no alert is due)
-                .values(promised_arrival_at=bindparam("b_promised"), watch_at=WATCH_AT_ONCE),
+                # a fresh promise is the original one (else every open case reads as
+                # extended, and the desk reads 550 owner notices instead of the few due)
+                .values(
+                    promised_arrival_at=bindparam("b_promised"),
+                    original_promised_at=bindparam("b_promised"),
+                    watch_at=WATCH_AT_ONCE,
+                ),
                 values,
             )
     with engine.connect() as conn:
