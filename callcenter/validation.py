@@ -36,14 +36,34 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
+from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType, shortnumberinfo
 
 from callcenter.errors import ValidationError
 from callcenter.i18n import _
 from callcenter.text import FORBIDDEN, FORBIDDEN_LINE
+
+if TYPE_CHECKING:
+    import phonenumbers
+    from phonenumbers import shortnumberinfo
+else:
+
+    class _Lazy:
+        """A module imported at its first use: Google's phone metadata (about 60 modules,
+        a megabyte) is loaded by the sessions that check a number, not by every board."""
+
+        def __init__(self, name: str) -> None:
+            self._name = name
+
+        def __getattr__(self, attr: str) -> Any:
+            module = import_module(self._name)
+            self.__dict__.update(vars(module))
+            return getattr(module, attr)
+
+    phonenumbers = _Lazy("phonenumbers")
+    shortnumberinfo = _Lazy("phonenumbers.shortnumberinfo")
 
 __all__ = [
     "NO_PLATE",
@@ -120,16 +140,20 @@ _SHORT_RE = re.compile(r"1\d{2,4}|9[56]\d{3,6}")
 # Police, fire, ambulance, traffic police, the GSM emergency number, Beijing's 999 ambulance.
 _CN_EMERGENCY = frozenset({"110", "112", "119", "120", "122", "999"})
 
-_KINDS = {
-    PhoneNumberType.MOBILE: PhoneKind.MOBILE,
-    PhoneNumberType.FIXED_LINE_OR_MOBILE: PhoneKind.MOBILE,
-    PhoneNumberType.PERSONAL_NUMBER: PhoneKind.MOBILE,
-    PhoneNumberType.FIXED_LINE: PhoneKind.LANDLINE,
-    PhoneNumberType.VOIP: PhoneKind.LANDLINE,
-    PhoneNumberType.UAN: PhoneKind.LANDLINE,
-    PhoneNumberType.TOLL_FREE: PhoneKind.TOLL_FREE,
-    PhoneNumberType.SHARED_COST: PhoneKind.TOLL_FREE,  # China's 400 numbers
-}
+
+@cache
+def _kinds() -> dict[int, PhoneKind]:
+    kind = phonenumbers.PhoneNumberType
+    return {
+        kind.MOBILE: PhoneKind.MOBILE,
+        kind.FIXED_LINE_OR_MOBILE: PhoneKind.MOBILE,
+        kind.PERSONAL_NUMBER: PhoneKind.MOBILE,
+        kind.FIXED_LINE: PhoneKind.LANDLINE,
+        kind.VOIP: PhoneKind.LANDLINE,
+        kind.UAN: PhoneKind.LANDLINE,
+        kind.TOLL_FREE: PhoneKind.TOLL_FREE,
+        kind.SHARED_COST: PhoneKind.TOLL_FREE,  # China's 400 numbers
+    }
 
 
 def _phone_error(message: str) -> ValidationError:
@@ -153,10 +177,10 @@ def parse_phone(text: str, region: str = "CN") -> Phone:
     number = _parse_number(main, region)
     if not phonenumbers.is_valid_number(number):
         raise _phone_error(_explain_invalid(number, region))
-    kind = _KINDS.get(phonenumbers.number_type(number))
+    kind = _kinds().get(phonenumbers.number_type(number))
     if kind is None:
         raise _phone_error(_("This kind of number cannot be used to call the customer back."))
-    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return Phone(e164=e164, extension=extension, kind=kind, display=_display(number, region))
 
 
@@ -169,7 +193,7 @@ def format_phone(e164: str, ext: str = "", region: str = "CN") -> str:
     try:
         number = phonenumbers.parse(e164, None)
         shown = _display(number, region)
-    except NumberParseException:
+    except phonenumbers.NumberParseException:
         shown = e164
     if ext:
         return _("{number} ext. {extension}").format(number=shown, extension=ext)
@@ -178,8 +202,8 @@ def format_phone(e164: str, ext: str = "", region: str = "CN") -> str:
 
 def _display(number: phonenumbers.PhoneNumber, region: str) -> str:
     if phonenumbers.region_code_for_number(number) == region:
-        return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _extension_position_message() -> str:
@@ -238,7 +262,7 @@ def _split_dash_extension(main: str, region: str) -> tuple[str, str]:
     if head_number is None:
         return main, ""
     whole_valid = _try_valid(main, region) is not None
-    kind = _KINDS.get(phonenumbers.number_type(head_number))
+    kind = _kinds().get(phonenumbers.number_type(head_number))
     if kind is PhoneKind.MOBILE:
         if whole_valid:
             return main, ""
@@ -266,10 +290,10 @@ def _parse_number(main: str, region: str) -> phonenumbers.PhoneNumber:
     plus = "+" if main.lstrip(" (").startswith("+") else ""
     try:
         return phonenumbers.parse(plus + digits, region, keep_raw_input=True)
-    except NumberParseException as exc:
-        if exc.error_type == NumberParseException.INVALID_COUNTRY_CODE:
+    except phonenumbers.NumberParseException as exc:
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
             raise _phone_error(_("Unknown country code.")) from None
-        if exc.error_type == NumberParseException.TOO_LONG:
+        if exc.error_type == phonenumbers.NumberParseException.TOO_LONG:
             raise _phone_error(_("Too long for a phone number.")) from None
         raise _phone_error(_("Too short for a phone number.")) from None
 

@@ -36,12 +36,9 @@ from callcenter.drafts import DraftStore, new_session
 from callcenter.errors import CallCenterError, DatabaseUnavailable
 from callcenter.i18n import N_, _
 from callcenter.permissions import Action
-from callcenter.ports import ChangeFeed
 from callcenter.settings import Settings, state_dir
 from screens.board.board import BoardScreen
-from screens.board.supervisor import SupervisorBoardScreen
 from screens.desk import DelayCallsMixin
-from screens.help.help import HelpScreen
 from screens.kit.actions import READ_ONLY_ACTIONS
 from screens.kit.format import error_text, safe_text
 from screens.kit.i18n_bindings import translate_bindings
@@ -52,6 +49,7 @@ from screens.kit.textual_private import install as install_partial_updates
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
     from callcenter.calls.model import DeskItem
     from callcenter.complaints.model import Complaint
+    from callcenter.ports import ChangeFeed  # the ports import every feature's model
     from callcenter.services import Services
     from callcenter.services.calls import CallDesk
     from callcenter.services.delays import DelayCallResult, DelayCalls, DelayPrompt
@@ -247,7 +245,12 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         return self.clock.now()
 
     def on_mount(self) -> None:
-        self.push_screen(SupervisorBoardScreen() if self.read_only else BoardScreen())
+        if self.read_only:  # its filter's widgets (Select, Checkbox …): not an operator's
+            from screens.board.supervisor import SupervisorBoardScreen
+
+            self.push_screen(SupervisorBoardScreen())
+        else:
+            self.push_screen(BoardScreen())
         self._install_signal_handlers()
         self.screen_change_signal.subscribe(self, self.show_banner)
         if self.connected:
@@ -659,6 +662,8 @@ class CallCenterApp(DelayCallsMixin, App[int]):
             for (_node, b, _enabled, _tooltip) in self.screen.active_bindings.values()
             if b.description
         ]
+        from screens.help.help import HelpScreen
+
         self.push_screen(HelpScreen(keys))
 
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:

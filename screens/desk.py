@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,7 +38,6 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-from callcenter.complaints.model import describe
 from callcenter.domain import AlertKind, Case, Change, OwnerNotice
 from callcenter.errors import DatabaseUnavailable
 from callcenter.i18n import N_, _
@@ -58,6 +58,11 @@ if TYPE_CHECKING:
     from callcenter.watch import Sweeper, SweepResult
 
 log = logging.getLogger(__name__)
+
+#: A scheduled sweep that raised and closed nothing reads the desk again only when the last
+#: reading is this old (seconds): what only the passing time changes (minutes late, a snoozed
+#: prompt back after ``renotify_minutes``) shows within a minute.
+DESK_MAX_AGE_S = 60.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,6 +186,8 @@ class DelayCallsMixin(App[int]):
         self._sweep_error: str | None = None
         self._problems: tuple[str, ...] = ()
         self._delay_started = False
+        self._telling_later = False
+        self._desk_read_at = -DESK_MAX_AGE_S  # monotonic seconds of the last desk reading
 
     @property
     def _read_only_session(self) -> bool:
@@ -212,7 +219,7 @@ class DelayCallsMixin(App[int]):
             from callcenter.scheduler import make_scheduler
 
             self._scheduler = make_scheduler(
-                self._sweep_and_read,
+                self._scheduled_sweep,
                 interval_seconds=self.settings.sweep_seconds,
                 on_result=self._scheduled_sweep_done,
                 on_error=self._sweep_failed,
@@ -229,14 +236,29 @@ class DelayCallsMixin(App[int]):
             self._scheduler = None
 
     # -- sweeping ----------------------------------------------------------------------------
-    def _sweep_and_read(self) -> tuple[SweepResult, DeskState]:
-        """One sweep, then the prompts as they now stand (runs in a thread)."""
+    def _sweep_and_read(self, *, always: bool = True) -> tuple[SweepResult, DeskState | None]:
+        """One sweep, then the prompts as they now stand (runs in a thread).
+
+        A sweep with nothing due costs a few milliseconds; reading the desk again (the
+        prompts, the owner notices, the calls, the escalations: five queries and hundreds of
+        cases) costs ten times that. So a scheduled sweep (``always=False``) reads the desk
+        only when it raised or closed alerts, or when the last reading is
+        :data:`DESK_MAX_AGE_S` old (what only the passing time changes: minutes late, a
+        snoozed prompt coming back). What other sessions change reaches this one through
+        the change feed (:meth:`delay_calls_feed`), which reads the desk at once.
+        """
         assert self._sweeper_factory is not None
         with self._sweep_lock:  # the scheduler's sweeps and sweep_now take turns
             if self._sweeper is None:
                 self._sweeper = self._sweeper_factory()
             result = self._sweeper()
+        stale = time.monotonic() - self._desk_read_at >= DESK_MAX_AGE_S
+        if not (always or result.raised or result.closed or result.complaint_alerts or stale):
+            return result, None
         return result, self._read_desk(initial=False)
+
+    def _scheduled_sweep(self) -> tuple[SweepResult, DeskState | None]:
+        return self._sweep_and_read(always=False)
 
     def sweep_now(self) -> Worker[None] | None:
         """One sweep now, in a worker (tests; and a way to catch up at once)."""
@@ -255,7 +277,7 @@ class DelayCallsMixin(App[int]):
         self.post_message(self.SweepDone(result, state))
 
     class SweepDone(Message):
-        def __init__(self, result: SweepResult, state: DeskState) -> None:
+        def __init__(self, result: SweepResult, state: DeskState | None) -> None:
             super().__init__()
             self.result = result
             self.state = state
@@ -265,7 +287,7 @@ class DelayCallsMixin(App[int]):
             super().__init__()
             self.error = error
 
-    def _scheduled_sweep_done(self, done: tuple[SweepResult, DeskState]) -> None:
+    def _scheduled_sweep_done(self, done: tuple[SweepResult, DeskState | None]) -> None:
         self._sweep_done(*done)
 
     @on(SweepDone)
@@ -276,7 +298,7 @@ class DelayCallsMixin(App[int]):
     def _on_sweep_failed(self, message: SweepFailed) -> None:
         self._sweep_failed(message.error)
 
-    def _sweep_done(self, result: SweepResult, state: DeskState) -> None:
+    def _sweep_done(self, result: SweepResult, state: DeskState | None) -> None:
         if self._sweep_error is not None:
             self._sweep_error = None
             self.notify(_("The SLA watch is working again."), markup=False)
@@ -287,7 +309,8 @@ class DelayCallsMixin(App[int]):
         if result.raised:
             for screen in own_screens(self.screen_stack):
                 screen.post_message(AlertsRaised(result.raised))
-        self._apply_desk(state)
+        if state is not None:
+            self._apply_desk(state)
 
     def _sweep_failed(self, error: BaseException) -> None:
         """Logged where it happened (callcenter.scheduler, sweep_now); shown here once per
@@ -309,6 +332,7 @@ class DelayCallsMixin(App[int]):
         calls = self.delay_calls
         assert calls is not None
         seq = next(self._desk_seq)
+        self._desk_read_at = time.monotonic()
         now = self.clock_now()
         prompts = calls.open_prompts(now)
         candidates = self.services.cases_for_notice(now, self.at_risk)
@@ -404,14 +428,19 @@ class DelayCallsMixin(App[int]):
         self.call_from_thread(self._tell_complaint_alerts, found)
 
     def _tell_complaint_alerts(self, found: list[tuple[Any, str]]) -> None:
-        for alert, number in found:
-            if alert.resolved_at is not None:
-                continue
-            self.tell(
-                _("Complaint {number}: {what}").format(number=number, what=alert.kind.label),
-                title=_("Complaints (F6)"),
-                severity="error" if alert.kind.overdue else "warning",
-            )
+        self._telling_later = True
+        try:
+            for alert, number in found:
+                if alert.resolved_at is not None:
+                    continue
+                self.tell(
+                    _("Complaint {number}: {what}").format(number=number, what=alert.kind.label),
+                    title=_("Complaints (F6)"),
+                    severity="error" if alert.kind.overdue else "warning",
+                )
+        finally:
+            self._telling_later = False
+        self._place_prompt_strips()
 
     def owner_notice(self, case_id: int) -> OwnerNotice:
         """Whether the owner of ``case_id`` was told its crew will be late (for the board)."""
@@ -428,11 +457,17 @@ class DelayCallsMixin(App[int]):
         self.call_items = list(state.items)
         self.owner_notices = dict(state.notices)
         self.staff_names.update(state.names)
-        if not self._read_only_session:
-            self._announce(state, shown)
-        else:
-            self._announce_escalations(state)  # a supervisor watching the board sees them too
-        self._announce_supervisor_escalations(state)
+        # A burst of alerts (many cases crossing a deadline in one sweep) goes to the inbox
+        # one by one, and costs one line of the strip, placed once below.
+        self._telling_later = True
+        try:
+            if not self._read_only_session:
+                self._announce(state, shown)
+            else:
+                self._announce_escalations(state)  # a supervisor watching sees them too
+            self._announce_supervisor_escalations(state)
+        finally:
+            self._telling_later = False
         for screen in own_screens(self.screen_stack):
             screen.post_message(
                 DelayPromptsChanged(self.delay_prompts, self.owner_notices, self.staff_names)
@@ -467,6 +502,8 @@ class DelayCallsMixin(App[int]):
         """Escalations to the supervisors (a complaint past its deadline, a crew complained
         about twice, a very dissatisfied owner, an open fault): each told once, at once, on
         every session; a line on the board of a supervisor until one acknowledges it."""
+        from callcenter.complaints.model import describe  # not on the first frame's path
+
         seen: set[int] = self.__dict__.setdefault("_seen_supervisor_escalations", set())
         fresh = [e for e in state.escalations if e.id not in seen]
         seen.update(e.id for e in state.escalations if e.id is not None)
@@ -487,6 +524,7 @@ class DelayCallsMixin(App[int]):
 
     def _place_escalation_strips(self, _screen: Screen[Any] | None = None) -> None:
         """The escalation line on the boards of a supervisor's session (F6 to acknowledge)."""
+        from callcenter.complaints.model import describe
         from screens.board.board import BoardScreen
         from screens.widgets.escalation_strip import EscalationStrip
 
@@ -579,7 +617,8 @@ class DelayCallsMixin(App[int]):
         """An alert: into the inbox (F8) and the strip above the footer, never a toast over
         the board; the bell rings where the caller rings it (once per new alert)."""
         self.inbox.add(InboxItem(self.clock_now(), title, message, severity))
-        self._place_prompt_strips()
+        if not self._telling_later:  # else the strips are placed once the burst is told
+            self._place_prompt_strips()
 
     def action_inbox(self) -> None:
         """Every alert of the session, newest first; reading them clears the strip's line."""

@@ -44,7 +44,7 @@ import hashlib
 import inspect
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from rich.cells import get_character_cell_size
 from rich.color import ColorSystem
@@ -189,7 +189,7 @@ def _render_chops(
     chops: list[dict[int, Strip | None]] = [dict.fromkeys(cut_set[:-1]) for cut_set in cuts]
     intersection = Region.intersection
     # Front to back: the first strip to fill a bucket wins it.
-    for region, clip, strips in self._get_renders(crop):
+    for region, clip, strips in _renders_in(self, crop, chops, is_rendered_line):
         render_region = intersection(region, clip)
         render_x = render_region.x
         first_cut, last_cut = render_region.column_span
@@ -215,6 +215,49 @@ def _render_chops(
                 for j in range(i + 1, stop):
                     chops_line[starts[j]] = _EMPTY  # covered by the piece above
     return chops  # type: ignore[return-value]
+
+
+def _renders_in(
+    self: Compositor,
+    crop: Region,
+    chops: Sequence[Mapping[int, Strip | None]],
+    is_rendered_line: Callable[[int], bool],
+) -> Iterator[tuple[Region, Region, list[Strip]]]:
+    """``Compositor._get_renders(crop)`` of Textual 8.2.8, rendering only what the crop needs
+    (Textual renders every line of every widget whose *container* meets the crop: the crew
+    panel, both scroll bars, the strip and the footer, for one countdown cell of the board):
+
+    * only the widgets whose visible part meets the crop, and only the lines of the crop
+      (each part keeps the widget's full width, so the cuts of a line stay Textual's);
+    * not a widget whose every bucket within the crop on those lines is already taken by
+      the widgets in front of it (what is outside the crop is never written). Read lazily:
+      ``_render_chops`` fills the buckets of one widget before it asks for the next. The
+      containers behind the board are skipped so.
+
+    The 1 Hz countdown then renders the board's lines it changed, and nothing else."""
+    intersection = Region.intersection
+    top, bottom = crop.y, crop.bottom
+    left, right = crop.x, crop.right
+    cuts = self.cuts
+    for widget, (region, clip) in self.visible_widgets.items():
+        visible = intersection(region, clip)
+        if not visible.overlaps(crop):
+            continue
+        y0, y1 = max(visible.y, top), min(visible.bottom, bottom)
+        first_cut, last_cut = visible.column_span
+        if all(
+            chops[y].get(cut) is not None
+            for y in range(y0, y1)
+            if is_rendered_line(y)
+            for cut, end in zip(cuts[y], cuts[y][1:], strict=False)
+            if last_cut > cut >= first_cut and cut < right and end > left
+        ):
+            continue  # hidden, within the crop, behind what is in front of it
+        part = Region(visible.x, y0, visible.width, y1 - y0)
+        lines = widget.render_lines(
+            Region(visible.x - region.x, y0 - region.y, part.width, part.height)
+        )
+        yield part, part, lines
 
 
 def _move_to(x: int, y: int) -> str:

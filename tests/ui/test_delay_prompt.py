@@ -230,6 +230,65 @@ async def test_the_bell_rings_once_per_new_alert(make_app: Any, bell: bool) -> N
         assert "Delay call — 20261122-0014" in titles(app)
 
 
+async def test_a_burst_of_alerts_places_the_strip_once_and_toasts_nothing(make_app: Any) -> None:
+    """Four alerts in one sweep: four items in the inbox (F8); the strip is placed once per
+    reading of the desk, not once per alert, with one line about them; no toast."""
+    app, _container = make_app(watch=False, clock=ManualClock(FIXED_NOW))
+    placed: list[int] = []
+    readings: list[int] = []
+    place, apply = app._place_prompt_strips, app._apply_desk
+
+    def placing(*args: Any) -> None:
+        placed.append(1)
+        place(*args)
+
+    def applying(state: Any) -> None:
+        readings.append(1)
+        apply(state)
+
+    app._place_prompt_strips = placing  # type: ignore[method-assign]
+    app._apply_desk = applying  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        before, read_before = len(placed), len(readings)
+        await sweep(pilot)
+        assert len(app.delay_prompts) == 4
+        assert len([i for i in app.inbox.items if i.title.startswith("Delay call")]) == 4
+        # the burst is told, then the strip placed once per reading (the sweep's, the feed's;
+        # and once when the strip is first mounted), never once per alert
+        assert len(placed) - before <= len(readings) - read_before + 1 < 4
+        assert not app._notifications
+        strips = app.screen.query(PromptStrip)
+        assert len(strips) == 1
+        assert str(strips.first().render()).count("Alerts: ") == 1  # one line for them all
+
+
+async def test_a_scheduled_sweep_reads_the_desk_only_when_something_changed(
+    make_app: Any,
+) -> None:
+    """The 15 s sweep of each session: the desk (five queries, hundreds of cases) is read
+    again when the sweep raised or closed alerts, or once the last reading is a minute old;
+    not after a sweep that found nothing (what other sessions change comes by the feed)."""
+    from screens import desk
+
+    clock = ManualClock(FIXED_NOW)
+    app, _container = make_app(watch=False, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        result, state = app._sweep_and_read(always=False)
+        assert result.raised and state is not None  # four alerts raised: read
+        result, state = app._sweep_and_read(always=False)
+        assert not result.raised and not result.closed and state is None  # nothing: no read
+        app._desk_read_at -= desk.DESK_MAX_AGE_S  # a minute later: read, for the time's sake
+        _result, state = app._sweep_and_read(always=False)
+        assert state is not None
+        clock.advance(timedelta(minutes=6))  # -0014 (promised 22:35) is now late
+        result, state = app._sweep_and_read(always=False)
+        assert result.raised and state is not None
+        _result, state = app._sweep_and_read()  # sweep_now's: always reads
+        assert state is not None
+
+
 # -- claiming, across applications ----------------------------------------------------------
 
 
