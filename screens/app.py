@@ -48,6 +48,8 @@ from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DatabaseState, DataChanged, own_screens
 from screens.kit.textual_private import drain_dead_output, install_text_guard
 from screens.kit.textual_private import install as install_partial_updates
+from screens.kit.textual_words import key_description
+from screens.palette import LocalPaletteMixin
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
     from callcenter.calls.model import DeskItem
@@ -143,7 +145,7 @@ class ActionsProvider(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class CallCenterApp(DelayCallsMixin, App[int]):
+class CallCenterApp(DelayCallsMixin, LocalPaletteMixin, App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = [
@@ -597,12 +599,13 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.run_worker(read(), group="open-complaint", exclusive=True)
 
     def open_help(self) -> None:
-        """Every key of the current screen."""
-        keys = [
-            (b.key_display or self.get_key_display(b), b.description)
-            for (_node, b, _enabled, _tooltip) in self.screen.active_bindings.values()
-            if b.description
-        ]
+        """Every key of the current screen, in the interface language (Textual's own keys
+        of the focused widget too: screens/kit/textual_words.py)."""
+        keys = []
+        for _node, b, _enabled, _tooltip in self.screen.active_bindings.values():
+            text = key_description(b.description) if b.description else None
+            if text:
+                keys.append((b.key_display or self.get_key_display(b), text))
         self.push_screen(HelpScreen(keys))
 
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:

@@ -155,7 +155,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         Binding("ctrl+s,f2", "save", N_("Save"), priority=True),
         Binding("ctrl+r", "fill_returning", N_("Fill from archive"), priority=True),
         Binding("ctrl+k", "add_to_archive", N_("Add to archive"), priority=True),
-        Binding("ctrl+o", "open_duplicate", N_("Open that case"), priority=True),
+        # Shown in the warning line itself ("Ctrl+O opens case …"), not in the footer.
+        Binding("ctrl+o", "open_duplicate", N_("Open that case"), show=False, priority=True),
         Binding("escape", "leave", N_("Leave")),
         Binding("f1", "app.help", N_("Help")),
     ]
