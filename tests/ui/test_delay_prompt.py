@@ -654,3 +654,38 @@ async def test_the_call_choices_are_readable_without_colour(make_app: Any) -> No
         assert no.render().plain.startswith("( ) ")
         await pilot.press("right", "enter")
         assert no.render().plain.startswith("(•) ") and yes.render().plain.startswith("( ) ")
+
+
+# -- issue 15.8: the strip at 80×24 ----------------------------------------------------------
+
+
+async def test_the_unread_alerts_line_is_not_cut_by_a_long_delay_line(make_app: Any) -> None:
+    """At 80 columns the delay line is longer than the screen: it ends in "…" on its own
+    row, and the line of the unread alerts stays readable below it."""
+    app, _container = make_app(language="zh_CN", watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await sweep(pilot)
+        strip = app.screen.query_one(PromptStrip)
+        assert strip.size.height == 2
+        rows = [
+            "".join(s.text for s in strip.render_line(y)).strip() for y in range(2)
+        ]
+        assert rows[0].startswith("☎ 待致电车主") and rows[0].endswith("…")
+        assert rows[1].startswith("🔔 提醒")
+
+
+async def _strip_before(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await sweep(pilot)
+    pilot.app.clear_notifications()
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+def test_snapshot_board_with_the_strip(
+    snap_compare: Any, make_app: Any, language: str, size: tuple[int, int]
+) -> None:
+    app, _container = make_app(language=language, watch=False, feed_interval=3600)
+    assert snap_compare(app, terminal_size=size, run_before=_strip_before)
