@@ -601,12 +601,23 @@ class CallCenterApp(DelayCallsMixin, LocalPaletteMixin, App[int]):
     def open_help(self) -> None:
         """Every key of the current screen, in the interface language (Textual's own keys
         of the focused widget too: screens/kit/textual_words.py)."""
-        keys = []
-        for _node, b, _enabled, _tooltip in self.screen.active_bindings.values():
+        screen = self.screen
+        textual_keys = {
+            key for b in Screen.BINDINGS if isinstance(b, Binding) for key in b.key.split(",")
+        }
+        found = []
+        for key, (node, b, _enabled, _tooltip) in screen.active_bindings.items():
             text = key_description(b.description) if b.description else None
+            if text and b.action in ("app.help", "help"):
+                text = _("Help")  # the footer may call it "More" where room is short
             if text:
-                keys.append((b.key_display or self.get_key_display(b), text))
-        self.push_screen(HelpScreen(keys))
+                # The screen's own keys first, then the application's, then the focused
+                # widget's and Textual's (moving, editing, Tab).
+                own = node is screen and key not in textual_keys
+                rank = 0 if own else 1 if node is self else 2
+                found.append((rank, b.key_display or self.get_key_display(b), text))
+        found.sort(key=lambda item: item[0])  # stable: each group in its own order
+        self.push_screen(HelpScreen([(key, text) for _rank, key, text in found]))
 
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:
         """A lifecycle step of ``case`` for the operator of ``screen`` (screens/case_actions.py)."""

@@ -670,7 +670,7 @@ async def test_the_unread_alerts_line_is_not_cut_by_a_long_delay_line(make_app: 
         assert strip.size.height == 2
         rows = ["".join(s.text for s in strip.render_line(y)).strip() for y in range(2)]
         assert rows[0].startswith("☎ 待致电车主") and rows[0].endswith("…")
-        assert rows[1].startswith("🔔 提醒")
+        assert rows[1].startswith("🔔 新提醒")
 
 
 async def _strip_before(pilot: Pilot[Any]) -> None:

@@ -856,3 +856,30 @@ async def test_typing_the_plate_or_phone_of_an_open_case_tells_where_it_stands(
         assert isinstance(app.screen, CaseDetailScreen)
         assert app.screen.case_id == existing.id
         assert app.drafts.load() is not None  # nothing typed is lost
+
+
+async def _open_call(pilot: Pilot[Any]) -> None:
+    """The plate of a dispatched case typed: the warning line under the form."""
+    from callcenter.domain import CaseStatus
+
+    app: Any = pilot.app
+    existing = next(
+        c
+        for c in app.services.open_cases()
+        if c.status is CaseStatus.DISPATCHED and c.crew_id is not None
+    )
+    screen = await open_form(pilot)
+    _steady(pilot)
+    fill(screen, caller_name="张伟", plate=existing.plate)
+    await settle(pilot)
+    screen.widget("phone").focus()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+def test_intake_snapshot_open_call(
+    make_app, snap_compare, language: str, size: tuple[int, int]
+) -> None:
+    app, _container = make_app(language=language)
+    assert snap_compare(app, run_before=_open_call, terminal_size=size)

@@ -222,3 +222,31 @@ async def _palette_lines(pilot: Pilot[Any]) -> list[str]:
             console.print(prompt)
         lines.append(" ".join(capture.get().split()))
     return lines
+
+
+# -- snapshots -------------------------------------------------------------------------
+
+
+async def _palette(pilot: Pilot[Any]) -> None:
+    await loaded(pilot)
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
+    pilot.app.screen.query_one(Input).cursor_blink = False
+    await pilot.pause(0.5)
+
+
+async def _help(pilot: Pilot[Any]) -> None:
+    await loaded(pilot)
+    await pilot.press("f1")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+@pytest.mark.parametrize("what", ["palette", "help"])
+def test_snapshot_palette_and_help(
+    make_app: Any, snap_compare: Any, language: str, size: tuple[int, int], what: str
+) -> None:
+    app, _container = make_app(language=language, watch=False, feed_interval=3600)
+    run_before = _palette if what == "palette" else _help
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
