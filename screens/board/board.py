@@ -314,7 +314,7 @@ class BoardScreen(Screen[None]):
         # Paint the frame first, then read: the thread reading the cases would otherwise
         # compete with the first paint for the interpreter.
         self.call_after_refresh(self.load)
-        self.call_after_refresh(self.fit_footer)
+        self.call_after_refresh(self.refresh_bindings)
         self.set_interval(1.0, self._minute_tick)
 
     # -- loading ---------------------------------------------------------------------------
@@ -473,13 +473,19 @@ class BoardScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._show_counters)
-        self.fit_footer()
+        self.refresh_bindings()
 
     # -- the footer ----------------------------------------------------------------------------
+    def refresh_bindings(self) -> None:
+        """The keys shown may change (a resize, the session connected, a role): fit them."""
+        self.fit_footer()
+        super().refresh_bindings()
+
     def fit_footer(self) -> None:
         """Show in the footer the keys that fit on one line: all of them when they do; else
         the essential ones (FOOTER_ESSENTIAL), then the others in their order while there is
-        room, and F1 as "More" (the help lists every key). The keys not shown still work."""
+        room, and F1 as "More" (the help lists every key). The keys not shown still work.
+        Called by :meth:`refresh_bindings`, which then tells the footer."""
         width = self.size.width
         if width <= 0:
             return
@@ -529,7 +535,6 @@ class BoardScreen(Screen[None]):
             return binding
 
         rebind(self, self._all_bindings, change)
-        self.refresh_bindings()
 
     def _footer_others(self, cost: Callable[[Binding], int]) -> int:
         """The cells the footer gives to keys that are not this screen's: the focused

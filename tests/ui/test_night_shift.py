@@ -228,11 +228,17 @@ async def _palette_lines(pilot: Pilot[Any]) -> list[str]:
 
 
 async def _palette(pilot: Pilot[Any]) -> None:
+    """The palette searched for the theme command: one hit (the full list's order depends on
+    which provider answers first, so a snapshot of it would not be deterministic; the pilot
+    test above reads the full list)."""
     await loaded(pilot)
     await pilot.press("ctrl+p")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, CommandPalette))
     pilot.app.screen.query_one(Input).cursor_blink = False
-    await pilot.pause(0.5)
+    from callcenter.i18n import current_language
+
+    await pilot.press(*("主题" if current_language() == "zh_CN" else "Theme"))
+    await pilot.pause(0.8)
 
 
 async def _help(pilot: Pilot[Any]) -> None:
@@ -250,3 +256,18 @@ def test_snapshot_palette_and_help(
     app, _container = make_app(language=language, watch=False, feed_interval=3600)
     run_before = _palette if what == "palette" else _help
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_the_footer_is_fitted_again_when_the_keys_allowed_change(make_app: Any) -> None:
+    """Before the session is connected the board's keys are not allowed (not shown); once
+    connected (``refresh_bindings``) the footer shows them, fitted to the width."""
+    app, _container = make_app(language="zh_CN")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await loaded(pilot)
+        app.connected = False
+        screen.refresh_bindings()
+        await wait_for(pilot, lambda: "n" not in dict(footer_keys(app)))
+        app.connected = True
+        screen.refresh_bindings()
+        await wait_for(pilot, lambda: ("F1", "更多") in footer_keys(app))
+        assert "n" in dict(footer_keys(app)) and footer_width(app) <= 80
