@@ -45,6 +45,8 @@ from screens.kit.i18n_bindings import translate_bindings
 from screens.kit.messages import DatabaseState, DataChanged, own_screens
 from screens.kit.textual_private import drain_dead_output, install_text_guard
 from screens.kit.textual_private import install as install_partial_updates
+from screens.kit.textual_words import key_description
+from screens.palette import LocalPaletteMixin
 
 if TYPE_CHECKING:  # loaded after the first frame (see callcenter.cli)
     from callcenter.calls.model import DeskItem
@@ -157,7 +159,7 @@ class ActionsProvider(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class CallCenterApp(DelayCallsMixin, App[int]):
+class CallCenterApp(DelayCallsMixin, LocalPaletteMixin, App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     BINDINGS = [
@@ -656,15 +658,27 @@ class CallCenterApp(DelayCallsMixin, App[int]):
         self.run_worker(read(), group="open-complaint", exclusive=True)
 
     def open_help(self) -> None:
-        """Every key of the current screen."""
-        keys = [
-            (b.key_display or self.get_key_display(b), b.description)
-            for (_node, b, _enabled, _tooltip) in self.screen.active_bindings.values()
-            if b.description
-        ]
+        """Every key of the current screen, in the interface language (Textual's own keys
+        of the focused widget too: screens/kit/textual_words.py)."""
+        screen = self.screen
+        textual_keys = {
+            key for b in Screen.BINDINGS if isinstance(b, Binding) for key in b.key.split(",")
+        }
+        found = []
+        for key, (node, b, _enabled, _tooltip) in screen.active_bindings.items():
+            text = key_description(b.description) if b.description else None
+            if text and b.action in ("app.help", "help"):
+                text = _("Help")  # the footer may call it "More" where room is short
+            if text:
+                # The screen's own keys first, then the application's, then the focused
+                # widget's and Textual's (moving, editing, Tab).
+                own = node is screen and key not in textual_keys
+                rank = 0 if own else 1 if node is self else 2
+                found.append((rank, b.key_display or self.get_key_display(b), text))
+        found.sort(key=lambda item: item[0])  # stable: each group in its own order
         from screens.help.help import HelpScreen
 
-        self.push_screen(HelpScreen(keys))
+        self.push_screen(HelpScreen([(key, text) for _rank, key, text in found]))
 
     async def run_case_action(self, screen: Screen[Any], action: str, case: Case) -> None:
         """A lifecycle step of ``case`` for the operator of ``screen`` (screens/case_actions.py)."""

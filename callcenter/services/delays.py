@@ -20,6 +20,11 @@ operator's application until one of them claims it and records the call:
 
 A prompt belongs to a case's *current* promise: alerts about a promise since extended, or of
 a crew already on scene, are not prompts (and the next sweep closes them).
+
+An owner told of a delay is not phoned again within ``renotify`` of that call, whatever
+the sweep raised meanwhile: a promise just extended (often only minutes away, inside the
+at-risk window) is at risk by the same rule as any promise, and is prompted once the quiet
+interval after the call is over.
 """
 
 from __future__ import annotations
@@ -119,7 +124,15 @@ class DelayCallResult:
     extended: bool  # the promise was extended (force majeure, owner reached)
 
 
-def owner_notice(case: Case, alerts: Iterable[Alert], now: datetime) -> OwnerNotice:
+def told_lately(case: Case, now: datetime, renotify: timedelta) -> bool:
+    """The owner was told of a delay less than ``renotify`` ago: no new call yet."""
+    told = case.owner_notified_at
+    return told is not None and now < told + renotify
+
+
+def owner_notice(
+    case: Case, alerts: Iterable[Alert], now: datetime, renotify: timedelta = DEFAULT_RENOTIFY
+) -> OwnerNotice:
     """Whether the owner of ``case`` was told about its current promise (pure)."""
     promise = case.promised_arrival_at
     if not case.is_open or case.arrived_at is not None or promise is None:
@@ -130,6 +143,8 @@ def owner_notice(case: Case, alerts: Iterable[Alert], now: datetime) -> OwnerNot
     live = [a for a in current if a.resolved_at is None]
     if any(a.claimed_by for a in live):
         return OwnerNotice.CALLING
+    if live and told_lately(case, now, renotify):
+        return OwnerNotice.TOLD  # an extension just agreed: not asked again so soon
     if any(a.snooze_until is not None and a.snooze_until > now for a in live):
         return OwnerNotice.NOT_REACHED
     if live or now > promise:
@@ -187,26 +202,32 @@ class DelayCalls:
         if alert is None:
             raise NotFound(_("Alert {id} not found.").format(id=alert_id))
         if alert.resolved_at is not None:
+            who = self.services._who(uow, alert.resolved_by)  # the person, as case conflicts
             raise ConcurrencyConflict(
                 _("This call was already handled by {who} at {when}.").format(
-                    who=alert.resolved_by or "?", when=self.local(alert.resolved_at)
+                    who=who, when=self.local(alert.resolved_at)
                 ),
-                changed_by=alert.resolved_by or "",
+                changed_by=who,
                 changed_at=alert.resolved_at,
             )
         if alert.claimed_by is not None and alert.claimed_by != self.actor:
-            raise ConcurrencyConflict(
-                _("{who} has taken this call (since {when}).").format(
-                    who=alert.claimed_by, when=self.local(alert.claimed_at)
-                ),
-                changed_by=alert.claimed_by,
-                changed_at=alert.claimed_at,
-            )
+            raise self._held(uow, alert)
         if version is not None and alert.version != version and alert.claimed_by is None:
             raise ConcurrencyConflict(_("This prompt changed meanwhile; look at it again."))
         if alert.kind not in ARRIVAL_ALERTS:
             raise InvalidTransition(_("Only a late or at-risk arrival calls for a delay call."))
         return alert
+
+    def _held(self, uow: UnitOfWork, alert: Alert) -> ConcurrencyConflict:
+        """Someone else has taken the call: named as a person (display name), with since when."""
+        who = self.services._who(uow, alert.claimed_by)
+        return ConcurrencyConflict(
+            _("{who} has taken this call (since {when}).").format(
+                who=who, when=self.local(alert.claimed_at)
+            ),
+            changed_by=who,
+            changed_at=alert.claimed_at,
+        )
 
     def _event(self, uow: UnitOfWork, case_id: int, kind: str, **details: Any) -> None:
         clean = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in details.items()}
@@ -234,7 +255,8 @@ class DelayCalls:
 
         A case is prompted while its crew is not on scene and it has an unresolved arrival
         alert about its current promise, unless the last call did not reach the owner less
-        than ``renotify`` ago. The prompt carries the claimed alert if someone has it.
+        than ``renotify`` ago, or reached the owner less than ``renotify`` ago (a promise just
+        extended). The prompt carries the claimed alert if someone has it.
         """
         at = now or self.clock.now()
 
@@ -260,6 +282,8 @@ class DelayCalls:
                     a.snooze_until is not None and a.snooze_until > at for a in current
                 ):
                     continue  # the owner was not reached a moment ago: later
+                if not claimed and told_lately(case, at, self.renotify):
+                    continue  # the owner was told (and agreed to a new time) a moment ago
                 primary = (claimed or sorted(current, key=_urgency))[0]
                 crew = crews.get(case.crew_id) if case.crew_id is not None else None
                 prompts.append(self._prompt(primary, case, crew, at))
@@ -296,7 +320,9 @@ class DelayCalls:
         by_case: dict[int, list[Alert]] = {}
         for alert in alerts:
             by_case.setdefault(alert.case_id, []).append(alert)
-        return {i: owner_notice(c, by_case.get(i, []), at) for i, c in wanted.items()}
+        return {
+            i: owner_notice(c, by_case.get(i, []), at, self.renotify) for i, c in wanted.items()
+        }
 
     # -- claiming ----------------------------------------------------------------------
     def claim(self, alert_id: int, version: int | None = None) -> Alert:
@@ -330,13 +356,7 @@ class DelayCalls:
                     Action.RELEASE_OTHERS_CALL, entity="alert", entity_id=alert_id
                 )
             elif alert.claimed_by != self.actor:
-                raise ConcurrencyConflict(
-                    _("{who} has taken this call (since {when}).").format(
-                        who=alert.claimed_by, when=self.local(alert.claimed_at)
-                    ),
-                    changed_by=alert.claimed_by,
-                    changed_at=alert.claimed_at,
-                )
+                raise self._held(uow, alert)
             if version is not None and alert.version != version:
                 raise ConcurrencyConflict(_("This prompt changed meanwhile; look at it again."))
             alert.claimed_by = None

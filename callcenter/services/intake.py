@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from callcenter import sla, validation
 from callcenter.domain import (
     Case,
+    Crew,
     Customer,
     FaultCategory,
     Priority,
@@ -115,20 +116,42 @@ class DuplicateCall(ValidationError):
     """The plate has an open case: the caller is told where it stands, and a second open
     case needs a reason (``Intake.duplicate_reason``)."""
 
-    def __init__(self, case: Case, tz: Any) -> None:
+    def __init__(self, case: Case, tz: Any, crew: Crew | None = None) -> None:
         self.case = case
-        super().__init__("duplicate_reason", duplicate_text(case, tz))
+        self.crew = crew
+        super().__init__("duplicate_reason", duplicate_text(case, tz, crew))
 
 
-def duplicate_text(case: Case, tz: Any) -> str:
-    """What the operator tells a caller whose vehicle already has an open case."""
-    promise = (
-        case.promised_arrival_at.astimezone(tz).strftime("%H:%M")
-        if case.promised_arrival_at is not None
-        else "—"
-    )
-    return _("Case {number} of this plate is open ({status}), arrival promised at {time}.").format(
-        number=case.number, status=case.status.label, time=promise
+@dataclass(frozen=True)
+class OpenCall:
+    """A case still open for the plate or phone typed at intake, with its crew if one was
+    sent: what the operator tells a caller who calls again."""
+
+    case: Case
+    crew: Crew | None = None
+    by_plate: bool = True  # False: only the phone matches
+
+
+def duplicate_text(case: Case, tz: Any, crew: Crew | None = None) -> str:
+    """What the operator tells a caller whose vehicle already has an open case: its number,
+    status, crew and promised arrival (in the centre's zone)."""
+    promise = "—"
+    if case.promised_arrival_at is not None:
+        local = case.promised_arrival_at.astimezone(tz)
+        same_day = local.date() == case.received_at.astimezone(tz).date()
+        promise = local.strftime("%H:%M" if same_day else "%m-%d %H:%M")
+    if crew is None:
+        return _("Case {number} ({status}): no crew sent yet, arrival promised at {time}.").format(
+            number=case.number, status=case.status.label, time=promise
+        )
+    who = " ".join(p for p in (crew.code, crew.name) if p)
+    if case.arrived_at is not None:
+        arrived = case.arrived_at.astimezone(tz).strftime("%H:%M")
+        return _("Case {number} ({status}): crew {crew} arrived at {time}.").format(
+            number=case.number, status=case.status.label, crew=who, time=arrived
+        )
+    return _("Case {number} ({status}): crew {crew}, arrival promised at {time}.").format(
+        number=case.number, status=case.status.label, crew=who, time=promise
     )
 
 
@@ -282,7 +305,8 @@ class IntakeUseCases(ServiceBase):
                 else None
             )
             if already is not None and not reason:
-                raise DuplicateCall(already, self.tz)
+                crew = uow.crews.get(already.crew_id) if already.crew_id is not None else None
+                raise DuplicateCall(already, self.tz, crew)
             customer, vehicle = self._archive(uow, intake, checked, now)
             case = Case(
                 received_at=received,
@@ -396,6 +420,33 @@ class IntakeUseCases(ServiceBase):
         """The open case of ``plate``, if it has one (the newest)."""
         found = [c for c in uow.cases.recent_for(phone=None, plate=plate, limit=5) if c.is_open]
         return found[0] if found else None
+
+    def open_call_for(self, *, phone: str = "", plate: str = "") -> OpenCall | None:
+        """The case still open for the plate or the phone typed (quietly validated; the plate
+        first), with its crew: the intake form tells the operator while the call is typed."""
+        e164 = None
+        norm_plate = None
+        with contextlib.suppress(ValidationError):
+            e164 = validation.parse_phone(phone).e164 if phone.strip() else None
+        with contextlib.suppress(ValidationError):
+            norm_plate = validation.normalize_plate(plate) if plate.strip() else None
+        if norm_plate == validation.NO_PLATE:
+            norm_plate = None
+        if not e164 and not norm_plate:
+            return None
+
+        def work(uow: UnitOfWork) -> OpenCall | None:
+            found = [
+                c for c in uow.cases.recent_for(phone=e164, plate=norm_plate, limit=10) if c.is_open
+            ]
+            if not found:
+                return None
+            by_plate = [c for c in found if norm_plate and c.plate == norm_plate]
+            case = (by_plate or found)[0]
+            crew = uow.crews.get(case.crew_id) if case.crew_id is not None else None
+            return OpenCall(case, crew, by_plate=bool(by_plate))
+
+        return self._read(work)
 
     def recognise(self, *, phone: str = "", plate: str = "") -> Returning | None:
         """A returning caller by phone or plate (typed text, validated quietly)."""

@@ -7,6 +7,7 @@ before the data arrives; after that only what the change feed reports is applied
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -19,7 +20,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -32,7 +33,7 @@ from callcenter.i18n import N_, _
 from screens.kit.actions import CASE_STEPS, WRITE_ACTIONS
 from screens.kit.format import local_time
 from screens.kit.host import Host, host
-from screens.kit.i18n_bindings import translate_bindings
+from screens.kit.i18n_bindings import rebind, translate_bindings
 from screens.kit.messages import DataChanged
 from screens.widgets.case_board import CaseBoard, clean, fit, next_due_of
 
@@ -236,10 +237,19 @@ class BoardScreen(Screen[None]):
         Binding("x", "cancel", N_("Cancel")),
         Binding("f", "agree_fee", N_("Fee")),
         Binding("slash", "search", N_("Search"), key_display="/"),
-        Binding("f2", "crews", N_("Crews")),
-        Binding("f1", "app.help", N_("Help")),
+        Binding("f2", "crews", N_("Crews"), key_display="F2"),
+        Binding("f1", "app.help", N_("Help"), key_display="F1"),
         Binding("ctrl+q", "app.quit", N_("Quit")),
     ]
+    #: The keys the footer always shows, however narrow the terminal; the others follow
+    #: where there is room, and F1 then says "More" (the help lists every key).
+    FOOTER_ESSENTIAL: ClassVar[tuple[str, ...]] = (
+        "new_call",
+        "dispatch",
+        "search",
+        "crews",
+        "app.help",
+    )
 
     class Loaded(Message):
         def __init__(
@@ -267,6 +277,8 @@ class BoardScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         translate_bindings(self)
+        self._all_bindings: BindingsMap = self._bindings
+        self._footer_fit: tuple[frozenset[str], bool] | None = None
         self.crews: dict[int, Crew] = {}
         self.loaded = False
         self._arrivals: tuple[int, int] | None = None
@@ -305,6 +317,7 @@ class BoardScreen(Screen[None]):
         # Paint the frame first, then read: the thread reading the cases would otherwise
         # compete with the first paint for the interpreter.
         self.call_after_refresh(self.load)
+        self.call_after_refresh(self.refresh_bindings)
         self.set_interval(1.0, self._minute_tick)
 
     # -- loading ---------------------------------------------------------------------------
@@ -463,6 +476,82 @@ class BoardScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._show_counters)
+        self.refresh_bindings()
+
+    # -- the footer ----------------------------------------------------------------------------
+    def refresh_bindings(self) -> None:
+        """The keys shown may change (a resize, the session connected, a role): fit them."""
+        self.fit_footer()
+        super().refresh_bindings()
+
+    def fit_footer(self) -> None:
+        """Show in the footer the keys that fit on one line: all of them when they do; else
+        the essential ones (FOOTER_ESSENTIAL), then the others in their order while there is
+        room, and F1 as "More" (the help lists every key). The keys not shown still work.
+        Called by :meth:`refresh_bindings`, which then tells the footer."""
+        width = self.size.width
+        if width <= 0:
+            return
+        app = self.app
+        more_text = _("More")
+
+        def cost(binding: Binding, description: str | None = None) -> int:
+            key = binding.key_display or app.get_key_display(binding)
+            return cell_len(key) + cell_len(description or binding.description) + 3
+
+        active = self.active_bindings  # a key another node takes first (^q) is not ours
+        shown = [
+            b
+            for key, bindings in self._all_bindings.key_to_bindings.items()
+            for b in bindings
+            if b.show
+            and key in active
+            and active[key].node is self
+            and self.check_action(b.action, ()) is not False
+        ]
+        fixed = self._footer_others(cost)
+        chosen = {b.action for b in shown}
+        more = fixed + sum(cost(b) for b in shown) > width
+        if more:
+            chosen = {b.action for b in shown if b.action in self.FOOTER_ESSENTIAL}
+            used = fixed + sum(
+                cost(b, more_text if b.action == "app.help" else None)
+                for b in shown
+                if b.action in chosen
+            )
+            for b in shown:
+                if b.action not in chosen and used + cost(b) <= width:
+                    chosen.add(b.action)
+                    used += cost(b)
+        fit = (frozenset(chosen), more)
+        if fit == self._footer_fit:
+            return
+        self._footer_fit = fit
+
+        def change(binding: Binding) -> Binding:
+            if not binding.show:
+                return binding
+            if binding.action not in chosen:
+                return dataclasses.replace(binding, show=False)
+            if more and binding.action == "app.help":
+                return dataclasses.replace(binding, description=more_text)
+            return binding
+
+        rebind(self, self._all_bindings, change)
+
+    def _footer_others(self, cost: Callable[[Binding], int]) -> int:
+        """The cells the footer gives to keys that are not this screen's: the focused
+        widget's (the board's Enter) and the command palette's, docked right with a border."""
+        used = 0
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if active.node is self:
+                continue
+            if binding.action in ("command_palette", "app.command_palette"):
+                used += cost(binding) + 2
+            elif binding.show:
+                used += cost(binding)
+        return used
 
     def _show_satisfaction(self, narrow: bool) -> None:
         """This month's satisfaction rate: satisfied ÷ answered surveys (seed 004: ≥ 97 %).

@@ -181,6 +181,7 @@ class SupervisorBoardScreen(BoardScreen):
         Binding("l", "late_only", N_("Late only")),
         Binding("escape", "clear_filter", N_("All cases")),
     ]
+    FOOTER_ESSENTIAL: ClassVar[tuple[str, ...]] = ("filter", "late_only", "search", "app.help")
 
     def __init__(self) -> None:
         super().__init__()

@@ -313,7 +313,9 @@ class DelayCallsScreen(ModalScreen[None]):
         self.desk.refresh_prompts()
         if task is not None:
             text = saved_text(task, self.desk.tz, self.desk.clock_now())
-            self.notify(text, timeout=15, markup=False)
+            self.app.notify(text, timeout=15, markup=False)
+            self._back_to_work()
+            return
         self.query_one("#cd-table", DataTable).focus()
 
     def _conflict_text(
@@ -346,8 +348,16 @@ class DelayCallsScreen(ModalScreen[None]):
     def _form_done(self, result: DelayCallResult | None) -> None:
         self.desk.refresh_prompts()
         if result is not None:
-            self.notify(outcome_text(result, self.desk.tz), timeout=15, markup=False)
+            self.app.notify(outcome_text(result, self.desk.tz), timeout=15, markup=False)
+            self._back_to_work()
+            return
         self.query_one(DataTable).focus()
+
+    def _back_to_work(self) -> None:
+        """A call saved: back to where the operator came from (the board, a case), never
+        left on the list where the next key would take another call by accident. A call
+        given back (Esc) stays on the list: the operator is choosing."""
+        self.dismiss(None)
 
     def action_promise(self) -> None:
         """Promise a call-back to a number with no case (from a case: its own key)."""

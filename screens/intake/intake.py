@@ -35,7 +35,7 @@ from callcenter.domain import Case, FaultCategory, Priority, RescuePlan, Vehicle
 from callcenter.errors import ValidationError
 from callcenter.i18n import N_, _
 from callcenter.services import Intake, Returning
-from callcenter.services.intake import DuplicateCall
+from callcenter.services.intake import DuplicateCall, OpenCall, duplicate_text
 from screens.intake.leave import LeaveIntakeScreen
 from screens.kit.format import safe_text
 from screens.kit.host import Host, host
@@ -155,6 +155,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         Binding("ctrl+s,f2", "save", N_("Save"), priority=True),
         Binding("ctrl+r", "fill_returning", N_("Fill from archive"), priority=True),
         Binding("ctrl+k", "add_to_archive", N_("Add to archive"), priority=True),
+        # Shown in the warning line itself ("Ctrl+O opens case …"), not in the footer.
+        Binding("ctrl+o", "open_duplicate", N_("Open that case"), show=False, priority=True),
         Binding("escape", "leave", N_("Leave")),
         Binding("f1", "app.help", N_("Help")),
     ]
@@ -174,10 +176,16 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             self.key = key
 
     class Recognised(Message):
-        def __init__(self, found: Returning | None, key: tuple[str, str]) -> None:
+        def __init__(
+            self,
+            found: Returning | None,
+            key: tuple[str, str],
+            open_call: OpenCall | None = None,
+        ) -> None:
             super().__init__()
             self.found = found
             self.key = key
+            self.open_call = open_call
 
     def __init__(self, draft: dict[str, Any] | None = None) -> None:
         super().__init__()
@@ -196,6 +204,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self._plan = RescuePlan.TOWING
         self._call_started = ""
         self._duplicate: Case | None = None  # the plate's open case, met at the save
+        #: The case still open for the plate or phone typed, found while typing (Ctrl+O).
+        self.open_call: OpenCall | None = None
         self._duplicate_reason = ""  # why a second one is opened (asked then)
 
     # -- plumbing --------------------------------------------------------------------
@@ -342,6 +352,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
                 "notes", _("Notes"), self._input("notes", intake.notes, _("anything else"))
             )
         with Vertical(id="intake-status"):
+            yield Static("", id="open-call")
             yield Static("", id="promise")
             yield Static("", id="returning")
             yield Static("", id="repeat-repair")
@@ -448,6 +459,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         self._update_promise()
         self._update_required()
         self._show_returning()
+        self._show_open_call()
         self.query_one("#repeat-repair", Static).display = False
         self.set_interval(self.PROMISE_REFRESH, self._update_promise)
         if self._restored_silently:
@@ -685,7 +697,9 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
         if not any(key):
             self._recognised_key = key
             self.returning = None
+            self.open_call = None
             self._show_returning()
+            self._show_open_call()
             return
         self.recognise(*key)
 
@@ -693,22 +707,63 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
     def recognise(self, phone: str, plate: str) -> None:
         """Look the caller up in the archive (a thread: the database may be remote)."""
         worker = get_current_worker()
+        services = self.cc.services
         try:
-            found = self.cc.services.recognise(phone=phone, plate=plate)
+            found = services.recognise(phone=phone, plate=plate)
+            open_call = services.open_call_for(phone=phone, plate=plate)
         except Exception as exc:  # a lookup that fails must never disturb the typing
             log.warning("recognise %r/%r failed: %s", phone, plate, exc)
             return
         if not worker.is_cancelled:
-            self.post_message(self.Recognised(found, (phone, plate)))
+            self.post_message(self.Recognised(found, (phone, plate), open_call))
 
     def on_intake_screen_recognised(self, message: Recognised) -> None:
         if message.key != self._recognise_key():
             return  # the operator typed on since; a newer lookup is coming
         self._recognised_key = message.key
         self.returning = message.found
+        self.open_call = message.open_call
         if message.found is None or not message.found.new_contact:
             self._add_contact = False
         self._show_returning()
+        self._show_open_call()
+
+    # -- a call for a case still open (the duplicate call guard, while typing) -----------
+    def _show_open_call(self) -> None:
+        """Tell the operator at once that the plate or phone typed has a case still open:
+        where it stands, and Ctrl+O to open it instead of registering a new one."""
+        label = self.query_one("#open-call", Static)
+        found = self.open_call
+        self.refresh_bindings()
+        label.display = found is not None
+        if found is None:
+            label.update("")
+            return
+        case = found.case
+        said = duplicate_text(case, self.cc.tz, found.crew)
+        head = (
+            _("⚠ This vehicle has an open case:")
+            if found.by_plate
+            else _("⚠ This phone has an open case:")
+        )
+        label.update(
+            Content.assemble(
+                (head, "bold"),
+                " ",
+                Content(said),
+                "  ",
+                (_("Ctrl+O opens case {number}").format(number=case.number), "reverse"),
+            )
+        )
+
+    def action_open_duplicate(self) -> None:
+        """Open the case still open instead of a new one; what was typed stays a draft."""
+        found = self.open_call
+        if found is None or found.case.id is None:
+            return
+        self.save_draft()
+        self.dismiss(None)
+        self.cc.open_case(found.case.id)
 
     def _show_returning(self) -> None:
         label = self.query_one("#returning", Static)
@@ -773,6 +828,8 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             return True if self.returning is not None else None
         if action == "add_to_archive":
             return self._new_contact()
+        if action == "open_duplicate":
+            return True if self.open_call is not None else None
         return True
 
     def _new_contact(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
@@ -19,3 +20,11 @@ def translate_bindings(node: DOMNode) -> None:
             for b in bindings
         ]
     node._bindings = BindingsMap.from_keys(translated)
+
+
+def rebind(node: DOMNode, base: BindingsMap, change: Callable[[Binding], Binding]) -> None:
+    """Give ``node`` the bindings of ``base``, each passed through ``change`` (which keys the
+    footer shows, and as what); call ``node.refresh_bindings()`` after."""
+    node._bindings = BindingsMap.from_keys(
+        {key: [change(b) for b in bindings] for key, bindings in base.key_to_bindings.items()}
+    )

@@ -30,6 +30,10 @@ before it is written, so that no stored text can ever send an escape sequence to
 terminal, whatever screen forgot to pass it through ``callcenter.text.visible`` (which shows
 them as symbols). Rich counts them zero cells wide: dropping them moves nothing.
 
+And the command palette's "No matches found" (:class:`LocalCommandPalette`): Textual writes
+it in English inside a private method (``CommandPalette._start_no_matches_countdown``); the
+subclass says it in the interface language, on the verified Textual only (else Textual's own).
+
 This is the one module of the project that touches Textual's private API (import-linter
 cannot forbid ``textual._*`` to the others; ``tests/ui/test_textual_private.py`` checks the
 sources). Its private imports are guarded: a Textual that moved or renamed them means "patch
@@ -46,13 +50,18 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from rich.align import Align
 from rich.cells import get_character_cell_size
 from rich.color import ColorSystem
 from rich.console import Console
 from rich.segment import Segment
+from rich.text import Text
+from textual.command import CommandList, CommandPalette
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.widgets.option_list import Option
 
+from callcenter.i18n import _
 from callcenter.text import FORBIDDEN_LINE
 
 log = logging.getLogger(__name__)
@@ -311,3 +320,45 @@ def drain_dead_output(app: object) -> bool:
 
     threading.Thread(target=drain, name="dead-terminal-drain", daemon=True).start()
     return True
+
+
+#: sha256 of ``CommandPalette._start_no_matches_countdown``'s source (8.2.8).
+KNOWN_NO_MATCHES_SOURCES = frozenset(
+    {"0bc07d1794718e89d73d75d9d5cff5123c4dde7ffc68e68ffe0b6bf133ae53f2"}
+)
+_original_no_matches: Callable[..., None] = CommandPalette._start_no_matches_countdown
+
+
+def no_matches_verified() -> bool:
+    """Whether Textual's "No matches found" countdown is the one :class:`LocalCommandPalette`
+    was written against."""
+    try:
+        return source_digest(_original_no_matches) in KNOWN_NO_MATCHES_SOURCES
+    except (OSError, TypeError):
+        return False
+
+
+class LocalCommandPalette(CommandPalette):
+    """Textual's command palette, its "No matches found" in the interface language (the
+    placeholder is a public argument: the application passes it translated)."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        if not no_matches_verified():  # another Textual: its own words, never a broken palette
+            _original_no_matches(self, search_value)
+            return
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(
+                        Align.center(Text(_("No matches found"), style="not bold")),
+                        disabled=True,
+                        id=self._NO_MATCHES,
+                    )
+                )
+                self._list_visible = True
+            else:
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)

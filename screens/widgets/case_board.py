@@ -669,8 +669,12 @@ class CaseBoard(ScrollView, can_focus=True):
     _data_key: dict[str, tuple[int, int]] | None = None
 
     def on_resize(self, event: events.Resize) -> None:
+        """A new terminal size: the rows from the top (the late ones sort first) as far as
+        the cursor's row lets, the cursor's row always in view."""
         self._relayout()
-        self._scroll_cursor_visible()
+        top = max(0, self._cursor_row - self._page() + 1)
+        if int(self.scroll_offset.y) != top:
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

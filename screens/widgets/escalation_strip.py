@@ -19,6 +19,8 @@ class EscalationStrip(Static):
         background: $error-muted;
         color: $text;
         text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 

@@ -57,7 +57,11 @@ def inbox_line(inbox: Inbox) -> Content | None:
     if not inbox.unread or latest is None:
         return None
     head = _("Alerts: {n} new — F8").format(n=inbox.unread)
-    what = f"{latest.title}: {latest.message}" if latest.title else latest.message
+    what = (
+        _("{title}: {message}").format(title=latest.title, message=latest.message)
+        if latest.title
+        else latest.message
+    )
     return Content.assemble((f"🔔 {head}", "bold"), "  ", visible(what))
 
 

@@ -21,6 +21,10 @@ class PromptStrip(Static):
         height: auto;
         max-height: 2;
         padding: 0 1;
+        /* One row per line: a long delay line ends in "…" at 80 columns rather than
+           wrapping over the unread-alerts line below it (F3 shows the whole call). */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
         background: $warning-muted;
         color: $text;
     }
@@ -45,11 +49,10 @@ class PromptStrip(Static):
         self._content = content
         self.update(content, layout=layout)
 
-    def _lines(self, content: Content) -> int:
-        width = self.content_region.width
-        if width <= 0:
-            return 0
-        return min(2, -(-content.cell_length // width) or 1)
+    @staticmethod
+    def _lines(content: Content) -> int:
+        """Rows taken: one per line (lines never wrap), two at most."""
+        return min(2, content.plain.count("\n") + 1)
 
     async def on_click(self) -> None:
         await self.app.run_action("app.delay_calls")

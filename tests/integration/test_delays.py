@@ -183,6 +183,56 @@ def test_force_majeure_extends_the_promise_and_keeps_the_original(
     assert _only_prompt(delays).deadline == new_eta  # a new prompt for the new promise
 
 
+def test_an_extension_just_agreed_is_not_prompted_again_within_renotify(
+    container: bootstrap.Container, clock: ManualClock, delays: DelayCalls
+) -> None:
+    """Issue 15.5: the owner agreed to a new time only minutes away (inside the at-risk
+    window): the next sweep finds the new promise at risk by the same rule as any promise,
+    but nobody is asked to phone the owner again until ``renotify`` after the call."""
+    case = _late_case(container, clock)
+    promised = case.promised_arrival_at
+    assert promised is not None
+    prompt = _only_prompt(delays)
+    clock.advance(promised - clock.now() - timedelta(minutes=2))  # 2 min before the promise
+    new_eta = clock.now() + timedelta(minutes=8)  # the crew is 8 min away: 6 min past it
+    assert new_eta > promised
+    result = delays.record_delay_call(
+        prompt.alert_id, reached=True, reason=DelayReason.TRAFFIC_JAM, new_eta=new_eta
+    )
+    assert result.extended and result.case.promised_arrival_at == new_eta
+    clock.advance(timedelta(seconds=20))  # the next sweep, seconds later
+    raised = _sweep(container).raised
+    assert [(r.kind, r.alert.deadline) for r in raised] == [(AlertKind.ARRIVAL_AT_RISK, new_eta)]
+    stored = container.services.case(case.id)
+    assert delays.open_prompts() == [], "the owner was told a moment ago"
+    assert delays.notices([stored]) == {case.id: OwnerNotice.TOLD}
+    clock.advance(timedelta(minutes=4, seconds=39))  # 4:59 after the call
+    _sweep(container)
+    assert delays.open_prompts() == []
+    clock.advance(timedelta(seconds=1))  # renotify is over: at risk like any promise
+    again = _only_prompt(delays)
+    assert again.deadline == new_eta and again.kind is AlertKind.ARRIVAL_AT_RISK
+    assert delays.notices([stored]) == {case.id: OwnerNotice.DUE}
+
+
+def test_an_extension_far_away_is_prompted_when_its_window_opens(
+    container: bootstrap.Container, clock: ManualClock, delays: DelayCalls
+) -> None:
+    """An agreed promise 40 min away is at risk 10 min before it, as any promise."""
+    _late_case(container, clock)
+    prompt = _only_prompt(delays)
+    new_eta = clock.now() + timedelta(minutes=40)
+    delays.record_delay_call(
+        prompt.alert_id, reached=True, reason=DelayReason.ROAD_WORKS, new_eta=new_eta
+    )
+    clock.advance(timedelta(minutes=29))
+    assert _sweep(container).raised == ()
+    assert delays.open_prompts() == []
+    clock.advance(timedelta(minutes=1))
+    assert [r.kind for r in _sweep(container).raised] == [AlertKind.ARRIVAL_AT_RISK]
+    assert _only_prompt(delays).deadline == new_eta
+
+
 def test_another_reason_keeps_the_case_late_and_the_owner_told(
     container: bootstrap.Container, clock: ManualClock, delays: DelayCalls
 ) -> None:
@@ -314,7 +364,8 @@ def test_a_call_already_handled_elsewhere_is_refused_with_who(
         reason=DelayReason.WEATHER,
         new_eta=clock.now() + timedelta(minutes=30),
     )
-    with pytest.raises(ConcurrencyConflict, match="already handled by nina") as refused:
+    # Named as a person (王娜), as case conflicts name who changed the case.
+    with pytest.raises(ConcurrencyConflict, match="already handled by 王娜") as refused:
         delays.record_delay_call(
             prompt.alert_id,
             reached=True,
@@ -322,7 +373,7 @@ def test_a_call_already_handled_elsewhere_is_refused_with_who(
             new_eta=clock.now() + timedelta(minutes=30),
             version=prompt.alert_version,
         )
-    assert refused.value.changed_by == "nina"
+    assert refused.value.changed_by == "王娜"
 
 
 def test_crew_on_scene_ends_the_prompt(

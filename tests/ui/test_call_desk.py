@@ -78,13 +78,13 @@ async def test_f3_lists_a_call_of_another_kind_and_records_it(make_app: Any) -> 
         form.query_one("#cf-score", Input).value = "5"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, DelayCallsScreen)
+        # Saved: back to the board, not left on the list (issue 15.5).
+        assert not isinstance(app.screen, DelayCallsScreen | CallForm)
         task = desk.task(task_id)
         assert task.state is TaskState.DONE and task.result == {
             "agreed": "周五上午到店检查",
             "score": 5,
         }
-        assert not app.screen.query_one("#cd-table").display
 
 
 async def test_no_answer_puts_the_call_back_for_later_and_esc_gives_it_back(
@@ -108,5 +108,6 @@ async def test_no_answer_puts_the_call_back_for_later_and_esc_gives_it_back(
         task = desk.task(task_id)
         assert task.state is TaskState.OPEN and task.attempts == 1
         assert task.try_at == container.clock.now() + timedelta(minutes=10)
-        assert not app.screen.query_one("#cd-table").display  # not due again yet
+        assert not isinstance(app.screen, DelayCallsScreen)  # saved: back to the board
+        assert all(i.ref != task_id for i in app.call_items)  # not due again yet
         assert any("22:40" in str(n.message) for n in app._notifications)  # the next try

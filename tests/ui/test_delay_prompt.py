@@ -357,7 +357,7 @@ async def test_force_majeure_extends_the_promise_shown_on_the_board(make_app: An
         await pilot.press(*"22:58", "enter")  # Enter in the last field saves
         await settle(pilot)
 
-        assert isinstance(app.screen, DelayCallsScreen)
+        assert isinstance(app.screen, BoardScreen)  # back where the operator came from
         assert "Promised arrival extended to 22:58; the original promise 22:06 is kept." in notices(
             app
         )
@@ -369,8 +369,6 @@ async def test_force_majeure_extends_the_promise_shown_on_the_board(make_app: An
         # Extended to 22:58, the case is no longer late: no call is needed any more.
         assert app.owner_notice(case_id) is OwnerNotice.NOT_NEEDED
 
-        await pilot.press("escape")
-        await settle(pilot)
         board = app.screen
         assert isinstance(board, BoardScreen)
         await wait_for(pilot, lambda: board.board.cells(case_id)["promised"] == "Arr. 22:58")
@@ -429,7 +427,7 @@ async def test_another_reason_keeps_the_case_late_and_needs_its_text(make_app: A
         assert not form.query_one("#dc-row-reason_text").has_class("-invalid")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, DelayCallsScreen)
+        assert isinstance(app.screen, BoardScreen)
         assert notices(app)[-1] == (
             f"Owner told. The promise 22:06 stands: case {LATE_FIRST} stays late."
         )
@@ -478,9 +476,8 @@ async def test_an_unreached_owner_is_prompted_again_after_five_minutes(make_app:
         assert LATE_FIRST not in [p.case_number for p in app.delay_prompts]
         case_id = case_id_of_number(container, LATE_FIRST)
         assert app.owner_notice(case_id) is OwnerNotice.NOT_REACHED
+        assert isinstance(app.screen, BoardScreen)
 
-        await pilot.press("escape")
-        await settle(pilot)
         clock.advance(timedelta(minutes=4, seconds=59))
         await sweep(pilot)
         assert LATE_FIRST not in [p.case_number for p in app.delay_prompts]
@@ -642,3 +639,111 @@ def test_snapshot_delay_calls(
     _other_app, other = make_app(language=language, user="wangfang", url=demo_url, watch=False)
     app._other_services = other.services
     assert snap_compare(app, terminal_size=size, run_before=_prepare(form))
+
+
+# -- issue 15.5: the delay desk on a night shift ---------------------------------------
+
+
+async def test_a_saved_call_returns_to_the_board_and_the_next_key_takes_nothing(
+    make_app: Any,
+) -> None:
+    """After a delay call is saved, the operator is back where they came from (the board):
+    the list does not stay open for the next key to take another call by accident."""
+    app, container = make_app(watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await sweep(pilot)
+        form = await take_first(pilot)
+        form.query_one("#dc-new_eta", Input).value = "22:58"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, BoardScreen)
+        assert not any(isinstance(s, DelayCallsScreen) for s in app.screen_stack)
+        await pilot.press("enter", "space")
+        await settle(pilot)
+        calls = DelayCalls.from_services(container.services)
+        assert all(p.claimed_by is None for p in calls.open_prompts())
+
+
+async def test_an_extension_just_agreed_is_not_prompted_again_within_renotify(
+    make_app: Any,
+) -> None:
+    """The owner agreed to a new time 8 min away (inside the at-risk window): the sweeps
+    seconds later raise its at-risk alert, but no prompt, toast or bell comes back before the
+    renotify interval (5 min) is over; then it is prompted like any promise at risk."""
+    clock = ManualClock(FIXED_NOW)
+    app, container = make_app(watch=False, clock=clock, bell=True)
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await sweep(pilot)
+        rung = len(rings)
+        form = await take_first(pilot)
+        case_id = form.prompt.case_id
+        form.query_one("#dc-new_eta", Input).value = "22:38"  # 8 min from 22:30
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert container.services.case(case_id).promised_arrival_at is not None
+        told = len(titles(app))
+        for _step in range(4):  # four sweeps within 4 min 20 s
+            clock.advance(timedelta(seconds=65))
+            await sweep(pilot)
+            assert case_id not in [p.case_id for p in app.delay_prompts]
+            assert app.owner_notice(case_id) is OwnerNotice.TOLD
+        assert len(titles(app)) == told and len(rings) == rung
+        clock.advance(timedelta(seconds=40))  # 5 min after the call
+        await sweep(pilot)
+        assert case_id in [p.case_id for p in app.delay_prompts]
+        assert app.owner_notice(case_id) is OwnerNotice.DUE
+
+
+async def test_the_call_choices_are_readable_without_colour(make_app: Any) -> None:
+    """The chosen radio button and the other one differ in their characters, not only in
+    colour: ``(•)`` and ``( )``."""
+    from textual.widgets import RadioButton
+
+    app, _container = make_app(watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await sweep(pilot)
+        form = await take_first(pilot)
+        yes = form.query_one("#dc-reached-yes", RadioButton)
+        no = form.query_one("#dc-reached-no", RadioButton)
+        assert yes.render().plain.startswith("(•) ")
+        assert no.render().plain.startswith("( ) ")
+        await pilot.press("right", "enter")
+        assert no.render().plain.startswith("(•) ") and yes.render().plain.startswith("( ) ")
+
+
+# -- issue 15.8: the strip at 80×24 ----------------------------------------------------------
+
+
+async def test_the_unread_alerts_line_is_not_cut_by_a_long_delay_line(make_app: Any) -> None:
+    """At 80 columns the delay line is longer than the screen: it ends in "…" on its own
+    row, and the line of the unread alerts stays readable below it."""
+    app, _container = make_app(language="zh_CN", watch=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await sweep(pilot)
+        strip = app.screen.query_one(PromptStrip)
+        assert strip.size.height == 2
+        rows = ["".join(s.text for s in strip.render_line(y)).strip() for y in range(2)]
+        assert rows[0].startswith("☎ 待致电车主") and rows[0].endswith("…")
+        assert rows[1].startswith("🔔 新提醒")
+
+
+async def _strip_before(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await sweep(pilot)
+    pilot.app.clear_notifications()
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+def test_snapshot_board_with_the_strip(
+    snap_compare: Any, make_app: Any, language: str, size: tuple[int, int]
+) -> None:
+    app, _container = make_app(language=language, watch=False, feed_interval=3600)
+    assert snap_compare(app, terminal_size=size, run_before=_strip_before)

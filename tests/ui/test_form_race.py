@@ -113,7 +113,7 @@ async def test_the_delay_call_saves_the_text_typed_just_before_ctrl_s(make_app: 
         await pilot.pause()
         await burst(pilot, *"车主改约地点", "ctrl+s")  # the reason "Other" needs its text
         await delay.settle(pilot)
-        assert isinstance(app.screen, delay.DelayCallsScreen)
+        assert isinstance(app.screen, BoardScreen)  # saved: back to the board
         case_id = delay.case_id_of_number(container, delay.LATE_FIRST)
         assert app.owner_notice(case_id) is OwnerNotice.TOLD
         texts = " ".join(str(e.details) for e in container.services.timeline(case_id))

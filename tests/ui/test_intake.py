@@ -813,3 +813,73 @@ async def test_a_call_for_a_plate_with_an_open_case_offers_that_case(make_app) -
         assert isinstance(app.screen, CaseDetailScreen)
         assert len([c for c in services.open_cases() if c.plate == existing.plate]) == 2
         assert app.drafts.load() is not None  # nothing typed is lost
+
+
+async def test_typing_the_plate_or_phone_of_an_open_case_tells_where_it_stands(
+    make_app,
+) -> None:
+    """The duplicate call guard while typing: the plate (or the phone) of a case still open
+    shows its number, status, crew and promised arrival at once; Ctrl+O opens that case
+    instead of a new one, and what was typed is kept as a draft."""
+    from callcenter.domain import CaseStatus
+    from screens.case.detail import CaseDetailScreen
+
+    app, container = make_app()
+    services = container.services
+    existing = next(
+        c
+        for c in services.open_cases()
+        if c.status is CaseStatus.DISPATCHED and c.crew_id is not None
+    )
+    crew = next(c for c in services.crews() if c.id == existing.crew_id)
+    promise = existing.promised_arrival_at
+    assert promise is not None
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_form(pilot)
+        assert not screen.query_one("#open-call").display
+        await type_into(pilot, screen, "plate", existing.plate.lower())
+        await settle(pilot)
+        warning = rendered(screen, "#open-call")
+        assert screen.query_one("#open-call").display
+        assert existing.number in warning and crew.code in warning
+        assert promise.astimezone(container.services.tz).strftime("%H:%M") in warning
+        assert "(Dispatched)" in warning and f"Ctrl+O opens case {existing.number}" in warning
+        # Another plate: the warning goes; the phone of the open case brings it back.
+        await type_into(pilot, screen, "plate", "粤B00001")
+        await settle(pilot)
+        assert not screen.query_one("#open-call").display
+        await type_into(pilot, screen, "phone", existing.phone)
+        await settle(pilot)
+        assert "This phone has an open case" in rendered(screen, "#open-call")
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseDetailScreen)
+        assert app.screen.case_id == existing.id
+        assert app.drafts.load() is not None  # nothing typed is lost
+
+
+async def _open_call(pilot: Pilot[Any]) -> None:
+    """The plate of a dispatched case typed: the warning line under the form."""
+    from callcenter.domain import CaseStatus
+
+    app: Any = pilot.app
+    existing = next(
+        c
+        for c in app.services.open_cases()
+        if c.status is CaseStatus.DISPATCHED and c.crew_id is not None
+    )
+    screen = await open_form(pilot)
+    _steady(pilot)
+    fill(screen, caller_name="张伟", plate=existing.plate)
+    await settle(pilot)
+    screen.widget("phone").focus()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+def test_intake_snapshot_open_call(
+    make_app, snap_compare, language: str, size: tuple[int, int]
+) -> None:
+    app, _container = make_app(language=language)
+    assert snap_compare(app, run_before=_open_call, terminal_size=size)
