@@ -156,6 +156,12 @@ class SqlUnitOfWork:
         )
         return self
 
+    @property
+    def dashboard(self) -> ports.DashboardRepository:
+        from storage.repositories.dashboard import SqlDashboardRepository
+
+        return SqlDashboardRepository(self.session)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

@@ -11,6 +11,7 @@
 * :mod:`.archive` — the customer archive (客户档案);
 * :mod:`.audit` — the audit log viewer (supervisors and administrators).
 * :mod:`.complaints` — complaints, repeated repairs, escalations to the supervisors.
+* :mod:`.dashboard` — the KPI dashboard (F10) and the cases behind its figures.
 
 Services take plain values (raw text from the screens), return plain domain objects, and raise
 the errors of :mod:`callcenter.errors` with translated messages. The clock is injected.
@@ -22,6 +23,7 @@ from callcenter.services.archive import ArchiveUseCases
 from callcenter.services.audit import AuditUseCases
 from callcenter.services.base import ServiceBase
 from callcenter.services.complaints import ComplaintUseCases
+from callcenter.services.dashboard import DashboardUseCases
 from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
 from callcenter.services.queries import QueryUseCases
@@ -48,6 +50,7 @@ class Services(
     StaffUseCases,
     ArchiveUseCases,
     AuditUseCases,
+    DashboardUseCases,
 ):
     """The use-cases of one session, bound to its database, clock and settings.
 
