@@ -123,7 +123,7 @@ class Period(StrEnum):
 _PERIOD_LABELS = {
     Period.THIS: N_("This month"),
     Period.LAST: N_("Last month"),
-    Period.YEAR_AGO: N_("Same month last year"),
+    Period.YEAR_AGO: N_("Last year"),
 }
 
 
