@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from callcenter.domain import DelayReason
@@ -174,60 +174,108 @@ HEADLINE: tuple[Figure, ...] = (
 # What the reads give
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US_PER_MINUTE = 60_000_000
+
+
+def micros(instant: datetime | None) -> int | None:
+    """``instant`` as integer microseconds since 1970 UTC (exact)."""
+    if instant is None:
+        return None
+    return (instant - EPOCH) // timedelta(microseconds=1)
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFact:
-    """One case received in the month, as the dashboard needs it."""
+    """One case received in the month, as the dashboard counts it: the verdicts worked out
+    once, when it is read (:meth:`of`, :meth:`from_micros`)."""
 
     id: int
     number: str
     received_at: datetime
-    dispatched_at: datetime | None = None
-    arrived_at: datetime | None = None
-    promised_at: datetime | None = None  # the promise in force
-    original_promised_at: datetime | None = None  # the first promise
+    response_minutes: float | None = None  # dispatched − received; None: never dispatched
+    on_time: bool | None = None  # against the promise in force; None: not arrived / no promise
+    on_time_original: bool | None = None  # against the first promise
+    extended: bool = False  # the promise in force is later than the first
+    late_minutes: float | None = None  # arrived − the promise in force (negative: early)
     delay_reason: str = ""  # the last delay reason given ("" none)
-    #: The ledger's verdicts, for a case without the times (a row of an imported old ledger).
-    ledger_on_time: bool | None = None
-    ledger_on_time_original: bool | None = None
-
-    @property
-    def response_minutes(self) -> float | None:
-        if self.dispatched_at is None:
-            return None
-        return (self.dispatched_at - self.received_at).total_seconds() / 60
-
-    @property
-    def on_time(self) -> bool | None:
-        """Arrived at or before the promise in force; None: not arrived, or no promise."""
-        if self.arrived_at is not None and self.promised_at is not None:
-            return self.arrived_at <= self.promised_at
-        return self.ledger_on_time
-
-    @property
-    def on_time_original(self) -> bool | None:
-        first = self.original_promised_at or self.promised_at
-        if self.arrived_at is not None and first is not None:
-            return self.arrived_at <= first
-        return self.ledger_on_time_original
-
-    @property
-    def extended(self) -> bool:
-        return (
-            self.original_promised_at is not None
-            and self.promised_at is not None
-            and self.promised_at > self.original_promised_at
-        )
 
     @property
     def delayed(self) -> bool:
         """Arrived late, or its promise was extended: counted in the delays by reason."""
         return self.on_time is False or self.extended
 
-    @property
-    def late_minutes(self) -> float | None:
-        if self.arrived_at is None or self.promised_at is None:
-            return None
-        return (self.arrived_at - self.promised_at).total_seconds() / 60
+    @classmethod
+    def from_micros(
+        cls,
+        id: int,
+        number: str,
+        received: int,
+        dispatched: int | None = None,
+        arrived: int | None = None,
+        promised: int | None = None,
+        original: int | None = None,
+        *,
+        delay_reason: str = "",
+        ledger_on_time: bool | None = None,
+        ledger_on_time_original: bool | None = None,
+    ) -> CaseFact:
+        """The case from its instants in integer microseconds since 1970 UTC (as the reads
+        give them: no datetime is built but the received one). ``ledger_on_time*``: the
+        ledger's verdicts, for a case without the times (a row of an imported old ledger)."""
+        on_time = ledger_on_time
+        on_time_original = ledger_on_time_original
+        late = None
+        if arrived is not None and promised is not None:
+            on_time = arrived <= promised
+            late = (arrived - promised) / _US_PER_MINUTE
+        first = original if original is not None else promised
+        if arrived is not None and first is not None:
+            on_time_original = arrived <= first
+        return cls(
+            id=id,
+            number=number,
+            received_at=EPOCH + timedelta(microseconds=received),
+            response_minutes=None
+            if dispatched is None
+            else (dispatched - received) / _US_PER_MINUTE,
+            on_time=on_time,
+            on_time_original=on_time_original,
+            extended=original is not None and promised is not None and promised > original,
+            late_minutes=late,
+            delay_reason=delay_reason,
+        )
+
+    @classmethod
+    def of(
+        cls,
+        id: int,
+        number: str,
+        received_at: datetime,
+        dispatched_at: datetime | None = None,
+        arrived_at: datetime | None = None,
+        promised_at: datetime | None = None,
+        original_promised_at: datetime | None = None,
+        *,
+        delay_reason: str = "",
+        ledger_on_time: bool | None = None,
+        ledger_on_time_original: bool | None = None,
+    ) -> CaseFact:
+        """The case from its aware datetimes (see :meth:`from_micros`)."""
+        received = micros(received_at)
+        assert received is not None
+        return cls.from_micros(
+            id,
+            number,
+            received,
+            micros(dispatched_at),
+            micros(arrived_at),
+            micros(promised_at),
+            micros(original_promised_at),
+            delay_reason=delay_reason,
+            ledger_on_time=ledger_on_time,
+            ledger_on_time_original=ledger_on_time_original,
+        )
 
 
 @dataclass(frozen=True, slots=True)

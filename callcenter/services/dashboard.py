@@ -15,7 +15,15 @@ from callcenter.ports import UnitOfWork
 from callcenter.services.base import ServiceBase
 
 if TYPE_CHECKING:  # the arithmetic is imported when the dashboard is first opened
-    from callcenter.reports.dashboard import Behind, Dashboard, Month, MonthFacts, Pick
+    from callcenter.reports.dashboard import (
+        Behind,
+        Dashboard,
+        Headline,
+        Month,
+        MonthFacts,
+        Period,
+        Pick,
+    )
 
 
 class DashboardUseCases(ServiceBase):
@@ -27,15 +35,16 @@ class DashboardUseCases(ServiceBase):
 
         return Month.of(self.clock.now(), self.tz)
 
-    def dashboard(self, month: Month) -> Dashboard:
-        """``month``'s figures and series; the headlines of the month before and of the same
-        month a year before where those have data."""
+    def dashboard(self, month: Month, *, compare: bool = True) -> Dashboard:
+        """``month``'s figures and series; with ``compare``, the headlines of the month before
+        and of the same month a year before where those have data (without, the screen paints
+        the month first and asks :meth:`compared_headlines` next)."""
         from callcenter.reports.dashboard import dashboard
 
         def read(uow: UnitOfWork) -> Dashboard:
             shown = self._month_facts(uow, month)
-            last = self._month_facts(uow, month.previous())
-            year_ago = self._month_facts(uow, month.year_before())
+            last = self._month_facts(uow, month.previous()) if compare else None
+            year_ago = self._month_facts(uow, month.year_before()) if compare else None
             return dashboard(
                 shown,
                 self.tz,
@@ -43,6 +52,20 @@ class DashboardUseCases(ServiceBase):
                 year_ago=year_ago,
                 target_percent=_target_percent(),
             )
+
+        return self._read(read)
+
+    def compared_headlines(self, month: Month) -> dict[Period, Headline | None]:
+        """The headlines of the month before ``month`` and of the same month a year before
+        (None: that month has no data)."""
+        from callcenter.reports.dashboard import Period, headline
+
+        def read(uow: UnitOfWork) -> dict[Period, Headline | None]:
+            out: dict[Period, Headline | None] = {}
+            for period in (Period.LAST, Period.YEAR_AGO):
+                facts = self._month_facts(uow, period.month(month))
+                out[period] = None if facts.empty else headline(facts)
+            return out
 
         return self._read(read)
 

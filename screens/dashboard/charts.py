@@ -65,6 +65,14 @@ def eighths(value: float, top: float, rows: int) -> int:
     return max(0, min(rows * 8, round(value / top * rows * 8)))
 
 
+def _add(runs: list[tuple[str, Style]], chars: str, style: Style) -> None:
+    """Append ``chars`` to the last run when it has the same style, else start a run."""
+    if runs and runs[-1][1] == style:
+        runs[-1] = (runs[-1][0] + chars, style)
+    else:
+        runs.append((chars, style))
+
+
 class ChartMoved(Message):
     """The cursor of ``chart`` moved (or the chart got the focus): the screen says where."""
 
@@ -205,13 +213,19 @@ class DayChart(_Cursor):
             floor8 = (rows - 1 - row) * 8  # eighths below this row
             text.append(pad(labels.get(row, ""), gutter - 1, right=True), axis)
             text.append("┤" if row in labels else "│", axis)
+            # Runs of one style are appended at once: a few spans a row, not one a cell (the
+            # gap after a bar takes the bar's style; a space shows no colour).
+            runs: list[tuple[str, Style]] = []
             for index, filled in enumerate(heights):
                 glyph, glyph_style = self._cell(filled, floor8, bar, bar2, empty, row == rows - 1)
                 if index == self.cursor:
                     glyph_style = glyph_style + cursor_bg
-                text.append(glyph, glyph_style)
-                if step == 2:
-                    text.append(" ", cursor_bg if index == self.cursor else Style())
+                _add(runs, glyph, glyph_style)
+                if step == 2:  # the gap: no background but the cursor's
+                    plain = index == self.cursor or glyph_style.bgcolor is None
+                    _add(runs, " ", glyph_style if plain else Style())
+            for chars, chars_style in runs:
+                text.append(chars, chars_style)
             text.append("\n")
         text.append(" " * gutter, axis)
         text.append_text(self._day_axis(step, axis))

@@ -11,7 +11,10 @@ shown. From 120 columns the charts stand two by two; below, one under another (s
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import replace
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -123,6 +126,11 @@ class DashboardScreen(Screen[None]):
         translate_bindings(self)
         self.month = month
         self.data: Dashboard | None = None
+        #: Whether the other months' headlines have been read (until then: "…").
+        self.compared = False
+        #: When the frame with the month's figures was painted (``time.monotonic``; the
+        #: bench's measure), None until then.
+        self.painted: float | None = None
         self._refresh_timer: Timer | None = None
 
     @property
@@ -173,17 +181,42 @@ class DashboardScreen(Screen[None]):
     # -- reading ----------------------------------------------------------------------------
     @work(exclusive=True, group="dashboard", exit_on_error=False)
     async def load(self) -> None:
+        """The month first (its charts, this month's column); once that frame is painted, the
+        months it is compared with (:meth:`compare`): the screen waits for one month's
+        reading, not three."""
         month = self.month
         assert month is not None
         self._title(month, loading=True)
+        services = self.cc.services
         try:
-            data = await asyncio.to_thread(self.cc.services.dashboard, month)
+            data = await asyncio.to_thread(partial(services.dashboard, month, compare=False))
         except CallCenterError as exc:
             self.status(error_text(exc, self.cc.tz))
             return
         if month != self.month:
             return
+        self.compared = False
+        self.painted = None
         self.show(data)
+        self.call_after_refresh(self._painted, month)
+
+    def _painted(self, month: Month) -> None:
+        self.painted = time.monotonic()
+        self.compare(month)
+
+    @work(exclusive=True, group="dashboard-compare", exit_on_error=False)
+    async def compare(self, month: Month) -> None:
+        try:
+            compared = await asyncio.to_thread(self.cc.services.compared_headlines, month)
+        except CallCenterError as exc:
+            self.status(error_text(exc, self.cc.tz))
+            return
+        if month != self.month or self.data is None or self.data.month != month:
+            return
+        self.compared = True
+        self.data = replace(self.data, headlines={**self.data.headlines, **compared})
+        self._headline(self.data)
+        self._say_where()
 
     def show(self, data: Dashboard) -> None:
         first = self.data is None or self.data.month != data.month
@@ -241,7 +274,7 @@ class DashboardScreen(Screen[None]):
                 label = _("{figure} (target {target}%)").format(
                     figure=label, target=f"{data.target_percent:g}"
                 )
-            rows.append([label, *(figure_text(figure, data.headlines.get(p)) for p in PERIODS)])
+            rows.append([label, *(self._cell_text(figure, data, p) for p in PERIODS)])
         # Columns as wide as their widest cell (in terminal cells), set with the rows: the
         # header never changes width after it is first drawn.
         header = [_("Figure"), *(p.label for p in PERIODS)]
@@ -258,6 +291,11 @@ class DashboardScreen(Screen[None]):
                 key=figure.value,
             )
         table.move_cursor(row=row, column=column, animate=False)
+
+    def _cell_text(self, figure: Figure, data: Dashboard, period: Period) -> str:
+        if period is not Period.THIS and not self.compared:
+            return "…"
+        return figure_text(figure, data.headlines.get(period))
 
     def _title(self, month: Month, *, loading: bool = False) -> None:
         title = _("KPI dashboard · {month}").format(month=month.label)
@@ -311,10 +349,9 @@ class DashboardScreen(Screen[None]):
             text = f"{item.label}: {item.text}"
         elif isinstance(focused, DataTable):
             figure, period = self._cell_pick()
-            head = data.headlines.get(period)
             month = period.month(data.month)
             text = _("{figure}, {month}: {value}").format(
-                figure=figure.label, month=month.label, value=figure_text(figure, head)
+                figure=figure.label, month=month.label, value=self._cell_text(figure, data, period)
             )
         if pick is not None:
             text = _("{text} · Enter: its cases").format(text=text)
@@ -334,8 +371,8 @@ class DashboardScreen(Screen[None]):
             return None
         if isinstance(widget, DataTable):
             figure, period = self._cell_pick()
-            if data.headlines.get(period) is None:
-                return None
+            if self.compared and data.headlines.get(period) is None:
+                return None  # that month has no data
             return Pick(figure, period.month(data.month))
         if isinstance(widget, DayChart) and widget.columns:
             day = widget.columns[widget.cursor].day

@@ -54,14 +54,14 @@ def case(
     original = promise
     if promise is not None and extended_by:
         promise += timedelta(minutes=extended_by)
-    return CaseFact(
-        id=ident,
-        number=f"N{ident:04d}",
-        received_at=received,
-        dispatched_at=received + timedelta(minutes=response) if response is not None else None,
-        arrived_at=received + timedelta(minutes=arrive_after) if arrive_after is not None else None,
-        promised_at=promise,
-        original_promised_at=original,
+    return CaseFact.of(
+        ident,
+        f"N{ident:04d}",
+        received,
+        received + timedelta(minutes=response) if response is not None else None,
+        received + timedelta(minutes=arrive_after) if arrive_after is not None else None,
+        promise,
+        original,
         delay_reason=reason,
     )
 
