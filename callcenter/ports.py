@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # the ledger filter checks text with phonenumbers: not at sta
     from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
 if TYPE_CHECKING:  # the search's parsing loads phonenumbers: not before the first frame
     from callcenter.search import SearchTerms
+if TYPE_CHECKING:  # the dashboard's arithmetic: not before the first frame
+    from callcenter.reports.dashboard import CaseFact, ComplaintFact, SurveyFact
 
 
 class CaseClockView(NamedTuple):
@@ -446,6 +448,25 @@ class HandoverRepository(Protocol):
         ...
 
 
+class DashboardRepository(Protocol):
+    """The KPI dashboard's reads (``callcenter.reports.dashboard``): what it needs of the cases
+    received in ``[start, end)``, and of the complaints received then."""
+
+    def case_facts(self, start: datetime, end: datetime) -> list[CaseFact]:
+        """The cases received in ``[start, end)``, with the last delay reason given (the
+        timeline's, else the ledger's) and the ledger's on-time verdicts."""
+        ...
+
+    def survey_facts(self, start: datetime, end: datetime) -> list[SurveyFact]:
+        """The feedback surveys of the cases received in ``[start, end)``, oldest first (a
+        case's last one is its survey)."""
+        ...
+
+    def complaint_facts(self, start: datetime, end: datetime) -> list[ComplaintFact]:
+        """The complaints received in ``[start, end)``, with their case's number."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Rolled back on exit unless :meth:`commit` was called."""
 
@@ -467,6 +488,11 @@ class UnitOfWork(Protocol):
     escalations: EscalationRepository
     reports: ReportRepository
     handover: HandoverRepository
+
+    @property
+    def dashboard(self) -> DashboardRepository:
+        """Made on first use: its module stays off the board's start-up path."""
+        ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

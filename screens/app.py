@@ -125,6 +125,11 @@ class ActionsProvider(Provider):
         yield _("Quit"), _("Leave the application"), app.action_quit
         yield _("Refresh the board"), _("Re-read every open case"), app.action_refresh
         yield (
+            _("KPI dashboard (F10)"),
+            _("This month against last month and last year, with charts and their cases"),
+            app.action_dashboard,
+        )
+        yield (
             _("Shift handover (F12)"),
             _("What the next shift must know since the shift began; mark it read"),
             app.action_handover,
@@ -170,6 +175,7 @@ class CallCenterApp(DelayCallsMixin, LocalPaletteMixin, App[int]):
         Binding("f6", "complaints", N_("Complaints"), show=False),
         Binding("f12", "handover", N_("Shift handover"), show=False),
         Binding("f11", "crews_desk", N_("Crews: duty and position"), show=False),
+        Binding("f10", "dashboard", N_("KPI dashboard"), show=False),
     ]
     ENABLE_COMMAND_PALETTE = True
 
@@ -602,6 +608,22 @@ class CallCenterApp(DelayCallsMixin, LocalPaletteMixin, App[int]):
 
     def action_audit_log(self) -> None:
         self.open_audit_log()
+
+    def action_dashboard(self) -> None:
+        """The KPI dashboard (F10), from any screen, once."""
+        self.open_dashboard()
+
+    def open_dashboard(self) -> None:
+        # Imported here: the dashboard and its charts stay off the board's start-up path.
+        from screens.dashboard.dashboard import DashboardScreen
+        from screens.dashboard.drill import CasesBehindScreen
+
+        if not self.connected:
+            self.notify(_("This screen is not available yet."), severity="error", markup=False)
+            return
+        if any(isinstance(s, DashboardScreen | CasesBehindScreen) for s in self.screen_stack):
+            return
+        self.push_screen(DashboardScreen())
 
     def action_complaints(self) -> None:
         """The complaints and escalations (F6), from any screen."""

@@ -160,6 +160,12 @@ class SqlUnitOfWork:
         self.handover: ports.HandoverRepository = SqlHandoverRepository(self.session, self._touch)
         return self
 
+    @property
+    def dashboard(self) -> ports.DashboardRepository:
+        from storage.repositories.dashboard import SqlDashboardRepository
+
+        return SqlDashboardRepository(self.session)
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,

@@ -1,3 +1,4 @@
-"""Reports (issue 14): the monthly report's pure arithmetic (:mod:`.monthly`), percentiles
-(:mod:`.stats`), its sections in words (:mod:`.sections`) and its exporters (:mod:`.export`:
-text, XLSX, PDF). Headless: no Textual, no SQLAlchemy."""
+"""Reports (issue 14), headless (no Textual, no SQLAlchemy): the monthly report's pure
+arithmetic (:mod:`.monthly`), its sections in words (:mod:`.sections`) and its exporters
+(:mod:`.export`: text, XLSX, PDF); the KPI dashboard's (:mod:`.dashboard`); percentiles
+(:mod:`.stats`), shared by both."""

@@ -13,7 +13,8 @@
 * :mod:`.audit` — the audit log viewer (supervisors and administrators).
 * :mod:`.complaints` — complaints, repeated repairs, escalations to the supervisors;
 * :mod:`.reports` — the monthly report and the cases behind each figure;
-* :mod:`.handover` — the shift-handover digest (交接班) and who read it.
+* :mod:`.handover` — the shift-handover digest (交接班) and who read it;
+* :mod:`.dashboard` — the KPI dashboard (F10) and the cases behind its figures.
 
 Services take plain values (raw text from the screens), return plain domain objects, and raise
 the errors of :mod:`callcenter.errors` with translated messages. The clock is injected.
@@ -26,6 +27,7 @@ from callcenter.services.audit import AuditUseCases
 from callcenter.services.base import ServiceBase
 from callcenter.services.complaints import ComplaintUseCases
 from callcenter.services.crews import CrewUseCases
+from callcenter.services.dashboard import DashboardUseCases
 from callcenter.services.handover import HandoverUseCases
 from callcenter.services.intake import CheckedIntake, Intake, IntakeUseCases, Returning
 from callcenter.services.lifecycle import Checklist, LifecycleUseCases, is_night
@@ -57,6 +59,7 @@ class Services(
     AuditUseCases,
     ReportUseCases,
     HandoverUseCases,
+    DashboardUseCases,
 ):
     """The use-cases of one session, bound to its database, clock and settings.
 

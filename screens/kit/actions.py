@@ -88,6 +88,13 @@ SCREEN_ACTIONS: Mapping[str, Action | None] = {
     "audit_log": None,  # the audit log (F7): the services refuse operators
     "more": None,
     "to_results": None,
+    # the KPI dashboard (F10): reads only
+    "dashboard": None,
+    "previous_month": None,
+    "next_month": None,
+    "this_month": None,
+    "pick": None,
+    "move": None,
 }
 
 #: What a read-only session may still run.

@@ -139,6 +139,10 @@ class Host(Protocol):
     def open_audit_log(self) -> None:
         """The audit log (F7): supervisors and administrators; refused for operators."""
 
+    def open_dashboard(self) -> None:
+        """The KPI dashboard (F10)."""
+        ...
+
     def open_complaints(self, *, crew_id: int | None = None) -> None:
         """The complaints and the escalations (F6); only those against ``crew_id`` if given."""
         ...

@@ -1,0 +1,1 @@
+"""The KPI dashboard (F10) and the cases behind its figures."""
