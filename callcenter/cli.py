@@ -6,10 +6,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from callcenter import __version__
 from callcenter import settings as settings_mod
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EXIT_BAD_SETTING = 2
 EXIT_DATABASE = 3
@@ -491,7 +494,6 @@ def _complaints(args: Any, settings: settings_mod.Settings) -> int:
 def _report(args: Any, settings: settings_mod.Settings) -> int:
     """``callcenter report monthly --month YYYY-MM [--format F] [-o FILE] [--lang L]``: the
     text to stdout (or FILE); XLSX and PDF to FILE (default ``monthly-YYYY-MM.<format>``)."""
-    import os
     from pathlib import Path
 
     from callcenter.errors import ValidationError
@@ -529,16 +531,9 @@ def _report(args: Any, settings: settings_mod.Settings) -> int:
     if target is None:
         sys.stdout.write(data.decode("utf-8"))
         return 0
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, target)  # never half a file under the name asked for
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        return _fail(
-            _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc),
-            EXIT_BAD_SETTING,
-        )
+    failed = _write_whole(target, data)
+    if failed is not None:
+        return failed
     print(_("Monthly report {month} written to {file}").format(month=month, file=target))
     return 0
 
@@ -583,7 +578,6 @@ def _handover(args: Any, settings: settings_mod.Settings) -> int:
 
 def _record(args: Any, settings: settings_mod.Settings) -> int:
     """``callcenter record print CASE-NUMBER [-o FILE] [--lang en]``: one line, the file."""
-    import os
     from pathlib import Path
 
     from callcenter import bootstrap
@@ -600,16 +594,9 @@ def _record(args: Any, settings: settings_mod.Settings) -> int:
     finally:
         container.close()
     target = Path(args.output or f"{case.number}.pdf")
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        partial.write_bytes(data)
-        os.replace(partial, target)  # never half a file under the name asked for
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        return _fail(
-            _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc),
-            EXIT_BAD_SETTING,
-        )
+    failed = _write_whole(target, data)
+    if failed is not None:
+        return failed
     print(
         _("Owner's copy of case {number} written to {file}").format(number=case.number, file=target)
     )
@@ -869,3 +856,23 @@ def _watch(args: Any, settings: settings_mod.Settings) -> int:
     finally:
         container.close()
     return 0
+
+
+def _write_whole(target: Path, data: bytes) -> int | None:
+    """Write ``data`` to ``target`` beside it first and rename (never half a file under the
+    name asked for); None when written, else the exit code after a one-line message."""
+    import os
+
+    from callcenter.i18n import _
+
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        return _fail(
+            _("cannot write {file}: {error}").format(file=target, error=exc.strerror or exc),
+            EXIT_BAD_SETTING,
+        )
+    return None
