@@ -105,8 +105,9 @@ class DelayCallsScreen(ModalScreen[None]):
         # narrowest terminal.
         items.add_column(Text(_("Due at")), key="due")
         items.add_column(Text(_("Kind")), key="kind")
-        items.add_column(Text(_("Case / customer")), key="about")
+        # The number before the name: never cut off the right edge of a narrow terminal.
         items.add_column(Text(_("Phone")), key="phone")
+        items.add_column(Text(_("Case / customer")), key="about")
         items.add_column(Text(_("Plate")), key="plate")
         items.add_column(Text(_("Tries")), key="tries")
         items.add_column(Text(_("Taken by")), key="taken")
@@ -168,8 +169,8 @@ class DelayCallsScreen(ModalScreen[None]):
                     style="bold red" if style else "",
                 ),
                 Text(kinds.get(item.kind).title),  # the desk reads registered kinds only
-                Text(item.about, style=style),
                 Text(item.phone or "—"),
+                Text(item.about, style=style),
                 Text(item.plate or "—"),
                 Text(str(item.attempts)),
                 Text(taken_text(item, desk.staff_names, actor, desk.tz)),
