@@ -259,6 +259,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return _dispatch(args, settings)
+    except BrokenPipeError:
+        # The reader went away (``callcenter handover | head``): not an error. Python would
+        # complain again when it flushes stdout at exit; point it at nothing instead.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (DatabaseUnavailable, SchemaOutOfDate) as exc:
         logging.getLogger(__name__).error("%s", exc)
         return _fail(str(exc), EXIT_DATABASE)
@@ -500,8 +507,8 @@ def _report(args: Any, settings: settings_mod.Settings) -> int:
     from callcenter.i18n import _, set_language
     from callcenter.reports.monthly import parse_month
 
-    set_language(settings.language)
     lang = args.report_lang or settings.language
+    set_language(lang)  # the command's own messages in the report's language too
     try:
         month = parse_month(args.month)
     except ValidationError as exc:
@@ -555,11 +562,13 @@ def _handover(args: Any, settings: settings_mod.Settings) -> int:
             since = services.handover_since(args.since) if args.since is not None else None
         except ValidationError as exc:
             return _fail(f"--since: {exc.message}", EXIT_BAD_SETTING)
+        # Marked first: the list of who read it then names you, and a reader who pipes the
+        # text into ``head`` has still marked it.
+        result = services.mark_handover_read() if args.mark_read else None
         digest = services.handover(since=since)
         for line in text_lines(digest, settings.tz):
             print(line)
-        if args.mark_read:
-            result = services.mark_handover_read()
+        if result is not None:
             when = when_text(result.read.read_at, digest.now, settings.tz)
             who = services.display_name(result.read.username)
             print()

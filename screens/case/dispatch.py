@@ -192,6 +192,8 @@ class DispatchScreen(ModalScreen[int | None]):
         widget.set_class(error, "-error")
 
     def show_options(self, options: list[CrewOption]) -> None:
+        if self.reassign:  # another crew: never the one already on the case
+            options = [o for o in options if o.crew.id != self.case.crew_id]
         # Available crews as ranked (in time, then late; earliest first); busy ones by code.
         options = [o for o in options if o.available] + sorted(
             (o for o in options if not o.available), key=lambda o: o.crew.code

@@ -415,8 +415,13 @@ class DashboardScreen(Screen[None]):
         self._go(self.month.previous())
 
     def action_next_month(self) -> None:
+        """The next month, up to this one: a month still to come has no figures."""
         assert self.month is not None
-        self._go(self.month.next())
+        following = self.month.next()
+        if following > self.cc.services.current_month():
+            self.status(_("This is the current month."))
+            return
+        self._go(following)
 
     def action_this_month(self) -> None:
         self._go(self.cc.services.current_month())
