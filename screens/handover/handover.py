@@ -44,7 +44,7 @@ FOLLOWED = frozenset(
 REFRESH_S = 30.0
 #: From this width, a line's "what" goes on the same line as its number, time and who.
 WIDE = 120
-REF_W, WHEN_W, LEFT_W, WHO_W = 14, 11, 16, 18
+REF_W, WHEN_W, LEFT_W, WHO_W = 14, 11, 16, 22  # who: a name and a whole phone number
 
 
 class HandoverScreen(ModalScreen[None]):
