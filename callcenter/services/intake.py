@@ -116,10 +116,12 @@ class DuplicateCall(ValidationError):
     """The plate has an open case: the caller is told where it stands, and a second open
     case needs a reason (``Intake.duplicate_reason``)."""
 
-    def __init__(self, case: Case, tz: Any, crew: Crew | None = None) -> None:
+    def __init__(
+        self, case: Case, tz: Any, crew: Crew | None = None, now: datetime | None = None
+    ) -> None:
         self.case = case
         self.crew = crew
-        super().__init__("duplicate_reason", duplicate_text(case, tz, crew))
+        super().__init__("duplicate_reason", duplicate_text(case, tz, crew, now))
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,21 @@ class OpenCall:
     by_plate: bool = True  # False: only the phone matches
 
 
-def duplicate_text(case: Case, tz: Any, crew: Crew | None = None) -> str:
+def duplicate_text(
+    case: Case, tz: Any, crew: Crew | None = None, now: datetime | None = None
+) -> str:
     """What the operator tells a caller whose vehicle already has an open case: its number,
-    status, crew and promised arrival (in the centre's zone)."""
+    status, crew and promised arrival (in the centre's zone) — and, at ``now``, how late the
+    crew is when that promise has passed."""
+    said = _said_of(case, tz, crew)
+    promised = case.promised_arrival_at
+    if now is not None and case.arrived_at is None and promised is not None and now > promised:
+        minutes = int((now - promised).total_seconds() // 60)
+        said += " " + _("Already {minutes} min past the promise.").format(minutes=minutes)
+    return said
+
+
+def _said_of(case: Case, tz: Any, crew: Crew | None) -> str:
     promise = "—"
     if case.promised_arrival_at is not None:
         local = case.promised_arrival_at.astimezone(tz)
@@ -306,7 +320,7 @@ class IntakeUseCases(ServiceBase):
             )
             if already is not None and not reason:
                 crew = uow.crews.get(already.crew_id) if already.crew_id is not None else None
-                raise DuplicateCall(already, self.tz, crew)
+                raise DuplicateCall(already, self.tz, crew, self.clock.now())
             customer, vehicle = self._archive(uow, intake, checked, now)
             case = Case(
                 received_at=received,

@@ -740,7 +740,7 @@ class IntakeScreen(Form[Intake, Case], Screen[int | None]):
             label.update("")
             return
         case = found.case
-        said = duplicate_text(case, self.cc.tz, found.crew)
+        said = duplicate_text(case, self.cc.tz, found.crew, self.cc.clock_now())
         head = (
             _("⚠ This vehicle has an open case:")
             if found.by_plate

@@ -200,7 +200,7 @@ def test_the_received_time_is_when_the_call_started_not_the_save(container) -> N
     assert services.take_call(intake(call_started="yesterday")).received_at == clock.now()
 
 
-def test_a_second_open_case_for_a_plate_needs_a_reason(container) -> None:
+def test_a_second_open_case_for_a_plate_needs_a_reason(container, clock) -> None:
     """The duplicate call guard: the operator is told of the plate's open case; a second one
     is saved only with the reason, which its timeline keeps."""
     from callcenter.services.intake import DuplicateCall
@@ -212,6 +212,14 @@ def test_a_second_open_case_for_a_plate_needs_a_reason(container) -> None:
     assert refused.value.case.id == first.id and refused.value.field == "duplicate_reason"
     assert first.number in refused.value.message and "arrival promised at" in refused.value.message
     assert len(services.open_cases()) == 1
+    assert "past the promise" not in refused.value.message
+    # Past the promise, the caller is told how late the crew is, not a time gone by.
+    promised = services.case(first.id).promised_arrival_at
+    assert promised is not None
+    clock.set(promised + timedelta(minutes=15, seconds=30))
+    with pytest.raises(DuplicateCall) as late:
+        services.take_call(intake(duplicate_reason="", phone="13900001111"))
+    assert "Already 15 min past the promise." in late.value.message
     second = services.take_call(intake(duplicate_reason="拖车上的第二辆车"))
     received = services.timeline(second.id)[0]
     assert received.details["also_open"] == first.number
