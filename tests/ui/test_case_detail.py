@@ -131,10 +131,16 @@ async def test_whole_lifecycle_by_keys(session: Session, world: World) -> None:
         assert app.screen is screen and status() is CaseStatus.DISPATCHED
         assert "Dispatched" in shown(app, "#detail-header")
 
-        # r asks first: an Enter typed with it answers no (the yes button is not armed yet);
+        # r asks first: an Enter typed with it answers no (the yes button is not armed yet —
+        # kept unarmed here so that a loaded machine's slow key delivery cannot arm it);
         # Enter once it is armed answers yes.
-        await pilot.press("r", "enter")
-        await settle(pilot)
+        armed_after = ConfirmModal.ARM_SECONDS
+        ConfirmModal.ARM_SECONDS = 60
+        try:
+            await pilot.press("r", "enter")
+            await settle(pilot)
+        finally:
+            ConfirmModal.ARM_SECONDS = armed_after
         assert app.screen is screen and status() is CaseStatus.DISPATCHED
         await pilot.press("r")
         await confirm_yes(pilot, await wait_modal(pilot, ConfirmModal))
