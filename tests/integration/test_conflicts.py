@@ -217,8 +217,15 @@ def test_two_supervisors_reassign_one_case_at_once_only_one_wins(
 
 
 # Every use-case that changes an existing case or crew takes the version the user saw.
-# Writes that only create rows (no version to compare): a call, the staff, the sweep's calls.
-CREATES = {"take_call", "ensure_staff", "schedule_maintenance_calls", "record_complaint"}
+# Writes that only create rows (no version to compare): a call, the staff, the sweep's calls,
+# a complaint, a handover read (kept once per shift and reader).
+CREATES = {
+    "take_call",
+    "ensure_staff",
+    "schedule_maintenance_calls",
+    "record_complaint",
+    "mark_handover_read",
+}
 
 
 def test_every_write_service_takes_the_version_the_user_saw() -> None:
