@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from callcenter.domain import Crew, CrewStatus
+from callcenter.records.model import LedgerEntry
 from callcenter.records.parse import AcceptanceInput, RecordInput, ReportBackInput
 from callcenter.services import Intake, Services
 
@@ -103,3 +107,51 @@ def feedback_reached(services: Services, case_id: int, satisfied: bool = True) -
         fields["reason_q9"] = "等太久"
     desk.claim("feedback", task.id)
     desk.record("feedback", task.id, outcome=Outcome.REACHED, fields=fields)
+
+
+def ledger_entry(**overrides: object) -> LedgerEntry:
+    """A whole rescue-ledger entry (every column filled as a real one is), ``overrides`` set."""
+    values: dict[str, object] = dict(
+        case_id=1,
+        number="20261203-0001",
+        received_at=datetime(2026, 12, 3, 1, 2, 3, 456, tzinfo=UTC),
+        caller_name="张伟",
+        phone="+8613812345678",
+        plate="粤B12345",
+        vehicle_model="",
+        address="深圳",
+        distance_km=Decimal("8.50"),
+        fault_category="electrical",
+        fault_description="打不着火",
+        plan="towing",
+        priority="general",
+        crew_code="救援1组",
+        crew_members="",
+        dispatched_at=None,
+        en_route_at=None,
+        arrived_at=None,
+        completed_at=None,
+        reported_back_at=None,
+        back_at=None,
+        feedback_at=None,
+        closed_at=None,
+        promised_arrival_at=None,
+        original_promised_at=None,
+        on_time=False,
+        on_time_original=None,
+        delay_reason="",
+        fee_quote=Decimal("150.00"),
+        fee_total=Decimal("235.50"),
+        km_driven=Decimal("0"),
+        expenses=Decimal("10"),
+        equipment_returned=True,
+        crew_notes="",
+        follow_up="",
+        record_state="accepted",
+        accepted=True,
+        feedback_result="",
+        satisfied=None,
+        operator="alice",
+    )
+    values.update(overrides)
+    return LedgerEntry(**values)  # type: ignore[arg-type]

@@ -5,9 +5,7 @@ still has its header row, and the XLSX has real dates and numbers (issue 12 §2)
 from __future__ import annotations
 
 import csv
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +16,7 @@ from callcenter.records.ledger_columns import LEDGER_COLUMNS
 from callcenter.records.ledger_export import ExportFormat, defused, write_ledger
 from callcenter.records.ledger_file import read_ledger
 from callcenter.records.model import LedgerEntry
+from tests.factories import ledger_entry
 
 TZ = ZoneInfo("Asia/Shanghai")
 AT = datetime(2026, 11, 30, 16, 5, tzinfo=UTC)  # 2026-12-01 00:05 in Shanghai
@@ -25,49 +24,13 @@ HOSTILE = ['=HYPERLINK("http://x","y")', "+86 138 0000 0001", "-1+2", "@SUM(A1)"
 
 
 def entry(number: int, **changes: object) -> LedgerEntry:
-    base = LedgerEntry(
-        case_id=number,
-        number=f"20261201-{number:04d}",
-        received_at=AT,
-        caller_name="陈静",
-        phone="13800138000",
-        plate="粤B12345",
-        vehicle_model="解放J6",
-        address="深圳市南山区科技园南路88号",
-        distance_km=Decimal("12.50"),
-        fault_category="engine",
-        fault_description="发动机无法启动",
-        plan="on_site",
-        priority="normal",
-        crew_code="救援1组",
-        crew_members="王强",
-        dispatched_at=AT + timedelta(minutes=3),
-        en_route_at=None,
-        arrived_at=None,
-        completed_at=None,
-        reported_back_at=None,
-        back_at=None,
-        feedback_at=None,
-        closed_at=None,
-        promised_arrival_at=None,
-        original_promised_at=None,
-        on_time=True,
-        on_time_original=None,
-        delay_reason="",
-        fee_quote=Decimal("300"),
-        fee_total=Decimal("235.50"),
-        km_driven=Decimal("0"),
-        expenses=Decimal("0"),
-        equipment_returned=False,
-        crew_notes="",
-        follow_up="",
-        record_state="accepted",
-        accepted=True,
-        feedback_result="",
-        satisfied=None,
-        operator="night1",
-    )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    values: dict[str, object] = {
+        "case_id": number,
+        "number": f"20261201-{number:04d}",
+        "received_at": AT,
+        "on_time": True,
+    }
+    return ledger_entry(**(values | changes))
 
 
 def hostile_rows() -> list[LedgerEntry]:

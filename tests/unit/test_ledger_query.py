@@ -15,7 +15,7 @@ from callcenter.i18n import language
 from callcenter.records.ledger_columns import BY_KEY, cell_text, cell_value, headers_to_keys
 from callcenter.records.ledger_export import ExportFormat, export_format, partial_path
 from callcenter.records.ledger_query import LedgerFilter, parse_day, parse_ledger_filter
-from callcenter.records.model import LedgerEntry
+from tests.factories import ledger_entry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -114,51 +114,7 @@ def test_choices_and_text() -> None:
     assert parse_ledger_filter({"text": "20261203-0003"}, SHANGHAI).text == "20261203-0003"
 
 
-def _entry(**overrides: object) -> LedgerEntry:
-    values: dict[str, object] = dict(
-        case_id=1,
-        number="20261203-0001",
-        received_at=datetime(2026, 12, 3, 1, 2, 3, 456, tzinfo=UTC),
-        caller_name="张伟",
-        phone="+8613812345678",
-        plate="粤B12345",
-        vehicle_model="",
-        address="深圳",
-        distance_km=Decimal("8.50"),
-        fault_category="electrical",
-        fault_description="打不着火",
-        plan="towing",
-        priority="general",
-        crew_code="救援1组",
-        crew_members="",
-        dispatched_at=None,
-        en_route_at=None,
-        arrived_at=None,
-        completed_at=None,
-        reported_back_at=None,
-        back_at=None,
-        feedback_at=None,
-        closed_at=None,
-        promised_arrival_at=None,
-        original_promised_at=None,
-        on_time=False,
-        on_time_original=None,
-        delay_reason="",
-        fee_quote=Decimal("150.00"),
-        fee_total=Decimal("235.50"),
-        km_driven=Decimal("0"),
-        expenses=Decimal("10"),
-        equipment_returned=True,
-        crew_notes="",
-        follow_up="",
-        record_state="accepted",
-        accepted=True,
-        feedback_result="",
-        satisfied=None,
-        operator="alice",
-    )
-    values.update(overrides)
-    return LedgerEntry(**values)  # type: ignore[arg-type]
+_entry = ledger_entry
 
 
 def test_cells_as_text_and_values() -> None:
