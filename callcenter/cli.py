@@ -657,7 +657,7 @@ def _ledger_export(args: Any, settings: settings_mod.Settings) -> int:
 
     from callcenter.errors import ValidationError, ValidationErrors
     from callcenter.i18n import _, set_language
-    from callcenter.records.ledger_export import export_format, write_ledger
+    from callcenter.records.ledger_export import export_format
     from callcenter.records.ledger_query import parse_ledger_filter
 
     set_language(settings.language)  # the messages below, before the database is opened
@@ -691,12 +691,8 @@ def _ledger_export(args: Any, settings: settings_mod.Settings) -> int:
         if bar is not None:
             bar.total = total
         try:
-            count = write_ledger(
-                services.ledger_batches(flt),
-                target,
-                fmt,
-                settings.tz,
-                progress=bar.show if bar is not None else None,
+            count = services.ledger_export(
+                flt, target, fmt, progress=bar.show if bar is not None else None
             )
         except KeyboardInterrupt:
             if bar is not None:

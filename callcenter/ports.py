@@ -28,7 +28,7 @@ from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, 
 if TYPE_CHECKING:  # the monthly report's arithmetic: not at start-up
     from callcenter.reports.monthly import CaseFacts, ComplaintFacts
 if TYPE_CHECKING:  # the ledger filter checks text with phonenumbers: not at start-up
-    from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
+    from callcenter.records.ledger_query import CellQuery, LedgerCursor, LedgerFilter
 if TYPE_CHECKING:  # the search's parsing loads phonenumbers: not before the first frame
     from callcenter.search import SearchTerms
 if TYPE_CHECKING:  # the dashboard's arithmetic: not before the first frame
@@ -341,6 +341,16 @@ class LedgerRepository(Protocol):
         ...
 
     def count_matching(self, flt: LedgerFilter) -> int: ...
+    def cells(
+        self, flt: LedgerFilter, after: LedgerCursor | None, limit: int, query: CellQuery
+    ) -> list[tuple[Any, ...]]:
+        """Like :meth:`page`, each row as the cells ``query`` asks for, converted by the
+        database, with the row's cursor last (the XLSX export)."""
+        ...
+
+    def first_received(self, flt: LedgerFilter) -> datetime | None:
+        """When the earliest row matching ``flt`` was received (None: no row)."""
+        ...
 
 
 class SurveyRepository(Protocol):

@@ -26,6 +26,7 @@ from callcenter.records.model import FeedbackResult, LedgerEntry, RecordState
 
 __all__ = [
     "FILTER_FIELDS",
+    "CellQuery",
     "LedgerCursor",
     "LedgerFilter",
     "cursor_of",
@@ -65,6 +66,28 @@ class LedgerCursor:
 
 def cursor_of(entry: LedgerEntry) -> LedgerCursor:
     return LedgerCursor(entry.received_at, entry.case_id)
+
+
+@dataclass(frozen=True)
+class CellQuery:
+    """The ledger read as a spreadsheet's cells, converted by the database (the XLSX export
+    of a large ledger, where converting millions of values in Python costs seconds).
+
+    Each row is a tuple: the value of each of ``keys`` in order, then the row's
+    :class:`LedgerCursor` (received time, case id) as its last two items. A field of
+    ``times`` comes as an Excel serial date-time (days since 1899-12-30) of the UTC time
+    plus ``offset_days`` (the centre's zone when its offset is fixed over the rows); a field
+    of ``numbers`` as a float; a field of ``labels`` as the text its value maps to (a value
+    not in the map as itself); any other field as stored. An empty value comes as None.
+    Hashable, so that the repository builds the query's columns once per export.
+    """
+
+    keys: tuple[str, ...]
+    times: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    #: (field, ((value, text), …)) for each field shown by a label.
+    labels: tuple[tuple[str, tuple[tuple[object, str], ...]], ...] = ()
+    offset_days: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 from callcenter.domain import (
     Assignment,
@@ -14,7 +15,13 @@ from callcenter.domain import (
     Crew,
 )
 from callcenter.ports import UnitOfWork
-from callcenter.records.ledger_query import LedgerCursor, LedgerFilter, cursor_of
+from callcenter.records.ledger_export import (
+    ExportFormat,
+    cell_query,
+    fixed_offset,
+    write_ledger,
+)
+from callcenter.records.ledger_query import CellQuery, LedgerCursor, LedgerFilter, cursor_of
 from callcenter.records.model import LedgerEntry
 from callcenter.search import search_terms
 from callcenter.services.base import ServiceBase
@@ -90,6 +97,52 @@ class QueryUseCases(ServiceBase):
                 return
             after = cursor_of(rows[-1])
 
+    def ledger_export(
+        self,
+        flt: LedgerFilter,
+        target: Path,
+        fmt: ExportFormat,
+        *,
+        progress: Callable[[int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        batch: int = 2000,
+    ) -> int:
+        """Every row of ``flt`` written to ``target`` (``ledger_export.write_ledger``: no half
+        file on a cancel or an error); the number of rows written.
+
+        An XLSX has its cells converted by the database when the centre's zone keeps one
+        offset from the earliest row to now (``fixed_offset``; a zone with daylight saving
+        over the rows is converted row by row in Python, as the CSV is)."""
+        cells = None
+        if fmt is ExportFormat.XLSX:
+            first = self._read(lambda uow: uow.ledger.first_received(flt))
+            end = self.clock.now() + timedelta(days=1)
+            offset = fixed_offset(self.tz, first, end) if first is not None else None
+            if offset is not None:
+                query = cell_query(offset)
+                cells = (query, self._ledger_cells(flt, query, batch))
+        return write_ledger(
+            self.ledger_batches(flt, batch),
+            target,
+            fmt,
+            self.tz,
+            progress=progress,
+            cancelled=cancelled,
+            cells=cells,
+        )
+
+    def _ledger_cells(
+        self, flt: LedgerFilter, query: CellQuery, batch: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        after: LedgerCursor | None = None
+        while True:
+            rows = self._read(partial(_cells_page, flt=flt, after=after, limit=batch, query=query))
+            if rows:
+                yield rows
+            if len(rows) < batch:
+                return
+            after = LedgerCursor(rows[-1][-2], rows[-1][-1])
+
     def ledger_choices(self) -> tuple[list[str], list[tuple[str, str]]]:
         """What the ledger's filters offer: the crews' codes, and (username, display name) of
         the staff."""
@@ -103,6 +156,12 @@ class QueryUseCases(ServiceBase):
             return crews, staff
 
         return self._read(read)
+
+
+def _cells_page(
+    uow: UnitOfWork, *, flt: LedgerFilter, after: LedgerCursor | None, limit: int, query: CellQuery
+) -> list[tuple[Any, ...]]:
+    return uow.ledger.cells(flt, after, limit, query)
 
 
 def _export_page(

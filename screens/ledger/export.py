@@ -17,7 +17,7 @@ from textual.widgets import Input, ProgressBar, Static
 
 from callcenter.errors import CallCenterError, ValidationError
 from callcenter.i18n import N_, _
-from callcenter.records.ledger_export import ExportCancelled, export_format, write_ledger
+from callcenter.records.ledger_export import ExportCancelled, export_format
 from callcenter.records.ledger_query import LedgerFilter
 from callcenter.settings import data_dir
 from screens.kit.format import error_text
@@ -106,11 +106,10 @@ class ExportScreen(ModalScreen[Path | None]):
         try:
             total = services.ledger_count(self.filter)
             self.app.call_from_thread(self._progress, 0, total)
-            count = write_ledger(
-                services.ledger_batches(self.filter),
+            count = services.ledger_export(
+                self.filter,
                 target,
                 fmt,
-                tz,
                 progress=lambda done: self.app.call_from_thread(self._progress, done, total),
                 cancelled=self.cancel_event.is_set,
             )

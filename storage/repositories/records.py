@@ -6,11 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
+    Float,
+    Integer,
+    Text,
     bindparam,
+    case,
+    cast,
     false,
     func,
     literal_column,
@@ -24,7 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from callcenter.i18n import _
-from callcenter.records.ledger_query import LedgerCursor, LedgerFilter
+from callcenter.records.ledger_query import CellQuery, LedgerCursor, LedgerFilter
 from callcenter.records.model import (
     AcceptanceMethod,
     FeedbackResult,
@@ -213,6 +220,25 @@ class SqlLedgerRepository:
             return [LedgerEntry(*row) for row in result]
         return [LedgerEntry(**dict(zip(names, row, strict=True))) for row in result]
 
+    def cells(
+        self, flt: LedgerFilter, after: LedgerCursor | None, limit: int, query: CellQuery
+    ) -> list[tuple[Any, ...]]:
+        table = LedgerRow.__table__
+        shown = _cells(query, self.session.get_bind().dialect.name)
+        select_ = select(*shown, table.c.received_at, table.c.case_id)
+        select_ = select_.where(*self._conditions(flt))
+        if after is not None:
+            select_ = select_.where(
+                tuple_(table.c.received_at, table.c.case_id)
+                < tuple_(literal_time(after.received_at), after.case_id)
+            )
+        select_ = select_.order_by(table.c.received_at.desc(), table.c.case_id.desc())
+        return list(self.session.execute(select_.limit(limit)).all())
+
+    def first_received(self, flt: LedgerFilter) -> datetime | None:
+        query = select(func.min(LedgerRow.received_at)).where(*self._conditions(flt))
+        return self.session.scalar(query)
+
     def _conditions(self, flt: LedgerFilter) -> list[ColumnElement[bool]]:
         """The filter's WHERE; on SQLite a rare text is looked up in the trigram index first
         (the ids it matches), a common one left to the ordered scan."""
@@ -246,6 +272,42 @@ class SqlLedgerRepository:
     def count_matching(self, flt: LedgerFilter) -> int:
         query = select(func.count()).select_from(LedgerRow).where(*self._conditions(flt))
         return int(self.session.scalar(query) or 0)
+
+
+#: Days from 1899-12-30 (Excel's serial day 0) to 1970-01-01.
+_EXCEL_UNIX_DAYS = 25569
+
+
+@lru_cache(maxsize=8)
+def _cells(query: CellQuery, dialect: str) -> tuple[Any, ...]:
+    """The columns :class:`~callcenter.records.ledger_query.CellQuery` asks for (built once
+    per export, not once per batch: a hundred label cases cost a few milliseconds each)."""
+    table = LedgerRow.__table__
+    labels = {key: dict(pairs) for key, pairs in query.labels}
+    return tuple(_cell(table.c[key], key, query, labels.get(key), dialect) for key in query.keys)
+
+
+def _cell(
+    column: Any, key: str, query: CellQuery, labels: dict[object, str] | None, dialect: str
+) -> Any:
+    """``column`` as :class:`~callcenter.records.ledger_query.CellQuery` asks for it."""
+    if key in query.times:
+        # Whole seconds since 1970 (the sheet shows minutes; a second's fraction is dropped,
+        # as the cells written from datetimes drop it).
+        seconds: Any
+        if dialect == "sqlite":  # naive UTC text: up to the second's fraction, which
+            # strftime would round (SQLite reckons in milliseconds)
+            seconds = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
+        else:
+            seconds = func.floor(func.extract("epoch", column))
+        return cast(seconds, Float) / 86400 + (_EXCEL_UNIX_DAYS + query.offset_days)
+    if key in query.numbers:
+        return cast(column, Float)
+    if labels is not None:
+        if isinstance(column.type, Boolean):
+            return case(*((column.is_(value), shown) for value, shown in labels.items()))
+        return case(labels, value=column, else_=cast(column, Text))
+    return column
 
 
 def literal_time(value: datetime) -> Any:

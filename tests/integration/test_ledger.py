@@ -6,10 +6,11 @@ with BOM, XLSX read back: headers, dates, numbers), cancelling, and the CLI's on
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import insert
@@ -20,6 +21,7 @@ from callcenter.records.ledger_columns import LEDGER_COLUMNS
 from callcenter.records.ledger_export import (
     ExportCancelled,
     ExportFormat,
+    fixed_offset,
     partial_path,
     write_ledger,
 )
@@ -77,13 +79,15 @@ def _rows() -> list[tuple[dict[str, Any], dict[str, Any]]]:
             "vehicle_model": "别克GL8",
             "address": case["address"],
             "distance_km": Decimal("8.5"),
-            "fault_category": "other",
+            "fault_category": "自燃" if i == 2 else "other",  # one from an old ledger
             "fault_description": "车辆无法启动",
             "plan": case["plan"],
             "priority": "general",
             "crew_code": "救援1组" if i % 3 == 0 else "救援2组",
             "crew_members": "李强、王磊",
-            "arrived_at": received + timedelta(minutes=50 if late else 30),
+            # a second's fraction on some (dropped by the sheet, which shows minutes)
+            "arrived_at": received + timedelta(minutes=50 if late else 30, microseconds=i % 2),
+            "completed_at": received + timedelta(minutes=90, seconds=59.9999) if i % 3 else None,
             "promised_arrival_at": received + timedelta(minutes=40),
             "on_time": None if i == 1 else not late,
             "on_time_original": None if i == 1 else not late,
@@ -273,6 +277,76 @@ def test_xlsx_export_reads_back_with_headers_dates_and_numbers(
     assert first[fee_header] == pytest.approx(235.5)
     assert isinstance(first[fee_header], float)
     assert first[headers[0]] == "20260001-0001"
+
+
+def _sheet(path: Path) -> list[list[Any]]:
+    from python_calamine import CalamineWorkbook
+
+    return list(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python())
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+def test_the_xlsx_from_the_database_cells_is_the_one_from_the_entries(
+    filled: bootstrap.Container, out: Path, lang: str, zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service converts the cells in SQL where the zone's offset is fixed (Shanghai) and
+    row by row where it is not (New York): either way the same sheet as the entries give —
+    local times to the second, labels in the language, an unknown label as itself, 是/否,
+    empty cells, numbers."""
+    tz = ZoneInfo(zone)
+    monkeypatch.setattr(filled.services, "tz", tz)
+    flt = LedgerFilter(zone=tz)
+    with language(lang):
+        count = filled.services.ledger_export(flt, out / "cells.xlsx", ExportFormat.XLSX, batch=7)
+        write_ledger(
+            filled.services.ledger_batches(flt, batch=9), out / "rows.xlsx", ExportFormat.XLSX, tz
+        )
+    assert count == N
+    cells, rows = _sheet(out / "cells.xlsx"), _sheet(out / "rows.xlsx")
+    assert len(cells) == N + 1
+    assert cells == rows
+    first = dict(zip(cells[0], cells[-1], strict=True))  # the oldest row: case 40
+    with language(lang):
+        assert first[_("Arrived at")] == (
+            ROWS[-1][1]["arrived_at"].astimezone(tz).replace(tzinfo=None, microsecond=0)
+        )
+        assert first[_("On time")] == _("No")  # 40 is late
+        fault = dict(zip(cells[0], cells[-2], strict=True))[_("Fault category")]
+    assert fault == ("其他" if lang == "zh_CN" else "Other")
+    assert {dict(zip(cells[0], row, strict=True))[cells[0][8]] for row in cells[1:]} >= {"自燃"}
+
+
+def test_fixed_offset_sees_daylight_saving_and_history() -> None:
+    shanghai, new_york = ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York")
+    start, end = datetime(2020, 1, 1, tzinfo=UTC), datetime(2026, 12, 31, tzinfo=UTC)
+    assert fixed_offset(shanghai, start, end) == timedelta(hours=8)
+    assert fixed_offset(ZoneInfo("UTC"), start, end) == timedelta(0)
+    assert fixed_offset(new_york, start, end) is None
+    assert fixed_offset(
+        new_york, datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 2, 1, tzinfo=UTC)
+    ) == timedelta(hours=-5)
+    # China kept daylight saving from 1986 to 1991.
+    assert fixed_offset(shanghai, datetime(1986, 1, 1, tzinfo=UTC), end) is None
+
+
+@pytest.mark.parametrize("fmt", [ExportFormat.CSV, ExportFormat.XLSX])
+def test_the_service_export_cancels_after_a_batch_leaving_no_file(
+    filled: bootstrap.Container, out: Path, fmt: ExportFormat
+) -> None:
+    target = out / f"ledger.{fmt.value}"
+    written: list[int] = []
+    with pytest.raises(ExportCancelled):
+        filled.services.ledger_export(
+            LedgerFilter(zone=filled.settings.tz),
+            target,
+            fmt,
+            progress=written.append,
+            cancelled=lambda: bool(written),
+            batch=5,
+        )
+    assert written == [5]
+    assert list(out.iterdir()) == []
 
 
 @pytest.mark.parametrize("fmt", [ExportFormat.CSV, ExportFormat.XLSX])
