@@ -13,7 +13,6 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Float,
-    Integer,
     Text,
     bindparam,
     case,
@@ -274,8 +273,9 @@ class SqlLedgerRepository:
         return int(self.session.scalar(query) or 0)
 
 
-#: Days from 1899-12-30 (Excel's serial day 0) to 1970-01-01.
+#: Excel's serial day 0 (1899-12-30): days to 1970-01-01, and its Julian day.
 _EXCEL_UNIX_DAYS = 25569
+_JULIAN_EXCEL = 2415018.5
 
 
 @lru_cache(maxsize=8)
@@ -292,14 +292,13 @@ def _cell(
 ) -> Any:
     """``column`` as :class:`~callcenter.records.ledger_query.CellQuery` asks for it."""
     if key in query.times:
-        # Whole seconds since 1970 (the sheet shows minutes; a second's fraction is dropped,
-        # as the cells written from datetimes drop it).
-        seconds: Any
-        if dialect == "sqlite":  # naive UTC text: up to the second's fraction, which
-            # strftime would round (SQLite reckons in milliseconds)
-            seconds = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
-        else:
-            seconds = func.floor(func.extract("epoch", column))
+        # To the whole second (the sheet shows minutes; a second's fraction is dropped, as
+        # the cells written from datetimes drop it).
+        if dialect == "sqlite":  # naive UTC text, cut before the fraction (which julianday
+            # would round, reckoning in milliseconds): its Julian day, exact to the second
+            days = func.julianday(func.substr(column, 1, 19))
+            return cast(days, Float) + (query.offset_days - _JULIAN_EXCEL)
+        seconds = func.floor(func.extract("epoch", column))
         return cast(seconds, Float) / 86400 + (_EXCEL_UNIX_DAYS + query.offset_days)
     if key in query.numbers:
         return cast(column, Float)
