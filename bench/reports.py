@@ -239,8 +239,19 @@ TABLES = {
 }
 
 
+def _filled(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM cases")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def fill(url: str, total: int) -> float:
     bootstrap.upgrade(url)
+    if _filled(url) == total:  # a kept database (--keep) of that size: not built again
+        return 0.0
     engine = make_engine(url)
     started = time.perf_counter()
     rows = _rows(total)
@@ -288,7 +299,8 @@ def time_report(url: str, repeat: int) -> tuple[float, float, Any]:
 
 def run(url: str, total: int, repeat: int, label: str) -> None:
     print(f"{label}: building {total:,} cases over 24 months …", flush=True)
-    print(f"  built in {fill(url, total):.0f} s")
+    built = fill(url, total)
+    print(f"  built in {built:.0f} s" if built else "  kept from an earlier run")
     best, median, report = time_report(url, repeat)
     print(
         f"  monthly report {MONTH} ({report.calls:,} cases, {report.complaints.received:,} "
@@ -301,11 +313,11 @@ def run(url: str, total: int, repeat: int, label: str) -> None:
     )
 
 
-def _pg_schema_url(base: str) -> tuple[str, str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+def _pg_schema_url(base: str, schema: str = "") -> tuple[str, str]:
+    schema = schema or f"bench_{uuid.uuid4().hex[:8]}"
     engine = create_engine(base)
     with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
     engine.dispose()
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False), schema
@@ -317,19 +329,35 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pg", default=os.environ.get("CALLCENTER_TEST_DATABASE_URL"))
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        default="",
+        help="keep the databases for another run: the SQLite file in DIR, the PostgreSQL "
+        "schema named after the size (dropped by hand); a kept one of that size is reused",
+    )
     args = parser.parse_args()
+    print(f"load: {Path('/proc/loadavg').read_text().strip()}")
     if not args.no_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{tmp}/bench.sqlite3", args.cases, args.repeat, "SQLite")
+        if args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            path = Path(args.keep).resolve() / f"bench_reports_{args.cases}.sqlite3"
+            run(f"sqlite:///{path}", args.cases, args.repeat, "SQLite")
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                run(f"sqlite:///{tmp}/bench.sqlite3", args.cases, args.repeat, "SQLite")
     if args.pg:
-        url, schema = _pg_schema_url(args.pg)
+        kept = f"bench_reports_{args.cases}" if args.keep else ""
+        url, schema = _pg_schema_url(args.pg, kept)
         try:
             run(url, args.cases, args.repeat, "PostgreSQL")
         finally:
-            engine = create_engine(args.pg)
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            engine.dispose()
+            if not kept:
+                engine = create_engine(args.pg)
+                with engine.begin() as conn:
+                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                engine.dispose()
+    print(f"load: {Path('/proc/loadavg').read_text().strip()}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from callcenter.handover import HandoverRead
 from callcenter.records.model import LedgerEntry, RecordVersion, ServiceRecord, SurveyRecord
 
 if TYPE_CHECKING:  # the monthly report's arithmetic: not at start-up
-    from callcenter.reports.monthly import CaseFacts, ComplaintFacts
+    from callcenter.reports.monthly import CaseFacts, CaseTally, ComplaintFacts
 if TYPE_CHECKING:  # the ledger filter checks text with phonenumbers: not at start-up
     from callcenter.records.ledger_query import CellQuery, LedgerCursor, LedgerFilter
 if TYPE_CHECKING:  # the search's parsing loads phonenumbers: not before the first frame
@@ -429,6 +429,13 @@ class ReportRepository(Protocol):
     ) -> list[CaseFacts]:
         """The cases received in [start, end); ``response_clock(policy, priority)`` gives
         each one's response clock in minutes."""
+        ...
+
+    def month_tally(
+        self, start: datetime, end: datetime, response_clock: Callable[[str, str], int | None]
+    ) -> CaseTally:
+        """What :meth:`month_cases` adds up to (``callcenter.reports.monthly.tally`` of it),
+        counted without reading the cases one by one."""
         ...
 
     def month_complaints(self, start: datetime, end: datetime) -> list[ComplaintFacts]: ...

@@ -381,33 +381,48 @@ def _by_time(complaints: Iterable[ComplaintFacts]) -> list[ComplaintFacts]:
     return sorted(complaints, key=lambda c: (c.received_at, c.complaint_id))
 
 
-# -- the arithmetic ---------------------------------------------------------------------------
+# -- what the month's cases add up to ------------------------------------------------------
+
+#: The case figures a tally counts: every key of :data:`CASE_FIGURES` but the two that need
+#: each case's response clock (the tally works them out with its response times).
+COUNTED: tuple[str, ...] = tuple(
+    key for key in CASE_FIGURES if key not in ("response_within", "response_over")
+)
 
 
-def monthly_report(
-    month: Month,
-    tz: ZoneInfo,
-    cases: Sequence[CaseFacts],
-    complaints: Sequence[ComplaintFacts],
-    *,
-    target_percent: float,
-    generated_at: datetime,
-) -> MonthlyReport:
-    """Every figure of ``month`` from its cases and complaints."""
-    start, end = month.bounds(tz)
+@dataclass(frozen=True)
+class CaseTally:
+    """All the report needs of the month's cases: the figures counted, the response times,
+    and the counts by reason and by plan. Counted by the database
+    (``ReportRepository.month_tally``: the month's cases are not read one by one) or here
+    from the cases (:func:`tally`); the two agree (tests compare them on both databases)."""
 
-    def count(key: str) -> int:
-        pick = CASE_FIGURES[key]
-        return sum(1 for c in cases if pick(c))
+    counts: dict[str, int]  # each key of COUNTED → how many of the month's cases
+    response_minutes: tuple[float, ...]  # of the dispatched cases, in ascending order
+    response_within: int  # dispatched within the case's response clock
+    response_clocks: tuple[int, ...]  # the response clocks of the dispatched cases, ascending
+    late_by_reason: dict[str, int]  # the last delay reason given ("" none) → late cases
+    extended_by_reason: dict[str, int]  # … → cases whose promise was extended
+    cancellations: dict[str, int]  # the cancel reason (whitespace collapsed) → cases
+    fees_by_plan: dict[str, Decimal]  # the fee totals of accepted records, per plan
+    records_by_plan: dict[str, int]  # accepted records, per plan
 
-    minutes = [m for c in cases if (m := c.response_minutes) is not None]
-    response = Response(
-        count=len(minutes),
-        p50=percentile(minutes, 50),
-        p90=percentile(minutes, 90),
-        max=max(minutes) if minutes else None,
-        within=Ratio(count("response_within"), len(minutes)),
-        clock_minutes=tuple(
+
+def tally(cases: Iterable[CaseFacts]) -> CaseTally:
+    """The tally of ``cases``: the predicates of :data:`CASE_FIGURES`, case by case."""
+    cases = list(cases)
+    minutes = sorted(m for c in cases if (m := c.response_minutes) is not None)
+    fees_by_plan: dict[str, Decimal] = {}
+    records_by_plan: Counter[str] = Counter()
+    for c in cases:
+        if c.record_state == ACCEPTED:
+            records_by_plan[c.plan] += 1
+            fees_by_plan[c.plan] = fees_by_plan.get(c.plan, Decimal("0")) + c.fee_total
+    return CaseTally(
+        counts={key: sum(1 for c in cases if CASE_FIGURES[key](c)) for key in COUNTED},
+        response_minutes=tuple(minutes),
+        response_within=sum(1 for c in cases if c.within_response_clock),
+        response_clocks=tuple(
             sorted(
                 {
                     c.response_clock_minutes
@@ -416,19 +431,51 @@ def monthly_report(
                 }
             )
         ),
+        late_by_reason=dict(Counter(c.delay_reason for c in cases if c.late)),
+        extended_by_reason=dict(Counter(c.delay_reason for c in cases if c.extended)),
+        cancellations=dict(Counter(_reason(c.cancel_reason) for c in cases if c.cancelled)),
+        fees_by_plan=fees_by_plan,
+        records_by_plan=dict(records_by_plan),
     )
 
-    late: Counter[str] = Counter(c.delay_reason for c in cases if c.late)
-    extended: Counter[str] = Counter(c.delay_reason for c in cases if c.extended)
+
+# -- the arithmetic ---------------------------------------------------------------------------
+
+
+def monthly_report(
+    month: Month,
+    tz: ZoneInfo,
+    cases: Sequence[CaseFacts] | CaseTally,
+    complaints: Sequence[ComplaintFacts],
+    *,
+    target_percent: float,
+    generated_at: datetime,
+) -> MonthlyReport:
+    """Every figure of ``month`` from its cases (or their :class:`CaseTally`) and complaints."""
+    start, end = month.bounds(tz)
+    t = cases if isinstance(cases, CaseTally) else tally(cases)
+    count = t.counts.__getitem__
+
+    minutes = t.response_minutes
+    response = Response(
+        count=len(minutes),
+        p50=percentile(minutes, 50),
+        p90=percentile(minutes, 90),
+        max=max(minutes) if minutes else None,
+        within=Ratio(t.response_within, len(minutes)),
+        clock_minutes=t.response_clocks,
+    )
+
+    late, extended = t.late_by_reason, t.extended_by_reason
     delays = tuple(
-        DelayLine(reason, late[reason], extended[reason])
+        DelayLine(reason, late.get(reason, 0), extended.get(reason, 0))
         for reason in sorted(set(late) | set(extended), key=lambda r: (r == "", r))
     )
 
     satisfaction = Satisfaction(
         rate=Ratio(count("satisfied"), count("satisfied") + count("dissatisfied")),
         target_percent=target_percent,
-        answered=sum(1 for c in cases if c.feedback_result == ANSWERED),
+        answered=count("satisfied") + count("dissatisfied") + count("not_rated"),
         not_rated=count("not_rated"),
         refused=count("refused"),
         not_reached=count("not_reached"),
@@ -446,22 +493,14 @@ def monthly_report(
         by_crew=_sorted_counts(crews),
     )
 
-    fees_by_plan: dict[str, Decimal] = {}
-    records_by_plan: Counter[str] = Counter()
-    fee_total = Decimal("0")
-    for c in cases:
-        if c.record_state == ACCEPTED:
-            records_by_plan[c.plan] += 1
-            fee_total += c.fee_total
-            fees_by_plan[c.plan] = fees_by_plan.get(c.plan, Decimal("0")) + c.fee_total
-
+    fee_total = sum(t.fees_by_plan.values(), Decimal("0"))
     return MonthlyReport(
         month=str(month),
         timezone=str(tz.key),
         start=start,
         end=end,
         generated_at=generated_at,
-        calls=len(cases),
+        calls=count("calls"),
         dispatched=count("dispatched"),
         arrived=count("arrived"),
         completed=count("completed"),
@@ -476,14 +515,12 @@ def monthly_report(
         satisfaction=satisfaction,
         complaints=complaint_figures,
         repeat_repairs=count("repeat_repairs"),
-        cancellations=_sorted_counts(
-            Counter(_reason(c.cancel_reason) for c in cases if c.cancelled)
-        ),
+        cancellations=_sorted_counts(Counter(t.cancellations)),
         fees=Fees(
             fee_total,
-            sum(records_by_plan.values()),
-            dict(sorted(fees_by_plan.items())),
-            dict(sorted(records_by_plan.items())),
+            sum(t.records_by_plan.values()),
+            dict(sorted(t.fees_by_plan.items())),
+            dict(sorted(t.records_by_plan.items())),
         ),
         invalid_records=count("invalid_records"),
         voided_records=count("voided_records"),

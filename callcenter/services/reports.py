@@ -21,6 +21,7 @@ from callcenter.permissions import Action
 from callcenter.ports import UnitOfWork
 from callcenter.reports.monthly import (
     CaseFacts,
+    CaseTally,
     ComplaintFacts,
     Month,
     MonthlyReport,
@@ -58,7 +59,7 @@ class ReportUseCases(ServiceBase):
         ValidationError on the field ``month``)."""
         wanted = parse_month(month) if isinstance(month, str) else month
         self._may_read_reports()
-        cases, complaints = self._read(lambda uow: self._facts(uow, wanted))
+        cases, complaints = self._read(lambda uow: self._tally(uow, wanted))
         return monthly_report(
             wanted,
             self.tz,
@@ -80,6 +81,13 @@ class ReportUseCases(ServiceBase):
         self._may_read_reports()
         cases, complaints = self._read(lambda uow: self._facts(uow, wanted))
         return cases_behind(figure_key, cases, complaints)
+
+    def _tally(self, uow: UnitOfWork, month: Month) -> tuple[CaseTally, list[ComplaintFacts]]:
+        start, end = month.bounds(self.tz)
+        return (
+            uow.reports.month_tally(start, end, self._response_clock),
+            uow.reports.month_complaints(start, end),
+        )
 
     def _facts(self, uow: UnitOfWork, month: Month) -> tuple[list[CaseFacts], list[ComplaintFacts]]:
         start, end = month.bounds(self.tz)
