@@ -113,7 +113,7 @@ class QueryUseCases(ServiceBase):
         An XLSX has its cells converted by the database when the centre's zone keeps one
         offset from the earliest row to now (``fixed_offset``; a zone with daylight saving
         over the rows is converted row by row in Python, as the CSV is). ``batch``: rows per
-        read (default 2,000 entries, or 10,000 rows of cells, which are plain tuples: fewer
+        read (default 2,000 entries, or 4,000 rows of cells, which are plain tuples: fewer
         reads cost less on PostgreSQL)."""
         cells = None
         if fmt is ExportFormat.XLSX:
@@ -122,7 +122,7 @@ class QueryUseCases(ServiceBase):
             offset = fixed_offset(self.tz, first, end) if first is not None else None
             if offset is not None:
                 query = cell_query(offset)
-                cells = (query, self._ledger_cells(flt, query, batch or 10_000))
+                cells = (query, self._ledger_cells(flt, query, batch or 4000))
         return write_ledger(
             self.ledger_batches(flt, batch or 2000),
             target,
