@@ -29,7 +29,7 @@ from enum import StrEnum
 from itertools import repeat
 from operator import attrgetter, call
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from callcenter.errors import ValidationError
@@ -52,6 +52,8 @@ __all__ = [
     "partial_path",
     "write_ledger",
 ]
+
+T = TypeVar("T")
 
 #: Rows of cells read by the database (:class:`~callcenter.records.ledger_query.CellQuery`),
 #: with the query that read them.
@@ -176,23 +178,16 @@ def _write_xlsx(
     fields = attrgetter(*(c.key for c in columns))  # a row's values in one call
     # Each column's conversion (``str`` for text: the same string back, called from C).
     converts = [_converter(column, tz) or str for column in columns]
-    count = 0
 
-    def rows() -> Iterator[dict[str, Any]]:
-        nonlocal count
-        _stop(cancelled)
-        for batch in batches:
-            for entry in batch:
-                yield dict(zip(headers, map(call, converts, fields(entry)), strict=True))
-            count += len(batch)
-            if progress is not None:
-                progress(count)
-            _stop(cancelled)
-        if not count:  # the header row alone: a row of empty cells writes nothing
-            yield dict.fromkeys(headers)
+    def as_dicts(batch: list[LedgerEntry]) -> Iterator[dict[str, Any]]:
+        for entry in batch:
+            yield dict(zip(headers, map(call, converts, fields(entry)), strict=True))
 
-    _save_xlsx(path, headers, rows(), columns, None)
-    return count
+    count = [0]
+    _save_xlsx(
+        path, headers, _streamed(batches, as_dicts, headers, count, progress, cancelled), columns
+    )
+    return count[0]
 
 
 def _write_xlsx_cells(
@@ -208,22 +203,36 @@ def _write_xlsx_cells(
     query, batches = cells
     assert query.keys == tuple(c.key for c in columns)
     headers = [_(c.header) for c in columns]
-    count = 0
 
-    def rows() -> Iterator[dict[str, Any]]:
-        nonlocal count
+    def as_dicts(batch: list[tuple[Any, ...]]) -> Iterator[dict[str, Any]]:
+        return map(dict, map(zip, repeat(headers), batch))  # zip stops at the cursor
+
+    count = [0]
+    rows = _streamed(batches, as_dicts, headers, count, progress, cancelled)
+    _save_xlsx(path, headers, rows, columns, query.times)
+    return count[0]
+
+
+def _streamed(
+    batches: Iterable[list[T]],
+    as_dicts: Callable[[list[T]], Iterator[dict[str, Any]]],
+    headers: list[str],
+    count: list[int],
+    progress: Callable[[int], None] | None,
+    cancelled: Callable[[], bool] | None,
+) -> Iterator[dict[str, Any]]:
+    """Each batch's rows as the writer takes them, counted in ``count[0]``, with the
+    progress told and a cancel looked for after each batch. A ledger with no row gives one
+    row of empty cells: the header row alone (an empty row writes nothing)."""
+    _stop(cancelled)
+    for batch in batches:
+        yield from as_dicts(batch)
+        count[0] += len(batch)
+        if progress is not None:
+            progress(count[0])
         _stop(cancelled)
-        for batch in batches:
-            yield from map(dict, map(zip, repeat(headers), batch))  # zip stops at the cursor
-            count += len(batch)
-            if progress is not None:
-                progress(count)
-            _stop(cancelled)
-        if not count:
-            yield dict.fromkeys(headers)
-
-    _save_xlsx(path, headers, rows(), columns, query.times)
-    return count
+    if not count[0]:
+        yield dict.fromkeys(headers)
 
 
 def _save_xlsx(
@@ -231,7 +240,7 @@ def _save_xlsx(
     headers: list[str],
     rows: Iterator[dict[str, Any]],
     columns: tuple[LedgerColumn, ...],
-    serial_times: frozenset[str] | None,
+    serial_times: frozenset[str] | None = None,
 ) -> None:
     """``rows`` streamed into the sheet; the columns of ``serial_times`` (serial numbers,
     not datetimes) get the date format of their own."""

@@ -88,14 +88,7 @@ class QueryUseCases(ServiceBase):
     def ledger_batches(self, flt: LedgerFilter, batch: int = 2000) -> Iterator[list[LedgerEntry]]:
         """Every row of ``flt`` in batches (one short read each): the export's stream, whose
         memory stays flat whatever the size."""
-        after: LedgerCursor | None = None
-        while True:
-            rows = self._read(partial(_export_page, flt=flt, after=after, limit=batch))
-            if rows:
-                yield rows
-            if len(rows) < batch:
-                return
-            after = cursor_of(rows[-1])
+        return self._keyset_batches(partial(_export_page, flt=flt), cursor_of, batch)
 
     def ledger_export(
         self,
@@ -136,14 +129,29 @@ class QueryUseCases(ServiceBase):
     def _ledger_cells(
         self, flt: LedgerFilter, query: CellQuery, batch: int
     ) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``flt`` as ``query``'s cells, in batches (each row's cursor last)."""
+
+        def cursor(row: tuple[Any, ...]) -> LedgerCursor:
+            return LedgerCursor(row[-2], row[-1])
+
+        return self._keyset_batches(partial(_cells_page, flt=flt, query=query), cursor, batch)
+
+    def _keyset_batches(
+        self,
+        page: Callable[..., list[T]],
+        cursor: Callable[[T], LedgerCursor],
+        batch: int,
+    ) -> Iterator[list[T]]:
+        """Every row ``page`` reads (``page(uow, after=…, limit=…)``), ``batch`` rows per
+        read transaction, each read starting after the last row of the one before."""
         after: LedgerCursor | None = None
         while True:
-            rows = self._read(partial(_cells_page, flt=flt, after=after, limit=batch, query=query))
+            rows = self._read(partial(page, after=after, limit=batch))
             if rows:
                 yield rows
             if len(rows) < batch:
                 return
-            after = LedgerCursor(rows[-1][-2], rows[-1][-1])
+            after = cursor(rows[-1])
 
     def ledger_choices(self) -> tuple[list[str], list[tuple[str, str]]]:
         """What the ledger's filters offer: the crews' codes, and (username, display name) of

@@ -206,13 +206,7 @@ class SqlLedgerRepository:
     ) -> list[LedgerEntry]:
         table = LedgerRow.__table__
         columns = table.columns if extra else [c for c in table.columns if c.name != "extra"]
-        query = select(*columns).where(*self._conditions(flt))
-        if after is not None:
-            query = query.where(
-                tuple_(table.c.received_at, table.c.case_id)
-                < tuple_(literal_time(after.received_at), after.case_id)
-            )
-        query = query.order_by(table.c.received_at.desc(), table.c.case_id.desc()).limit(limit)
+        query = _keyset(select(*columns).where(*self._conditions(flt)), after, limit)
         result = self.session.execute(query)
         names = tuple(result.keys())
         if names == _LEDGER_FIELDS[: len(names)]:  # the entry's fields in order: by position
@@ -224,15 +218,9 @@ class SqlLedgerRepository:
     ) -> list[tuple[Any, ...]]:
         table = LedgerRow.__table__
         shown = _cells(query, self.session.get_bind().dialect.name)
-        select_ = select(*shown, table.c.received_at, table.c.case_id)
-        select_ = select_.where(*self._conditions(flt))
-        if after is not None:
-            select_ = select_.where(
-                tuple_(table.c.received_at, table.c.case_id)
-                < tuple_(literal_time(after.received_at), after.case_id)
-            )
-        select_ = select_.order_by(table.c.received_at.desc(), table.c.case_id.desc())
-        return list(self.session.execute(select_.limit(limit)).all())
+        query_ = select(*shown, table.c.received_at, table.c.case_id)
+        query_ = _keyset(query_.where(*self._conditions(flt)), after, limit)
+        return list(self.session.execute(query_).all())
 
     def first_received(self, flt: LedgerFilter) -> datetime | None:
         query = select(func.min(LedgerRow.received_at)).where(*self._conditions(flt))
@@ -271,6 +259,18 @@ class SqlLedgerRepository:
     def count_matching(self, flt: LedgerFilter) -> int:
         query = select(func.count()).select_from(LedgerRow).where(*self._conditions(flt))
         return int(self.session.scalar(query) or 0)
+
+
+def _keyset(query: Any, after: LedgerCursor | None, limit: int) -> Any:
+    """``query`` in the ledger's order (newest received first, then the highest case id),
+    ``limit`` rows strictly after ``after``: keyset paging, no OFFSET."""
+    table = LedgerRow.__table__
+    if after is not None:
+        query = query.where(
+            tuple_(table.c.received_at, table.c.case_id)
+            < tuple_(literal_time(after.received_at), after.case_id)
+        )
+    return query.order_by(table.c.received_at.desc(), table.c.case_id.desc()).limit(limit)
 
 
 #: Excel's serial day 0 (1899-12-30): days to 1970-01-01, and its Julian day.
