@@ -311,6 +311,11 @@ class CallCenterApp(DelayCallsMixin, LocalPaletteMixin, App[int]):
             log.error("could not start the session: %s", message.error)
             self.exit(None, 1)
             return
+        # The command line starts with garbage collection off (callcenter.cli._run_app): on
+        # again, with the objects of the start-up left out, or the first collection would
+        # walk all of them before the board shows its cases.
+        gc.freeze()
+        gc.enable()
         self._attach_session(message.session)
         self._start_session()
 
@@ -318,6 +323,7 @@ class CallCenterApp(DelayCallsMixin, LocalPaletteMixin, App[int]):
         self._restore_signal_handlers()
         self._feed_stop.set()  # the feed thread closes the feed
         gc.unfreeze()  # collectable again (many apps run one after another in the tests)
+        gc.enable()
         self.stop_delay_calls()
         self.drafts.let_go()  # what is left in it is offered at the next start
 

@@ -285,6 +285,7 @@ class BoardScreen(Screen[None]):
         self._satisfaction: tuple[int, int] | None = None
         self._target: float = 97.0
         self._arrivals_day: str = ""
+        self._arrivals_wanted = False  # the first reading's arrivals: read after its rows
         self._pending_select: int | None = None
         self._reading = False
         self._early: list[DataChanged] = []
@@ -334,7 +335,7 @@ class BoardScreen(Screen[None]):
             self._read_all()
             return
         self.post_message(self.Loaded(read[0], read[1], None))
-        self.load_arrivals()
+        self._arrivals_wanted = True
 
     @work(thread=True, exclusive=True, group="board-load", exit_on_error=False)
     def _read_all(self) -> None:
@@ -393,6 +394,12 @@ class BoardScreen(Screen[None]):
         self.call_after_refresh(self._tell_app_loaded)
 
     def _tell_app_loaded(self) -> None:
+        if self._arrivals_wanted:
+            self._arrivals_wanted = False
+            # Today's arrivals and satisfaction (the header's two counters) are read once the
+            # rows are painted: read beside them, they would delay the rows. A re-read
+            # (_read_all) reads them itself.
+            self.load_arrivals()
         self.cc.board_loaded()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -7,6 +7,7 @@ is still connecting); once ``connect`` returns, the board fills and the SLA watc
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -127,5 +128,42 @@ async def test_a_call_taken_between_the_first_reading_and_the_start_still_shows(
             board = app.screen.query_one(CaseBoard)
             await wait_for(pilot, lambda: taken[0] in board.case_ids)
     finally:
+        for container in built:
+            container.close()
+
+
+async def test_the_first_reading_fills_the_rows_then_the_day_counters(demo_url: str) -> None:
+    """As the command line connects (the open cases and crews read in the connect thread):
+    the rows come from that reading, and today's arrivals and satisfaction are read after
+    them, once the rows are painted."""
+    settings = Settings(database_url=demo_url, language="en", user="tester")
+    built: list[bootstrap.Container] = []
+    expected: list[tuple[int, int]] = []
+
+    def connect() -> Session:
+        container = bootstrap.build(settings, clock=ManualClock(FIXED_NOW))
+        built.append(container)
+        services = container.services
+        feed = container.change_feed()
+        board = (services.open_cases(), services.crews())
+        expected.append(services.arrivals_today())
+        return bootstrap.session(container, feed=feed, board=board)
+
+    app = CallCenterApp(settings, connect=connect, clock=ManualClock(FIXED_NOW))
+    gc.disable()  # as the command line starts it: on again once connected
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: app.connected and app.screen.loaded)
+            assert gc.isenabled()
+            screen = app.screen
+            assert isinstance(screen, BoardScreen)
+            assert screen.query_one(CaseBoard).row_count > 0
+            arrived, punctual = expected[0]
+            assert arrived, "the demo data has arrivals today"
+            pct = round(100 * punctual / arrived)
+            text = f"On time today {pct}% ({punctual}/{arrived})"
+            await wait_for(pilot, lambda: str(screen.query_one("#count-on-time").render()) == text)
+    finally:
+        gc.enable()
         for container in built:
             container.close()
