@@ -18,8 +18,12 @@ every board has painted its cases, for a window of ``--seconds`` (default 20) it
 
 All the other sessions' output is read all along, so that none of them blocks on a full pty.
 
+``--watch-quiet`` gives every session ``bench.board``'s quiet config (one sweep an hour, no
+bell), as when ``callcenter watch`` runs as a service beside the boards.
+
     python -m bench.sessions                          # 20 sessions, 20 s window
     python -m bench.sessions --sessions 5 --seconds 5 # quick, while developing
+    python -m bench.sessions --watch-quiet            # the sessions leave the sweep to a service
 
 Ctrl+C stops the run; every child is asked to quit (Ctrl+Q) and then killed, within a few
 seconds.
@@ -158,6 +162,10 @@ class Runner:
             home = home_base / f"s{i + 1:02d}"
             for sub in ("config", "data", "state"):
                 (home / sub).mkdir(parents=True, exist_ok=True)
+            if self.args.watch_quiet:  # one sweep an hour, no bell (bench.board's quiet home)
+                (home / "config" / "config.toml").write_text(
+                    "sweep_seconds = 3600\nbell = false\n"
+                )
             env = _env(home)  # CALLCENTER_USER=bench, made staff by refresh_promises
             pid, master = _spawn(argv, env, self.args.cols, self.args.rows)
             os.set_blocking(master, False)
@@ -396,6 +404,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cols", type=int, default=160)
     parser.add_argument("--rows", type=int, default=45)
     parser.add_argument("--lang", default="zh_CN", choices=("zh_CN", "en"))
+    parser.add_argument(
+        "--watch-quiet",
+        action="store_true",
+        help="the sessions sweep once an hour (as when `callcenter watch` runs beside them)",
+    )
     args = parser.parse_args(argv)
 
     def on_term(signum: int, frame: object) -> None:
