@@ -163,9 +163,7 @@ class Runner:
             for sub in ("config", "data", "state"):
                 (home / sub).mkdir(parents=True, exist_ok=True)
             if self.args.watch_quiet:  # one sweep an hour, no bell (bench.board's quiet home)
-                (home / "config" / "config.toml").write_text(
-                    "sweep_seconds = 3600\nbell = false\n"
-                )
+                (home / "config" / "config.toml").write_text("sweep_seconds = 3600\nbell = false\n")
             env = _env(home)  # CALLCENTER_USER=bench, made staff by refresh_promises
             pid, master = _spawn(argv, env, self.args.cols, self.args.rows)
             os.set_blocking(master, False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -79,8 +81,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     drop_postgres_schema(url)
 
 
+_MIGRATED: dict[str, Path] = {}
+
+
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file upgraded to head once per test session (per xdist worker), copied for
+    each test that wants a migrated database: the 14 migrations take 0.2–0.3 s each time.
+    The migrations themselves are run for real by the migration tests (``database_url``)."""
+    if "db" not in _MIGRATED:
+        path = tmp_path_factory.mktemp("migrated-template") / "migrated.sqlite3"
+        bootstrap.upgrade(f"sqlite:///{path}")
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        _MIGRATED["db"] = path
+    return _MIGRATED["db"]
+
+
 @pytest.fixture
-def migrated_url(database_url: str) -> str:
+def migrated_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if database_url.startswith("sqlite:///"):
+        shutil.copyfile(migrated_sqlite(tmp_path_factory), database_url.split("///", 1)[1])
+        return database_url
     bootstrap.upgrade(database_url)
     return database_url
 
