@@ -34,6 +34,15 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], tries: int 
     raise AssertionError("condition not met")
 
 
+def first_reading(settings: Settings, built: list[bootstrap.Container]) -> tuple[Any, Any, Any]:
+    """A session built as the command line builds it: the change feed opened, then the
+    board's first reading (the open cases and the crews) made in the connect thread."""
+    container = bootstrap.build(settings, clock=ManualClock(FIXED_NOW))
+    built.append(container)
+    feed = container.change_feed()
+    return container, feed, (container.services.open_cases(), container.services.crews())
+
+
 def counter_text(app: CallCenterApp) -> str:
     return str(app.screen.query_one("#count-open").render())
 
@@ -109,11 +118,7 @@ async def test_a_call_taken_between_the_first_reading_and_the_start_still_shows(
     taken: list[int] = []
 
     def connect() -> Session:
-        container = bootstrap.build(settings, clock=ManualClock(FIXED_NOW))
-        built.append(container)
-        services = container.services
-        feed = container.change_feed()
-        board = (services.open_cases(), services.crews())
+        container, feed, board = first_reading(settings, built)
         container.services.ensure_staff("nina", "王娜", Role.OPERATOR)
         other = bootstrap.build(replace(settings, user="nina"), clock=ManualClock(FIXED_NOW))
         built.append(other)
@@ -141,12 +146,8 @@ async def test_the_first_reading_fills_the_rows_then_the_day_counters(demo_url: 
     expected: list[tuple[int, int]] = []
 
     def connect() -> Session:
-        container = bootstrap.build(settings, clock=ManualClock(FIXED_NOW))
-        built.append(container)
-        services = container.services
-        feed = container.change_feed()
-        board = (services.open_cases(), services.crews())
-        expected.append(services.arrivals_today())
+        container, feed, board = first_reading(settings, built)
+        expected.append(container.services.arrivals_today())
         return bootstrap.session(container, feed=feed, board=board)
 
     app = CallCenterApp(settings, connect=connect, clock=ManualClock(FIXED_NOW))
